@@ -1,0 +1,42 @@
+# Everything a fresh clone needs: `make run` serves the demo, `make test` checks it all.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SIZE ?= small
+BACKEND ?= sqlite
+
+.PHONY: run test lint types layers pytest bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ledger demo
+	$(BIN)/ledger serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint types layers pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench --size $(SIZE) --backend $(BACKEND)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache ledger.db*

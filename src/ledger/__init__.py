@@ -1,0 +1,1 @@
+"""ledger: the write side of the audit ledger (domain, commands, store, chain, CLI)."""

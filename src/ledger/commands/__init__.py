@@ -1,0 +1,1 @@
+"""Commands: the vocabulary of command files (`record: vote`, ...), their fields and handlers."""

@@ -1,0 +1,169 @@
+"""Commands that fix the record: correction (replacement values) and retraction (recorded in error).
+
+Both name the record (`target` and its key fields) and the version of the event they fix;
+`ledger log` shows every event's record and version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from uuid import UUID
+
+from ledger.commands.batch import Batch
+from ledger.commands.fields import (
+    parse_bool,
+    parse_code,
+    parse_count,
+    parse_date,
+    parse_free_text,
+    parse_mapping,
+    parse_money,
+    parse_positive,
+    parse_process,
+    parse_text,
+    parse_text_list,
+    parse_year,
+)
+from ledger.commands.registry import Field, Parser, command
+from ledger.domain.agreement import TargetAgreement
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.body import Body
+from ledger.domain.budget_line import BudgetLine
+from ledger.domain.certification import CertificationProcess
+from ledger.domain.committee import Committee
+from ledger.domain.finding import Finding
+from ledger.domain.measure import Measure
+from ledger.domain.resolution import Resolution
+from ledger.errors import RuleViolationError
+
+TARGETS = (
+    "body",
+    "committee",
+    "resolution",
+    "budget-line",
+    "process",
+    "agreement",
+    "measure",
+    "finding",
+)
+
+KEY_FIELDS = {
+    "target": Field(parse_text, help=f"the kind of record: {', '.join(TARGETS)}"),
+    "committee": Field(parse_text, required=False, help="key of a committee"),
+    "resolution": Field(parse_text, required=False, help="key of a resolution"),
+    "year": Field(parse_year, required=False, help="key of a budget line (with line)"),
+    "line": Field(parse_text, required=False, help="key of a budget line (with year)"),
+    "process": Field(parse_process, required=False, help="key of a process, agreement, measure"),
+    "measure": Field(parse_code, required=False, help="key of a measure (with process)"),
+    "finding": Field(parse_positive, required=False, help="key of a finding (with process)"),
+    "version": Field(parse_positive, help="the version of the event being fixed (ledger log)"),
+}
+
+
+def _need(v: dict[str, Any], *names: str) -> list[Any]:
+    for name in names:
+        if v.get(name) is None:
+            raise RuleViolationError(name, f"is required to name a {v['target']}")
+    return [v[name] for name in names]
+
+
+def locate(batch: Batch, v: dict[str, Any]) -> LedgerAggregate:
+    """The record a correction or retraction names by its target and key fields."""
+    body = v["body"]
+    target = v["target"]
+    cls: type[LedgerAggregate]
+    record_id: UUID
+    if target == "body":
+        cls, record_id, key = Body, Body.id_for(body), body
+    elif target == "committee":
+        (slug,) = _need(v, "committee")
+        cls, record_id, key = Committee, Committee.id_for(body, slug), slug
+    elif target == "resolution":
+        (ref,) = _need(v, "resolution")
+        cls, record_id, key = Resolution, Resolution.id_for(body, ref), ref
+    elif target == "budget-line":
+        year, line = _need(v, "year", "line")
+        cls, record_id, key = BudgetLine, BudgetLine.id_for(body, year, line), f"{line} in {year}"
+    elif target == "process":
+        (process,) = _need(v, "process")
+        programme, cycle = process.split("/")
+        cls, record_id, key = (
+            CertificationProcess,
+            CertificationProcess.id_for(body, programme, cycle),
+            process,
+        )
+    elif target == "agreement":
+        (process,) = _need(v, "process")
+        cls, record_id, key = TargetAgreement, TargetAgreement.id_for(body, process), process
+    elif target == "measure":
+        process, code = _need(v, "process", "measure")
+        cls, record_id, key = Measure, Measure.id_for(body, process, code), code
+    elif target == "finding":
+        process, number = _need(v, "process", "finding")
+        cls, record_id, key = Finding, Finding.id_for(body, process, number), f"{number}"
+    else:
+        raise RuleViolationError("target", f"must be one of {', '.join(TARGETS)}, got '{target}'")
+    return batch.get(cls, record_id, target, key)
+
+
+PARSERS: dict[str, Parser] = {
+    "Decimal": parse_money,
+    "date": parse_date,
+    "int": parse_count,
+    "str": parse_free_text,
+    "bool": parse_bool,
+    "list[str]": parse_text_list,
+}
+
+
+def typed_values(event_class: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """Parses replacement values by the types of the corrected event's fields."""
+    types = {f.name: f.type for f in dataclasses.fields(event_class)}
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        annotation = str(types.get(name, ""))
+        optional = annotation.endswith("| None")
+        base = annotation.removesuffix(" | None")
+        field_name = f"values.{name}"
+        if value is None:
+            if not optional:
+                raise RuleViolationError(field_name, "must not be empty")
+            values[name] = None
+            continue
+        parser = PARSERS.get(base)
+        if parser is None:
+            raise RuleViolationError(
+                field_name, f"is not a correctable field of {event_class.__name__}"
+            )
+        values[name] = parser(field_name, value)
+    return values
+
+
+@command(
+    "correction",
+    "correct an event recorded with wrong values (names record and version, gives a reason)",
+    values=Field(parse_mapping, help="the replacement values, by field name"),
+    reason=Field(parse_text, help="why the event was wrong"),
+    **KEY_FIELDS,
+)
+def correct(batch: Batch, v: dict[str, Any]) -> None:
+    """Records a correction."""
+    record = locate(batch, v)
+    original = record.correctable(v["version"])
+    values = typed_values(type(original), v["values"])
+    record.correct(v["version"], values, v["reason"], v["effective"])
+
+
+@command(
+    "retraction",
+    "retract an event recorded in error (names record and version, gives a reason)",
+    reason=Field(parse_text, help="why the event was recorded in error"),
+    **KEY_FIELDS,
+)
+def retract(batch: Batch, v: dict[str, Any]) -> None:
+    """Records a retraction."""
+    locate(batch, v).retract(v["version"], v["reason"], v["effective"])
+
+
+__all__ = ["correct", "locate", "parse_count", "retract"]

@@ -1,0 +1,1 @@
+"""The demo case as a command file."""

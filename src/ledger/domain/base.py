@@ -1,0 +1,211 @@
+"""Shared machinery of every record: deterministic ids, facts, corrections, retractions, folds."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from ledger.errors import RuleViolationError
+
+LEDGER_NAMESPACE = UUID("6f1c7a52-3b7e-4c1a-9d55-2f0a3c1b8e61")
+
+
+def record_id(kind: str, body: str, *key: object) -> UUID:
+    """The deterministic id of a record: uuid5 over kind, body and natural key."""
+    return uuid5(LEDGER_NAMESPACE, "/".join([kind, body, *(str(k) for k in key)]))
+
+
+class LedgerAggregate(Aggregate):
+    """Base of every record: keeps its events as facts, takes corrections and retractions."""
+
+    KIND: ClassVar[str] = ""
+
+    @property
+    def facts(self) -> dict[int, LedgerAggregate.Event]:
+        """Every event of the record by version (a property: class annotations become fields)."""
+        facts: dict[int, LedgerAggregate.Event] = self.__dict__.setdefault("_facts", {})
+        return facts
+
+    class Event(Aggregate.Event):
+        """An event of a record; `effective` is the date on which it holds in the world."""
+
+        effective: date
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.facts[self.originator_version] = self
+
+    class Created(Event, Aggregate.Created):
+        """The event that creates a record."""
+
+    class Corrected(Event):
+        """A correction: replaces values of the event at version `corrects`, with a reason."""
+
+        corrects: int
+        values: dict[str, Any]
+        reason: str
+
+    class Retracted(Event):
+        """A retraction: the event at version `retracts` was recorded in error."""
+
+        retracts: int
+        reason: str
+
+    def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
+        """Whether an event of this class with exactly these values already stands.
+
+        Recording the same document twice must change nothing, so a command that would
+        repeat a standing fact is a no-op.
+        """
+        # Compared with the facts as first recorded: a corrected fact still counts as recorded.
+        retracted = self.retracted_versions()
+        for version, fact in self.facts.items():
+            if (
+                type(fact) is event_class
+                and version not in retracted
+                and all(getattr(fact, k) == v for k, v in fields.items())
+            ):
+                return True
+        return False
+
+    # -- corrections -------------------------------------------------------------------------
+
+    def correctable(self, version: int) -> LedgerAggregate.Event:
+        """The event at `version` if it may be corrected or retracted; refuses otherwise."""
+        original = self.facts.get(version)
+        if original is None:
+            raise RuleViolationError(
+                "version",
+                f"{self.KIND} has no event at version {version} (it has 1..{self.version})",
+            )
+        if isinstance(original, LedgerAggregate.Corrected | LedgerAggregate.Retracted):
+            raise RuleViolationError(
+                "version", "a correction or retraction cannot itself be corrected; record a new one"
+            )
+        if version in self.retracted_versions():
+            raise RuleViolationError("version", f"the event at version {version} is retracted")
+        return original
+
+    def correct(self, version: int, values: dict[str, Any], reason: str, effective: date) -> None:
+        """Records a correction of the event at `version` (values are already typed)."""
+        if self.already_recorded(
+            self.Corrected, corrects=version, values=values, reason=reason, effective=effective
+        ):
+            return
+        original = self.correctable(version)
+        names = correctable_fields(type(original))
+        for name in values:
+            if name not in names:
+                raise RuleViolationError(
+                    f"values.{name}",
+                    f"is not a field of {type(original).__name__} (fields: {', '.join(names)})",
+                )
+        if not values:
+            raise RuleViolationError("values", "a correction must replace at least one value")
+        if not reason.strip():
+            raise RuleViolationError("reason", "a correction needs a reason")
+        candidate = dataclasses.replace(corrected(original, self.facts), **values)
+        self.check_fact(candidate)
+        self.trigger_event(
+            self.Corrected, corrects=version, values=values, reason=reason, effective=effective
+        )
+
+    def retract(self, version: int, reason: str, effective: date) -> None:
+        """Records that the event at `version` was recorded in error."""
+        if self.already_recorded(self.Retracted, retracts=version, reason=reason):
+            return
+        self.correctable(version)
+        if version == 1:
+            raise RuleViolationError(
+                "version", f"the event that created the {self.KIND} cannot be retracted"
+            )
+        if not reason.strip():
+            raise RuleViolationError("reason", "a retraction needs a reason")
+        self.trigger_event(self.Retracted, retracts=version, reason=reason, effective=effective)
+
+    def check_fact(self, fact: LedgerAggregate.Event) -> None:
+        """Checks a corrected event against the record's rules; records override it."""
+
+    def retracted_versions(self) -> set[int]:
+        """Versions named by a retraction."""
+        return {f.retracts for f in self.facts.values() if isinstance(f, LedgerAggregate.Retracted)}
+
+    def current_facts(self) -> list[LedgerAggregate.Event]:
+        """The facts as they now stand, in valid-time order."""
+        return current_facts(self.facts.values())
+
+
+def correctable_fields(event_class: type[Any]) -> list[str]:
+    """The fields of an event that a correction may replace."""
+    skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+    return [f.name for f in dataclasses.fields(event_class) if f.name not in skip]
+
+
+def corrected(original: LedgerAggregate.Event, facts: dict[int, LedgerAggregate.Event]) -> Any:
+    """The original event with every correction of it applied, in version order."""
+    result: Any = original
+    for version in sorted(facts):
+        fact = facts[version]
+        if (
+            isinstance(fact, LedgerAggregate.Corrected)
+            and fact.corrects == original.originator_version
+        ):
+            result = dataclasses.replace(result, **fact.values)
+    return result
+
+
+def current_facts(events: Iterable[LedgerAggregate.Event]) -> list[LedgerAggregate.Event]:
+    """Applies corrections and drops retracted events; returns the rest by (effective, version).
+
+    Corrections and retractions act on transaction time only: once recorded they replace
+    the original fact on every valid date; before they were recorded the original stood.
+    """
+    by_version = {e.originator_version: e for e in events}
+    retracted = {
+        e.retracts for e in by_version.values() if isinstance(e, LedgerAggregate.Retracted)
+    }
+    result = []
+    for version, event in by_version.items():
+        if version in retracted or isinstance(
+            event, LedgerAggregate.Corrected | LedgerAggregate.Retracted
+        ):
+            continue
+        result.append(corrected(event, by_version))
+    result.sort(key=lambda e: (e.effective, e.originator_version))
+    return result
+
+
+S = TypeVar("S")
+
+
+class Fold(Generic[S]):
+    """How a record's state evolves: an initial state and a step per fact."""
+
+    def __init__(self, initial: S, step: Callable[[S, Any], S]) -> None:
+        self.initial = initial
+        self.step = step
+
+    def state_at(self, facts: Sequence[LedgerAggregate.Event], as_of: date | None) -> S:
+        """The state at the end of `as_of` (None: after every fact)."""
+        state = self.initial
+        for fact in facts:
+            if as_of is not None and fact.effective > as_of:
+                break
+            state = self.step(state, fact)
+        return state
+
+    def timeline(self, facts: Sequence[LedgerAggregate.Event]) -> list[tuple[date, S]]:
+        """The distinct states in valid time: (valid_from, state) at each date a fact changes it."""
+        out: list[tuple[date, S]] = []
+        state = self.initial
+        for fact in facts:
+            state = self.step(state, fact)
+            if out and out[-1][0] == fact.effective:
+                out.pop()
+            if not out or out[-1][1] != state:
+                out.append((fact.effective, state))
+        return out

@@ -1,0 +1,375 @@
+"""BudgetLine (Haushaltsstelle): one line of one fiscal year, from appropriation to payments.
+
+The rules for über- and außerplanmäßige approvals live here: an außerplanmäßige approval
+is for a line with no appropriation that year, an überplanmäßige one for a line with one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.money import check_amount
+from ledger.errors import RuleViolationError
+
+DIRECTIONS = ("expenditure", "income")
+SUPPLEMENTARY_KINDS = ("ueberplanmaessig", "ausserplanmaessig")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A supplementary approval (über- or außerplanmäßig) and the resolution behind it."""
+
+    kind: str
+    amount: Decimal
+    resolution: str
+    cover: str
+    approved_on: date
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Funding awarded for the line (Fördermittel)."""
+
+    grantor: str
+    programme: str
+    amount: Decimal
+    earmarked: bool
+    awarded_on: date
+
+
+@dataclass(frozen=True)
+class BudgetLineState:
+    """A budget line as it stands at a date; amounts are sums of what was recorded."""
+
+    body: str = ""
+    year: int = 0
+    code: str = ""
+    title: str = ""
+    direction: str = "expenditure"
+    appropriation: Decimal | None = None
+    supplementary: tuple[Approval, ...] = ()
+    funding: tuple[Funding, ...] = ()
+    funding_received: Decimal = ZERO
+    commitments: Decimal = ZERO
+    payments: Decimal = ZERO
+    payment_count: int = 0
+    statements: tuple[str, ...] = ()
+
+    @property
+    def approved(self) -> Decimal:
+        """The sum of all supplementary approvals."""
+        return sum((a.amount for a in self.supplementary), ZERO)
+
+    @property
+    def available(self) -> Decimal:
+        """appropriation + approvals."""
+        return (self.appropriation or ZERO) + self.approved
+
+    @property
+    def remaining(self) -> Decimal:
+        """available − payments."""
+        return self.available - self.payments
+
+    @property
+    def funding_awarded(self) -> Decimal:
+        """The sum of the funding awarded."""
+        return sum((f.amount for f in self.funding), ZERO)
+
+
+class BudgetLine(LedgerAggregate):
+    """A budget line (Haushaltsstelle) of a body in one fiscal year (Haushaltsjahr)."""
+
+    KIND = "budget line"
+
+    class Opened(LedgerAggregate.Created):
+        """The line was opened in the budget of its year."""
+
+        body: str
+        year: int
+        code: str
+        title: str
+        direction: str
+
+    class AppropriationSet(LedgerAggregate.Event):
+        """The appropriation (Ansatz) of the line was set by the adopted budget."""
+
+        amount: Decimal
+
+    class SupplementaryApproved(LedgerAggregate.Event):
+        """An über- or außerplanmäßige expenditure was approved by a resolution."""
+
+        kind: str
+        amount: Decimal
+        resolution: str
+        cover: str
+
+    class FundingAwarded(LedgerAggregate.Event):
+        """Funding was awarded for the line (grantor, programme, amount, earmarked or not)."""
+
+        grantor: str
+        programme: str
+        amount: Decimal
+        earmarked: bool
+
+    class FundingReceived(LedgerAggregate.Event):
+        """Awarded funding was received."""
+
+        amount: Decimal
+        reference: str
+
+    class CommitmentRecorded(LedgerAggregate.Event):
+        """A commitment (Auftrag, Vertrag) was entered against the line."""
+
+        amount: Decimal
+        reference: str
+        text: str
+
+    class PaymentBooked(LedgerAggregate.Event):
+        """A booking (payment on an expenditure line, receipt on an income line)."""
+
+        amount: Decimal
+        reference: str
+        text: str
+
+    class TreasuryStatementRecorded(LedgerAggregate.Event):
+        """The treasury (Kreiskämmerei) gave a statement on the line."""
+
+        text: str
+        author: str
+
+    @staticmethod
+    def id_for(body: str, year: int, code: str) -> UUID:
+        """The id of line `code` in fiscal year `year` of `body`."""
+        return record_id("budget-line", body, year, code)
+
+    @classmethod
+    def open(
+        cls, *, body: str, year: int, code: str, title: str, direction: str, effective: date
+    ) -> BudgetLine:
+        """Opens a line; the caller has checked the code against the body's pattern."""
+        check_year(year)
+        if direction not in DIRECTIONS:
+            raise RuleViolationError("direction", f"must be one of {', '.join(DIRECTIONS)}")
+        if not title.strip():
+            raise RuleViolationError("title", "must not be empty")
+        return cls._create(
+            cls.Opened,
+            id=cls.id_for(body, year, code),
+            body=body,
+            year=year,
+            code=code,
+            title=title,
+            direction=direction,
+            effective=effective,
+        )
+
+    def set_appropriation(self, amount: Decimal, effective: date) -> None:
+        """Sets the appropriation (Ansatz) from `effective` on."""
+        if self.already_recorded(self.AppropriationSet, amount=amount, effective=effective):
+            return
+        amount = check_amount("amount", amount)
+        approvals = self.state_at(effective).supplementary
+        if amount > 0 and any(a.kind == "ausserplanmaessig" for a in approvals):
+            raise RuleViolationError(
+                "amount",
+                "the line already has an außerplanmäßige approval, which is only for a line "
+                "with no appropriation that year",
+            )
+        self.trigger_event(self.AppropriationSet, amount=amount, effective=effective)
+
+    def approve_supplementary(
+        self, *, kind: str, amount: Decimal, resolution: str, cover: str, effective: date
+    ) -> None:
+        """Records an über-/außerplanmäßige approval after checking it fits the appropriation."""
+        if self.already_recorded(
+            self.SupplementaryApproved,
+            kind=kind,
+            amount=amount,
+            resolution=resolution,
+            cover=cover,
+            effective=effective,
+        ):
+            return
+        if kind not in SUPPLEMENTARY_KINDS:
+            raise RuleViolationError("kind", f"must be one of {', '.join(SUPPLEMENTARY_KINDS)}")
+        amount = check_amount("amount", amount)
+        check_supplementary_kind(kind, self.state_at(effective).appropriation)
+        self.trigger_event(
+            self.SupplementaryApproved,
+            kind=kind,
+            amount=amount,
+            resolution=resolution,
+            cover=cover,
+            effective=effective,
+        )
+
+    def award_funding(
+        self, *, grantor: str, programme: str, amount: Decimal, earmarked: bool, effective: date
+    ) -> None:
+        """Records funding awarded for the line."""
+        if self.already_recorded(
+            self.FundingAwarded,
+            grantor=grantor,
+            programme=programme,
+            amount=amount,
+            earmarked=earmarked,
+            effective=effective,
+        ):
+            return
+        if not grantor.strip():
+            raise RuleViolationError("grantor", "must not be empty")
+        amount = check_amount("amount", amount)
+        self.trigger_event(
+            self.FundingAwarded,
+            grantor=grantor,
+            programme=programme,
+            amount=amount,
+            earmarked=earmarked,
+            effective=effective,
+        )
+
+    def receive_funding(self, *, amount: Decimal, reference: str, effective: date) -> None:
+        """Records funding received."""
+        if self.already_recorded(
+            self.FundingReceived, amount=amount, reference=reference, effective=effective
+        ):
+            return
+        amount = check_amount("amount", amount)
+        self.trigger_event(
+            self.FundingReceived, amount=amount, reference=reference, effective=effective
+        )
+
+    def record_commitment(
+        self, *, amount: Decimal, reference: str, text: str, effective: date
+    ) -> None:
+        """Records a commitment against the line."""
+        if self.already_recorded(
+            self.CommitmentRecorded,
+            amount=amount,
+            reference=reference,
+            text=text,
+            effective=effective,
+        ):
+            return
+        amount = check_amount("amount", amount)
+        self.trigger_event(
+            self.CommitmentRecorded,
+            amount=amount,
+            reference=reference,
+            text=text,
+            effective=effective,
+        )
+
+    def book_payment(self, *, amount: Decimal, reference: str, text: str, effective: date) -> None:
+        """Books a payment; its booking reference must be new on this line."""
+        if self.already_recorded(
+            self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
+        ):
+            return
+        amount = check_amount("amount", amount)
+        if not reference.strip():
+            raise RuleViolationError("reference", "a booking needs its booking reference")
+        if self.has_booking(reference):
+            raise RuleViolationError(
+                "reference", f"booking '{reference}' is already recorded on this line"
+            )
+        self.trigger_event(
+            self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
+        )
+
+    def has_booking(self, reference: str) -> bool:
+        """Whether a booking with this reference stands on the line."""
+        return any(
+            isinstance(f, BudgetLine.PaymentBooked) and f.reference == reference
+            for f in self.current_facts()
+        )
+
+    def record_statement(self, *, text: str, author: str, effective: date) -> None:
+        """Records the treasury's statement (Stellungnahme der Kämmerei)."""
+        if self.already_recorded(
+            self.TreasuryStatementRecorded, text=text, author=author, effective=effective
+        ):
+            return
+        if not text.strip():
+            raise RuleViolationError("text", "must not be empty")
+        self.trigger_event(
+            self.TreasuryStatementRecorded, text=text, author=author, effective=effective
+        )
+
+    def check_fact(self, fact: LedgerAggregate.Event) -> None:
+        """A corrected amount must still be a valid amount."""
+        amount = getattr(fact, "amount", None)
+        if isinstance(amount, Decimal):
+            check_amount("amount", amount)
+
+    def state_at(self, as_of: date | None = None) -> BudgetLineState:
+        """The line at the end of `as_of`."""
+        return BUDGET_LINE.state_at(self.current_facts(), as_of)
+
+
+def check_year(year: int) -> None:
+    """Refuses a fiscal year outside 1900..2200."""
+    if not 1900 <= year <= 2200:
+        raise RuleViolationError("year", f"must be a fiscal year between 1900 and 2200, got {year}")
+
+
+def check_supplementary_kind(kind: str, appropriation: Decimal | None) -> None:
+    """außerplanmäßig: no appropriation that year; überplanmäßig: an appropriation exists."""
+    has_appropriation = appropriation is not None and appropriation > 0
+    if kind == "ausserplanmaessig" and has_appropriation:
+        raise RuleViolationError(
+            "kind",
+            f"an außerplanmäßige approval is for a line with no appropriation that year; "
+            f"this line has an appropriation of {appropriation} (use ueberplanmaessig)",
+        )
+    if kind == "ueberplanmaessig" and not has_appropriation:
+        raise RuleViolationError(
+            "kind",
+            "an überplanmäßige approval is for a line with an appropriation that year; "
+            "this line has none (use ausserplanmaessig)",
+        )
+
+
+def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
+    match fact:
+        case BudgetLine.Opened():
+            return replace(
+                state,
+                body=fact.body,
+                year=fact.year,
+                code=fact.code,
+                title=fact.title,
+                direction=fact.direction,
+            )
+        case BudgetLine.AppropriationSet():
+            return replace(state, appropriation=fact.amount)
+        case BudgetLine.SupplementaryApproved():
+            approval = Approval(fact.kind, fact.amount, fact.resolution, fact.cover, fact.effective)
+            return replace(state, supplementary=(*state.supplementary, approval))
+        case BudgetLine.FundingAwarded():
+            funding = Funding(
+                fact.grantor, fact.programme, fact.amount, fact.earmarked, fact.effective
+            )
+            return replace(state, funding=(*state.funding, funding))
+        case BudgetLine.FundingReceived():
+            return replace(state, funding_received=state.funding_received + fact.amount)
+        case BudgetLine.CommitmentRecorded():
+            return replace(state, commitments=state.commitments + fact.amount)
+        case BudgetLine.PaymentBooked():
+            return replace(
+                state,
+                payments=state.payments + fact.amount,
+                payment_count=state.payment_count + 1,
+            )
+        case BudgetLine.TreasuryStatementRecorded():
+            return replace(state, statements=(*state.statements, fact.text))
+    return state
+
+
+BUDGET_LINE = Fold(BudgetLineState(), _step)
