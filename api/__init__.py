@@ -1,0 +1,1 @@
+"""api: the read-only HTTP API (FastAPI) over the projections."""
