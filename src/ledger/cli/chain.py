@@ -1,0 +1,74 @@
+"""`ledger verify`, `ledger head`, `ledger export`, `ledger import`: the tamper-evident chain."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from ledger.cli.main import UsageError
+from ledger.store import Digest, export, import_events, open_recorder, verify
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    digest = Digest.parse(args.digest) if args.digest else None
+    with closing(open_recorder()) as recorder:
+        report = verify(recorder, digest)
+    if report.ok:
+        print(report.summary())
+        return 0
+    print(report.summary(), file=sys.stderr)
+    print(f"first bad position: {report.first_bad_position}")
+    return 1
+
+
+def run_head(args: argparse.Namespace) -> int:
+    with closing(open_recorder()) as recorder:
+        head = recorder.head()
+    if head is None:
+        print("the ledger is empty", file=sys.stderr)
+        return 1
+    print(str(head))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    with closing(open_recorder()) as recorder:
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as out:
+                result = export(recorder, out)
+            print(f"exported {result.events} events to {args.out}; head {result.head}")
+        else:
+            export(recorder, sys.stdout)
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    with closing(open_recorder()) as recorder, path.open(encoding="utf-8") as lines:
+        result = import_events(recorder, lines)
+    print(f"appended {result.appended} events, skipped {result.skipped}; head {result.head}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Adds verify, head, export and import."""
+    p = commands.add_parser("verify", help="recompute the hash chain; exit 1 naming the break")
+    p.add_argument("--digest", help="POSITION:HASH saved earlier; the chain must still extend it")
+    p.set_defaults(handler=run_verify)
+    p = commands.add_parser("head", help="print the digest POSITION:HASH")
+    p.set_defaults(handler=run_head)
+    p = commands.add_parser("export", help="write every event with its hash as JSON Lines")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(handler=run_export)
+    p = commands.add_parser(
+        "import",
+        help="import an export (events already present are skipped); "
+        "`import budget|bookings FILE.csv` for the treasury's files",
+    )
+    p.add_argument("file", help="a JSON Lines export of `ledger export`")
+    p.set_defaults(handler=run_import)

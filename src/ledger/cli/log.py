@@ -1,0 +1,97 @@
+"""`ledger log`: the audit trail, one line per stored event, filtered by body, type, position."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import fields
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger.application import LedgerApplication
+from ledger.cli.session import ledger_application
+from ledger.domain.base import LedgerAggregate
+from ledger.store import ChainedRecorder
+
+PAGE = 1000
+SKIP = {"originator_id", "originator_version", "timestamp", "originator_topic", "effective"}
+
+
+def trail(
+    app: LedgerApplication, after: int = 0, body: str | None = None, type_: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every stored event after `after`, decoded, with its body, record and data."""
+    recorder = app.recorder
+    assert isinstance(recorder, ChainedRecorder)
+    bodies: dict[UUID, tuple[str, str]] = {}
+    start = 1
+    while True:
+        page = recorder.select_chained(start, PAGE)
+        if not page:
+            return
+        for chained in page:
+            event = app.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=chained.originator_id,
+                    originator_version=chained.originator_version,
+                    topic=chained.topic,
+                    state=chained.state,
+                )
+            )
+            if isinstance(event, LedgerAggregate.Created):
+                owner = str(getattr(event, "body", None) or getattr(event, "slug", ""))
+                record = type(event).__qualname__.split(".")[0]
+                bodies[chained.originator_id] = (owner, record)
+            owner, record = bodies.get(chained.originator_id, ("", ""))
+            name = type(event).__qualname__
+            if chained.position <= after:
+                continue
+            if body is not None and owner != body:
+                continue
+            if type_ is not None and type_ not in (name, name.split(".")[-1]):
+                continue
+            yield {
+                "position": chained.position,
+                "recorded_at": chained.recorded_at.isoformat(),
+                "effective": getattr(event, "effective", None),
+                "body": owner,
+                "record": record,
+                "id": str(chained.originator_id),
+                "version": chained.originator_version,
+                "type": name,
+                "data": {
+                    f.name: getattr(event, f.name)
+                    for f in fields(cast(Any, event))
+                    if f.name not in SKIP
+                },
+                "hash": chained.hash.hex(),
+            }
+        start = page[-1].position + 1
+
+
+def run_log(args: argparse.Namespace) -> int:
+    with closing(ledger_application()) as app:
+        for entry in trail(app, args.after, args.body, args.type):
+            if args.format == "json":
+                print(json.dumps(entry, default=str, ensure_ascii=False))
+            else:
+                data = ", ".join(f"{k}={v}" for k, v in entry["data"].items())
+                print(
+                    f"{entry['position']:>7}  {entry['recorded_at'][:19]}  {entry['effective']}  "
+                    f"{entry['body']:<18} {entry['type']:<40} v{entry['version']:<3} {data[:90]}"
+                )
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Adds `log`."""
+    p = commands.add_parser("log", help="the audit trail: stored events in position order")
+    p.add_argument("--body", help="only events of this body")
+    p.add_argument("--type", help="only events of this type, e.g. VoteRecorded")
+    p.add_argument("--after", type=int, default=0, help="only events after this position")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=run_log)

@@ -1,0 +1,73 @@
+"""The `ledger` entry point: builds the parser, loads plug-in commands, maps errors to exit codes.
+
+Commands of the read side (`show`, `project`, `serve`, ...) live in the `projections` and
+`api` packages and register themselves through the `ledger.cli` entry-point group, so the
+imports still point one way (api -> projections -> ledger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+
+from ledger.errors import LedgerError
+from ledger.store.chain import StoreError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(LedgerError):
+    """Bad input on the command line or in a file (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with the core commands and every plug-in's commands."""
+    from ledger.cli import chain, log, record
+
+    parser = argparse.ArgumentParser(
+        prog="ledger",
+        description="Hash-chained audit ledger; LEDGER_DATABASE_URL selects the store.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    record.register(commands)
+    chain.register(commands)
+    log.register(commands)
+    for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
+        plugin.load()(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; exit 0 on success, 1 when a check fails, 2 on bad input."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["import"] and args_list[1:2] in (["budget"], ["bookings"]):
+        from ledger.cli.treasury import run_import
+
+        return _guarded("import", lambda: run_import(args_list[1:]))
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler: Handler = args.handler
+    return _guarded(args.command, lambda: handler(args))
+
+
+def _guarded(command: str, run: Callable[[], int]) -> int:
+    """Runs a command; bad input becomes a one-paragraph message and exit code 2."""
+    try:
+        return run()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; stop quietly like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (LedgerError, StoreError, OSError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"ledger {command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

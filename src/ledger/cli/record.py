@@ -1,0 +1,96 @@
+"""`ledger record FILE` and `ledger demo`: append command files, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ledger.cli.main import UsageError
+from ledger.cli.session import ledger_application
+
+DEMO_FILE = "kyffhaeuserkreis.yaml"
+
+
+class CommandFileLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so that the vote's `yes:` and `no:` stay keys."""
+
+
+CommandFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+CommandFileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def load_commands(text: str, source: str) -> list[Any]:
+    """Parses a YAML or JSON command file into a list of command mappings."""
+    try:
+        data = (
+            json.loads(text)
+            if source.endswith(".json")
+            else yaml.load(text, Loader=CommandFileLoader)
+        )
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{source}: not valid YAML/JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not data:
+        raise UsageError(f"{source}: must hold a list of commands (mappings with 'record: KIND')")
+    return data
+
+
+def record_text(text: str, source: str) -> list[int]:
+    """Records the commands of one file; returns the positions appended."""
+    commands = load_commands(text, source)
+    app = ledger_application()
+    try:
+        return app.record(commands)
+    finally:
+        app.close()
+
+
+def demo_text() -> str:
+    """The demo command file shipped with the package."""
+    return files("ledger.demo").joinpath(DEMO_FILE).read_text(encoding="utf-8")
+
+
+def run_record(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    positions = record_text(path.read_text(encoding="utf-8"), str(path))
+    _report(positions)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    positions = record_text(demo_text(), DEMO_FILE)
+    _report(positions)
+    return 0
+
+
+def _report(positions: list[int]) -> None:
+    if not positions:
+        print("nothing new: every command was already recorded")
+    else:
+        print(f"appended {len(positions)} events at positions {positions[0]}..{positions[-1]}")
+        print(" ".join(str(p) for p in positions))
+
+
+def register(commands: Any) -> None:
+    """Adds `record` and `demo`."""
+    p = commands.add_parser("record", help="append a YAML or JSON command file (all or nothing)")
+    p.add_argument("file", help="the command file")
+    p.set_defaults(handler=run_record)
+    p = commands.add_parser("demo", help="record the Kyffhäuserkreis demo case (idempotent)")
+    p.set_defaults(handler=run_demo)
