@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SIZE ?= small
 BACKEND ?= sqlite
 
-.PHONY: run test lint types layers pytest bench clean
+.PHONY: run test lint types layers pytest bench clean readme
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,9 @@ test: lint types layers pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --size $(SIZE) --backend $(BACKEND)
+
+readme: $(STAMP)
+	$(BIN)/ledger kinds --write README.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache ledger.db*

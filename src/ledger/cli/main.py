@@ -25,7 +25,7 @@ class UsageError(LedgerError):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
-    from ledger.cli import chain, log, record
+    from ledger.cli import chain, kinds, log, record
 
     parser = argparse.ArgumentParser(
         prog="ledger",
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.register(commands)
     chain.register(commands)
     log.register(commands)
+    kinds.register(commands)
     for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
         plugin.load()(commands)
     return parser
