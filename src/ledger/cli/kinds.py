@@ -1,4 +1,4 @@
-"""`ledger kinds`: the command-file vocabulary, from the registry (the README's reference is this)."""
+"""`ledger kinds`: the command-file vocabulary from the registry (the README reference)."""
 
 from __future__ import annotations
 
