@@ -410,3 +410,20 @@ def test_correction_to_an_unknown_status_is_refused(app: LedgerApplication) -> N
         },
     )
     assert "field 'status'" in str(error) and "must be one of" in str(error)
+
+
+def test_correction_of_a_vote_beyond_the_seats_is_refused(app: LedgerApplication) -> None:
+    error = refused(
+        app,
+        {
+            "record": "correction",
+            "body": BODY,
+            "target": "resolution",
+            "resolution": "2018/6/067",
+            "version": 2,
+            "values": {"yes": 16},
+            "reason": "Zählfehler",
+            "effective": "2018-07-01",
+        },
+    )
+    assert "field 'yes'" in str(error) and "15 voting seats" in str(error)

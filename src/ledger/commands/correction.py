@@ -34,7 +34,7 @@ from ledger.domain.certification import CertificationProcess
 from ledger.domain.committee import Committee
 from ledger.domain.finding import Finding
 from ledger.domain.measure import Measure
-from ledger.domain.resolution import Resolution
+from ledger.domain.resolution import Resolution, check_vote
 from ledger.errors import RuleViolationError
 
 TARGETS = (
@@ -152,7 +152,25 @@ def correct(batch: Batch, v: dict[str, Any]) -> None:
     record = locate(batch, v)
     original = record.correctable(v["version"])
     values = typed_values(type(original), v["values"])
+    if isinstance(original, Resolution.VoteRecorded):
+        _check_corrected_vote(batch, v["body"], dataclasses.replace(original, **values))
     record.correct(v["version"], values, v["reason"], v["effective"])
+
+
+def _check_corrected_vote(batch: Batch, body: str, vote: Resolution.VoteRecorded) -> None:
+    """A corrected vote must still fit the seats and the majority rule of its meeting date."""
+    committee = batch.get(
+        Committee, Committee.id_for(body, vote.committee), "values.committee", vote.committee
+    )
+    check_vote(
+        vote.yes,
+        vote.no,
+        vote.abstentions,
+        vote.recused,
+        vote.outcome,
+        committee.state_at(vote.effective).seats,
+        batch.body(body).state_at(vote.effective).majority_rule,
+    )
 
 
 @command(
