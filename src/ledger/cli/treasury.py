@@ -1,10 +1,146 @@
-"""`ledger import budget|bookings`: the treasury's CSV imports (being written; see issue 5)."""
+"""`ledger import budget|bookings FILE.csv`: the treasury's CSV exports into the ledger.
+
+`ledger import FILE` (a JSON Lines event export) belongs to the chain commands; the main
+entry point hands `ledger import budget ...` and `ledger import bookings ...` to `run_import`.
+"""
 
 from __future__ import annotations
 
-from ledger.cli.main import UsageError
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from ledger.cli.session import ledger_application
+from ledger.commands.fields import parse_date
+from ledger.errors import LedgerError, RuleViolationError
+from ledger.importers.bookings import import_bookings
+from ledger.importers.budget import import_budget
+from ledger.importers.mapping import Mapping, default_mapping, load_mapping
+from ledger.importers.report import ImportRefusedError, ImportReport, plural
+
+SUBCOMMANDS = ("budget", "bookings")
+
+EPILOG = """\
+Bad rows are listed with their line in the file (the header is line 1); without --skip-bad
+nothing of the file is recorded and the exit code is 2. The mapping file (YAML) says which
+column is what; without it the common German headers are recognised (HH-Stelle or
+Einzelplan/Unterabschnitt/Gruppierung, Bezeichnung, Ansatz, Buchungsdatum, Betrag,
+Belegnummer, Buchungstext). See examples/treasury/ and the README.
+"""
 
 
-def run_import(argv: list[str]) -> int:
-    """Runs `ledger import budget|bookings ...`."""
-    raise UsageError("ledger import budget/bookings is not available yet")
+def _year(text: str) -> int:
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        raise argparse.ArgumentTypeError(f"must be a fiscal year such as 2018, got '{text}'")
+    return int(text)
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_date("--effective", text)
+    except RuleViolationError as exc:
+        raise argparse.ArgumentTypeError(exc.rule) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `ledger import budget|bookings`."""
+    parser = argparse.ArgumentParser(
+        prog="ledger import",
+        description="Import the treasury's CSV exports: the adopted budget or the bookings.",
+    )
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="{budget,bookings}")
+    budget = kinds.add_parser(
+        "budget",
+        help="record the adopted budget: each line and its appropriation (Ansatz)",
+        description="Record the adopted budget of a fiscal year from a CSV export, "
+        "all or nothing: for each row a budget line and its appropriation (Ansatz).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bookings = kinds.add_parser(
+        "bookings",
+        help="record the treasury's bookings (payments, receipts) by booking reference",
+        description="Record the bookings (Ist) of a CSV export, all or nothing. The booking "
+        "reference is the key: rows already recorded on their line are skipped, so the same "
+        "or an overlapping export can be imported again.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for sub in (budget, bookings):
+        sub.add_argument("file", type=Path, help="the CSV export")
+        sub.add_argument("--body", required=True, help="the body's slug, e.g. kyffhaeuserkreis")
+        sub.add_argument("--year", required=True, type=_year, help="the fiscal year")
+        sub.add_argument("--mapping", type=Path, help="the mapping file (YAML)")
+        sub.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="record the good rows and list the bad ones (default: record nothing)",
+        )
+        sub.add_argument(
+            "--dry-run", action="store_true", help="check the file and report; record nothing"
+        )
+    budget.add_argument(
+        "--effective",
+        type=_date,
+        help="the date the budget takes effect (default: the mapping's, else 1 January)",
+    )
+    return parser
+
+
+def run_import(argv: Sequence[str]) -> int:
+    """Runs `ledger import budget|bookings ...` (argv: what follows `import`); the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    label = f"ledger import {args.kind}"
+    try:
+        report = _run(args)
+    except ImportRefusedError as exc:
+        for line in exc.report.bad_lines():
+            print(line, file=sys.stderr)
+        print(f"{label}: error: {exc}", file=sys.stderr)
+        return 2
+    except (LedgerError, OSError, ValueError) as exc:
+        print(f"{label}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    for line in report.summary():
+        print(line)
+    if report.bad:
+        print(f"skipped {plural(len(report.bad_lines()), 'bad row')}:")
+        for line in report.bad_lines():
+            print(f"  {line}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> ImportReport:
+    mapping: Mapping = (
+        load_mapping(args.mapping, args.kind) if args.mapping else default_mapping(args.kind)
+    )
+    app = ledger_application()
+    try:
+        if args.kind == "budget":
+            return import_budget(
+                app,
+                args.file,
+                body=args.body,
+                year=args.year,
+                mapping=mapping,
+                effective=args.effective,
+                skip_bad=args.skip_bad,
+                dry_run=args.dry_run,
+            )
+        return import_bookings(
+            app,
+            args.file,
+            body=args.body,
+            year=args.year,
+            mapping=mapping,
+            skip_bad=args.skip_bad,
+            dry_run=args.dry_run,
+        )
+    finally:
+        app.close()

@@ -1,0 +1,1 @@
+"""Imports of the treasury's CSV exports (budget, bookings) into command batches."""

@@ -1,0 +1,203 @@
+"""Import of the treasury's bookings (Ist): one payment per CSV row, keyed by booking reference.
+
+The booking reference is the idempotency key on its line: a row whose reference is already
+recorded on that line (same amount and date) is skipped, so importing the same export
+twice, or an overlapping later export, adds only what is new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ledger.application import LedgerApplication
+from ledger.commands.batch import Batch
+from ledger.domain.budget_line import BudgetLine
+from ledger.errors import RuleViolationError
+from ledger.importers.csv_source import read_table
+from ledger.importers.mapping import Mapping
+from ledger.importers.notation import parse_amount, parse_booking_date
+from ledger.importers.report import BadRow, ImportRefusedError, ImportReport
+from ledger.importers.row_fields import RowFields
+from ledger.importers.trial import trial_run
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking as the file gives it, with its line in the file."""
+
+    line: int
+    code: str
+    booked_on: date
+    amount: Decimal
+    reference: str
+    text: str
+
+    def command(self, body: str, year: int) -> dict[str, Any]:
+        """The payment command (a receipt on an income line)."""
+        return {
+            "record": "payment",
+            "body": body,
+            "year": year,
+            "line": self.code,
+            "amount": self.amount,
+            "reference": self.reference,
+            "text": self.text,
+            "effective": self.booked_on,
+        }
+
+
+class LineBook:
+    """The budget lines of one body and year as recorded, with the bookings they hold."""
+
+    def __init__(self, batch: Batch, body: str, year: int) -> None:
+        self.batch = batch
+        self.body = body
+        self.year = year
+        self._lines: dict[str, BudgetLine | None] = {}
+        self._bookings: dict[str, dict[str, BudgetLine.PaymentBooked]] = {}
+
+    def line(self, code: str) -> BudgetLine | None:
+        """The recorded line `code`, or None."""
+        if code not in self._lines:
+            self._lines[code] = self.batch.find(
+                BudgetLine, BudgetLine.id_for(self.body, self.year, code)
+            )
+        return self._lines[code]
+
+    def refusal(self, code: str) -> str | None:
+        """Why no booking can go on line `code`, or None if it can."""
+        record = self.line(code)
+        if record is None:
+            return (
+                f"no budget line {code} in {self.year} has been recorded "
+                f"(import the budget, or record the line and its approval, first)"
+            )
+        state = record.state_at()
+        if not (state.appropriation or state.supplementary):
+            return (
+                f"budget line {code} of {self.year} has neither an appropriation nor an "
+                f"approval (über-/außerplanmäßig)"
+            )
+        return None
+
+    def booking(self, code: str, reference: str) -> BudgetLine.PaymentBooked | None:
+        """The booking already recorded on line `code` under `reference`, or None."""
+        if code not in self._bookings:
+            record = self.line(code)
+            facts = record.current_facts() if record is not None else []
+            self._bookings[code] = {
+                f.reference: f for f in facts if isinstance(f, BudgetLine.PaymentBooked)
+            }
+        return self._bookings[code].get(reference)
+
+
+def import_bookings(
+    app: LedgerApplication,
+    path: Path,
+    *,
+    body: str,
+    year: int,
+    mapping: Mapping,
+    skip_bad: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Records the new bookings of a CSV export in one batch (all or nothing).
+
+    Bad rows refuse the whole file (ImportRefusedError) unless `skip_bad`.
+    """
+    table = read_table(
+        path,
+        encoding=mapping.encoding,
+        separator=mapping.separator,
+        header_line=mapping.header_line,
+    )
+    resolved = mapping.resolve(table.header, year)
+    batch = Batch(app.repository)
+    body_record = batch.body(body)
+    book = LineBook(batch, body, year)
+    report = ImportReport(
+        kind="bookings",
+        source=str(path),
+        reading=table.describe(),
+        mapping=[f"mapping: {mapping.source}"]
+        + [f"{key}: {src.describe()}" for key, src in resolved.items()],
+        rows=len(table.rows),
+        skip_bad=skip_bad,
+        dry_run=dry_run,
+    )
+    bookings: list[Booking] = []
+    for row in table.rows:
+        fields = RowFields(row, len(table.header), resolved)
+        code = fields.text("code")
+        if code:
+            try:
+                body_record.check_line_code(code)
+            except RuleViolationError as exc:
+                fields.fault("code", exc.rule)
+            else:
+                refusal = book.refusal(code)
+                if refusal:
+                    fields.fault("code", refusal)
+        booked_on = fields.parsed(
+            "date", partial(parse_booking_date, date_format=mapping.date_format)
+        )
+        amount = fields.parsed("amount", partial(parse_amount, decimal=mapping.decimal))
+        reference = fields.text("reference")
+        text = fields.text("text", required=False)
+        if fields.faults:
+            report.bad.append(BadRow(row.line, "; ".join(fields.faults)))
+            continue
+        assert booked_on is not None and amount is not None
+        bookings.append(Booking(row.line, code, booked_on, amount, reference, text))
+    bookings = refuse_repeated_references(bookings, report.bad)
+    new: list[Booking] = []
+    for booking in bookings:
+        recorded = book.booking(booking.code, booking.reference)
+        if recorded is None:
+            new.append(booking)
+        elif recorded.amount == booking.amount and recorded.effective == booking.booked_on:
+            report.already_recorded += 1
+        else:
+            report.bad.append(
+                BadRow(
+                    booking.line,
+                    f"booking {booking.reference} is already recorded on line {booking.code} "
+                    f"with {recorded.amount} on {recorded.effective}; this row has "
+                    f"{booking.amount} on {booking.booked_on} (record a correction instead)",
+                )
+            )
+    outcome = trial_run(app, [(i, [b.command(body, year)]) for i, b in enumerate(new)])
+    for index, reason in outcome.refused.items():
+        report.bad.append(BadRow(new[index].line, reason))
+    good = [b for i, b in enumerate(new) if i not in outcome.refused]
+    report.new = len(good)
+    if report.bad and not skip_bad:
+        raise ImportRefusedError(report)
+    if not dry_run and good:
+        report.positions = app.record([b.command(body, year) for b in good])
+    return report
+
+
+def refuse_repeated_references(bookings: list[Booking], bad: list[BadRow]) -> list[Booking]:
+    """A booking reference given twice for one line in one file: both rows are bad."""
+    by_key: dict[tuple[str, str], list[Booking]] = {}
+    for booking in bookings:
+        by_key.setdefault((booking.code, booking.reference), []).append(booking)
+    kept = []
+    for (code, reference), group in by_key.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        lines = [b.line for b in group]
+        named = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+        bad.extend(
+            BadRow(line, f"booking {reference} on line {code} appears on lines {named}")
+            for line in lines
+        )
+    kept.sort(key=lambda b: b.line)
+    return kept

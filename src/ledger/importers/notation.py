@@ -1,0 +1,59 @@
+"""Amounts and dates as finance exports write them: decimal comma or point, German or ISO dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from ledger.commands.fields import PLAIN_MONEY, THOUSANDS_ONLY, parse_date, parse_money
+from ledger.domain.money import check_amount
+from ledger.errors import RuleViolationError
+
+POINT_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def parse_amount(field: str, text: str, decimal: str = "auto") -> Decimal:
+    """An amount ≥ 0 with at most two decimals.
+
+    auto: German ("17.655,00") or plain ("17655.00") notation as `parse_money` reads it;
+    comma: a decimal comma, points group thousands ("17.655" is 17655.00);
+    point: a decimal point, commas group thousands ("17,655.00").
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if decimal == "comma":
+        if "," not in cleaned and THOUSANDS_ONLY.match(cleaned):
+            cleaned += ",00"
+        elif "," not in cleaned and "." in cleaned:
+            raise RuleViolationError(
+                field, f"'{text}' is not an amount with a decimal comma (such as 17.655,00)"
+            )
+        return parse_money(field, cleaned)
+    if decimal == "point":
+        if "," in cleaned:
+            if not POINT_GROUPED.match(cleaned):
+                raise RuleViolationError(
+                    field, f"'{text}' is not an amount with a decimal point (such as 17,655.00)"
+                )
+            cleaned = cleaned.replace(",", "")
+        if cleaned.startswith("-"):
+            raise RuleViolationError(field, f"must be ≥ 0, got '{text}'")
+        if not PLAIN_MONEY.match(cleaned):
+            raise RuleViolationError(field, f"'{text}' is not an amount such as 17655.00")
+        try:
+            return check_amount(field, Decimal(cleaned))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+            raise RuleViolationError(field, f"'{text}' is not an amount") from None
+    return parse_money(field, text)
+
+
+def parse_booking_date(field: str, text: str, date_format: str | None = None) -> date:
+    """A date in the mapping's strptime format, else ISO (2018-06-19) or German (19.06.2018)."""
+    if date_format:
+        try:
+            return datetime.strptime(text.strip(), date_format).date()
+        except ValueError:
+            raise RuleViolationError(
+                field, f"'{text}' is not a date in the format {date_format}"
+            ) from None
+    return parse_date(field, text)
