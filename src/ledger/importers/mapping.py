@@ -454,7 +454,7 @@ def check_format(fmt: str, count: int, key: str, source: str) -> None:
         names = [name for _, name, _, _ in Formatter().parse(fmt) if name is not None]
     except ValueError as exc:
         raise MappingError(source, key, f"not a format: {exc}") from None
-    if not all(n.isdigit() and int(n) < count for n in names):
+    if not all((n.isdigit() and int(n) < count) or n == "" for n in names):
         raise MappingError(
             source, key, f"may use only {{0}}..{{{count - 1}}} (one per column), got '{fmt}'"
         )
