@@ -1,9 +1,200 @@
-"""The read side's `ledger` commands (registered through the `ledger.cli` entry point)."""
+"""The read side's `ledger` commands: project, rebuild, show and report.
+
+Registered through the `ledger.cli` entry point. `show` and `report` catch the read model
+up with the ledger before answering, and show everything (non-public resolutions and
+unpublished findings included): they are the operator's tools.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
+
+from projections import rendering
+from projections.annual_report import annual_report, annual_report_csv
+from projections.projector import DEFAULT_BATCH, Projector
+from projections.queries import (
+    ReadModel,
+    agreement,
+    budget,
+    certification,
+    findings,
+    list_resolutions,
+)
+
+SHOWN = ("certification", "agreement", "budget", "resolutions", "findings")
+
+
+class UsageError(ValueError):
+    """A command-line option is missing or wrong (exit code 2)."""
+
+
+def _batch_size(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, got '{text}'")
+    return int(text)
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got '{text}'")
+    return value
+
+
+def run_project(args: argparse.Namespace) -> int:
+    """`ledger project [--follow]`: catch up (and keep following); prints the position."""
+    with Projector(batch_size=args.batch_size) as projector:
+        position = projector.catch_up()
+        print(f"position {position}", flush=True)
+        while args.follow:
+            time.sleep(args.interval)
+            new_position = projector.catch_up()
+            if new_position != position:
+                position = new_position
+                print(f"position {position}", flush=True)
+    return 0
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    """`ledger rebuild`: project everything into a new generation and swap it in."""
+    with Projector(batch_size=args.batch_size) as projector:
+        generation, position = projector.rebuild()
+    print(f"generation {generation} swapped in at position {position}")
+    return 0
+
+
+def _need(args: argparse.Namespace, name: str, what: str) -> Any:
+    value = getattr(args, name)
+    if value is None:
+        raise UsageError(f"--{name} is required for `ledger show {what}`")
+    return value
+
+
+def _show(args: argparse.Namespace, rm: ReadModel) -> dict[str, Any]:
+    when: dict[str, Any] = {"as_of": args.as_of, "known_at": args.known_at}
+    what = args.what
+    if what == "certification":
+        return certification(rm, args.body, **when)
+    if what == "agreement":
+        process = _need(args, "process", what)
+        return agreement(rm, args.body, process, include_private=True, **when)
+    if what == "budget":
+        year = _need(args, "year", what)
+        return budget(rm, args.body, year, line=args.line, include_private=True, **when)
+    if what == "resolutions":
+        return list_resolutions(rm, args.body, include_private=True, **when)
+    return findings(rm, args.body, process=args.process, include_private=True, **when)
+
+
+RENDER: dict[str, Callable[[dict[str, Any]], str]] = {
+    "certification": rendering.certification,
+    "agreement": rendering.agreement,
+    "budget": rendering.budget,
+    "resolutions": rendering.resolutions,
+    "findings": rendering.findings,
+}
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`ledger show WHAT --body B ...`: one document, as a table or as JSON."""
+    with Projector() as projector:
+        projector.catch_up()
+    rm = ReadModel()
+    try:
+        document = _show(args, rm)
+    finally:
+        rm.close()
+    if args.format == "json":
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(RENDER[args.what](document))
+    return 0
+
+
+def run_report_annual(args: argparse.Namespace) -> int:
+    """`ledger report annual`: the annual progress table as CSV (BOM, ';') or JSON."""
+    with Projector() as projector:
+        projector.catch_up()
+    rm = ReadModel()
+    try:
+        if args.format == "csv":
+            text = annual_report_csv(
+                rm, args.body, args.process, args.year, known_at=args.known_at, include_private=True
+            )
+        else:
+            document = annual_report(
+                rm, args.body, args.process, args.year, known_at=args.known_at, include_private=True
+            )
+            text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    finally:
+        rm.close()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    return 0
+
+
+def _axes_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as-of", dest="as_of", metavar="DATE", help="valid date YYYY-MM-DD (default: today)"
+    )
+    p.add_argument(
+        "--known-at",
+        dest="known_at",
+        metavar="TIME",
+        help="as known at this time (ISO; a date means the end of that day UTC; default: now)",
+    )
 
 
 def register(commands: Any) -> None:
     """Adds the read side's commands to the `ledger` parser."""
+    p = commands.add_parser("project", help="catch the read model up with the ledger")
+    p.add_argument("--follow", action="store_true", help="keep following new events")
+    p.add_argument(
+        "--interval", type=_interval, default=1.0, help="seconds between polls (default 1)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=DEFAULT_BATCH,
+        help=f"events per transaction (default {DEFAULT_BATCH})",
+    )
+    p.set_defaults(handler=run_project)
+
+    p = commands.add_parser("rebuild", help="rebuild the read model from position 0 and swap it in")
+    p.add_argument("--batch-size", type=_batch_size, default=DEFAULT_BATCH)
+    p.set_defaults(handler=run_rebuild)
+
+    p = commands.add_parser(
+        "show", help="a projection as of a date, as known at a time (table or JSON)"
+    )
+    p.add_argument("what", choices=SHOWN)
+    p.add_argument("--body", required=True, help="the body (slug)")
+    p.add_argument("--process", help="the process, e.g. audit-fgk/2015 (agreement, findings)")
+    p.add_argument("--year", help="the fiscal year (budget)")
+    p.add_argument("--line", help="one budget line, e.g. 01.4953.7187 (budget)")
+    _axes_options(p)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=run_show)
+
+    p = commands.add_parser("report", help="reports: `report annual` (Jahresbericht)")
+    reports = p.add_subparsers(dest="report", required=True, metavar="REPORT")
+    r = reports.add_parser("annual", help="the annual progress table as of 31.12. of a year")
+    r.add_argument("--body", required=True)
+    r.add_argument("--process", required=True, help="e.g. audit-fgk/2015")
+    r.add_argument("--year", required=True)
+    r.add_argument("--known-at", dest="known_at", metavar="TIME")
+    r.add_argument("--format", choices=("csv", "json"), default="csv")
+    r.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    r.set_defaults(handler=run_report_annual)

@@ -1,0 +1,264 @@
+"""Bitemporal rows: each record's valid-time timeline, versioned by transaction time.
+
+A read model keeps, per record (entity), rows carrying a valid-time interval
+[valid_from, valid_to) and a transaction-time interval [recorded_from, recorded_to);
+NULL ends mean "open". The rows whose recorded_to is NULL are the record's timeline as
+known now: the fold of its facts as they now stand (corrections applied, retractions
+removed), one row per distinct state, contiguous in valid time, the last one open.
+
+When a new event of a record is recorded at time t, its timeline is recomputed and
+diffed against the open rows: rows that no longer hold are closed (recorded_to = t) and
+the new ones are inserted (recorded_from = t). A query at (as_of, known_at) therefore
+picks, per record, the row with the greatest valid_from <= as_of among the rows known at
+known_at (recorded_from <= known_at < recorded_to): one index seek on
+(entity, valid_from), whatever the length of the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    RowMapping,
+    String,
+    Table,
+    and_,
+    or_,
+    select,
+)
+
+from ledger.domain.base import Fold, LedgerAggregate, current_facts
+from projections.axes import Axes
+
+S = TypeVar("S")
+
+#: Row ids: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite.
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True, eq=False)
+class VersionedModel(Generic[S]):
+    """A bitemporal read model of one record type: its fold, its state columns, its rows."""
+
+    name: str
+    aggregate: type[LedgerAggregate]
+    fold: Fold[S]
+    #: Fresh state columns (each generation's table gets its own Column objects).
+    columns: Callable[[], list[Column[Any]]]
+    #: The column values of a state.
+    row: Callable[[S], dict[str, Any]]
+    #: (body, scope, key) of a record from the event that created it.
+    locate: Callable[[Any], tuple[str, str, str]]
+
+    def table(self, metadata: MetaData, prefix: str) -> Table:
+        """This model's table in one generation of the read model."""
+        name = prefix + self.name
+        return Table(
+            name,
+            metadata,
+            Column("id", ROW_ID, primary_key=True, autoincrement=True),
+            Column("entity", String(32), nullable=False),
+            Column("valid_from", Date, nullable=False),
+            Column("valid_to", Date),
+            Column("recorded_from", DateTime, nullable=False),
+            Column("recorded_to", DateTime),
+            *self.columns(),
+            Index(f"{name}_entity_valid", "entity", "valid_from"),
+        )
+
+
+@dataclass(slots=True)
+class Version:
+    """One entry of a record's timeline as known now: from valid_from on, this state."""
+
+    valid_from: date
+    state: Any
+    recorded_from: datetime
+
+
+@dataclass(slots=True, eq=False)
+class Entity:
+    """A record as the projector keeps it: its facts and its timeline as known now."""
+
+    id: str
+    model: VersionedModel[Any]
+    body: str
+    scope: str
+    key: str
+    facts: dict[int, Any]
+    timeline: list[Version]
+    state: Any
+    last_effective: date | None
+
+    @classmethod
+    def new(cls, entity_id: str, model: VersionedModel[Any], created: Any) -> Entity:
+        """A record with no facts yet, located by the event that creates it."""
+        body, scope, key = model.locate(created)
+        return cls(entity_id, model, body, scope, key, {}, [], model.fold.initial, None)
+
+    @property
+    def trail_key(self) -> str:
+        """The record's natural key within its body, as the audit trail shows it."""
+        return f"{self.scope}/{self.key}" if self.scope and self.scope != self.key else self.key
+
+
+#: A row of the timeline: (valid_from, valid_to, state).
+Row = tuple[date, date | None, Any]
+
+
+@dataclass(slots=True)
+class Change:
+    """What one event does to a record's open rows."""
+
+    #: (valid_from, recorded_from) of the open rows that no longer hold.
+    closed: list[tuple[date, datetime]]
+    #: The new open rows.
+    opened: list[Row]
+
+
+def rows_from(timeline: Sequence[Version], start: int) -> list[tuple[Row, datetime]]:
+    """The rows of timeline[start:], each with its recorded_from."""
+    out = []
+    last = len(timeline) - 1
+    for i in range(start, len(timeline)):
+        v = timeline[i]
+        valid_to = timeline[i + 1].valid_from if i < last else None
+        out.append(((v.valid_from, valid_to, v.state), v.recorded_from))
+    return out
+
+
+def is_fix(fact: Any) -> bool:
+    """Whether an event corrects or retracts an earlier one."""
+    return isinstance(fact, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
+
+
+def advance(entity: Entity, fact: Any, recorded_at: datetime) -> Change:
+    """Adds a fact to a record and returns how its open rows change.
+
+    The fast path (a plain event effective on or after every standing fact: it comes
+    last in valid time) steps the fold once and only the last two rows can change. Any
+    other event (backdated, a correction, a retraction) recomputes the timeline from the
+    record's facts.
+    """
+    entity.facts[fact.originator_version] = fact
+    fold = entity.model.fold
+    timeline = entity.timeline
+    if not is_fix(fact) and (
+        entity.last_effective is None or fact.effective >= entity.last_effective
+    ):
+        start = max(0, len(timeline) - 2)
+        old = rows_from(timeline, start)
+        # The same step as Fold.timeline, on the end of the timeline.
+        state = fold.step(entity.state, fact)
+        if timeline and timeline[-1].valid_from == fact.effective:
+            timeline.pop()
+        if not timeline or timeline[-1].state != state:
+            timeline.append(Version(fact.effective, state, recorded_at))
+        entity.state = state
+        entity.last_effective = fact.effective
+        return _rebase(timeline, start, old, recorded_at)
+    old = rows_from(timeline, 0)
+    facts = current_facts(entity.facts.values())
+    entity.timeline = [Version(d, s, recorded_at) for d, s in fold.timeline(facts)]
+    entity.state = entity.timeline[-1].state if entity.timeline else fold.initial
+    entity.last_effective = max((f.effective for f in facts), default=None)
+    return _rebase(entity.timeline, 0, old, recorded_at)
+
+
+def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime]) -> bool:
+    """Restores a record from its stored facts and the recorded_from of its open rows.
+
+    Returns False when the open rows are not the timeline of the facts (a damaged read model).
+    """
+    entity.facts = dict(facts)
+    fold = entity.model.fold
+    standing = current_facts(entity.facts.values())
+    timeline = fold.timeline(standing)
+    if {d for d, _ in timeline} != set(open_rows):
+        return False
+    entity.timeline = [Version(d, s, open_rows[d]) for d, s in timeline]
+    entity.state = entity.timeline[-1].state if entity.timeline else fold.initial
+    entity.last_effective = max((f.effective for f in standing), default=None)
+    return True
+
+
+def _rebase(
+    timeline: list[Version], start: int, old: list[tuple[Row, datetime]], recorded_at: datetime
+) -> Change:
+    """Diffs timeline[start:] against the old rows from `start`; keeps unchanged rows' times."""
+    before = {(r[0], r[1]): (r[2], rf) for r, rf in old}
+    kept: set[tuple[date, date | None]] = set()
+    opened: list[Row] = []
+    for offset, (row, _) in enumerate(rows_from(timeline, start)):
+        key = (row[0], row[1])
+        previous = before.get(key)
+        version = timeline[start + offset]
+        if previous is not None and previous[0] == row[2]:
+            kept.add(key)
+            version.recorded_from = previous[1]
+        else:
+            opened.append(row)
+            version.recorded_from = recorded_at
+    closed = [(r[0], rf) for r, rf in old if (r[0], r[1]) not in kept]
+    return Change(closed, opened)
+
+
+def visible(
+    conn: Connection,
+    table: Table,
+    entities: Table,
+    model: str,
+    axes: Axes,
+    *,
+    body: str | None = None,
+    scope: str | None = None,
+    keys: Sequence[str] | None = None,
+) -> list[RowMapping]:
+    """The rows of a model's records at (as_of, known_at): one indexed lookup per record.
+
+    Per record, the row known at known_at with the greatest valid_from <= as_of; records
+    unknown then, or not yet in existence on as_of, have none.
+    """
+    known = axes.known_at_naive
+    inner = table.alias("v")
+    latest = (
+        select(inner.c.id)
+        .where(
+            inner.c.entity == entities.c.entity,
+            inner.c.valid_from <= axes.as_of,
+            inner.c.recorded_from <= known,
+            or_(inner.c.recorded_to.is_(None), inner.c.recorded_to > known),
+        )
+        .order_by(inner.c.valid_from.desc())
+        .limit(1)
+        .correlate(entities)
+        .scalar_subquery()
+    )
+    conditions = [entities.c.model == model]
+    if body is not None:
+        conditions.append(entities.c.body == body)
+    if scope is not None:
+        conditions.append(entities.c.scope == scope)
+    if keys is not None:
+        conditions.append(entities.c.key.in_(list(keys)))
+    ids = select(latest).where(and_(*conditions))
+    statement = (
+        select(table)
+        .where(
+            table.c.id.in_(ids),
+            or_(table.c.valid_to.is_(None), table.c.valid_to > axes.as_of),
+        )
+        .order_by(table.c.id)
+    )
+    return list(conn.execute(statement).mappings())

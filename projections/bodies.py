@@ -1,0 +1,109 @@
+"""Read model of bodies and their committees; the `list_bodies` and `get_body` queries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Integer, String
+
+from ledger.domain.body import BODY, Body, BodyState
+from ledger.domain.committee import COMMITTEE, Committee, CommitteeState
+from projections.axes import axes
+from projections.bitemporal import VersionedModel
+from projections.certification import process_summary
+
+if TYPE_CHECKING:
+    from projections.store import ReadModel
+
+
+def _body_columns() -> list[Column[Any]]:
+    return [
+        Column("slug", String),
+        Column("name", String),
+        Column("land", String),
+        Column("line_pattern", String),
+        Column("majority_rule", String),
+    ]
+
+
+def _body_row(state: BodyState) -> dict[str, Any]:
+    return {
+        "slug": state.slug,
+        "name": state.name,
+        "land": state.land,
+        "line_pattern": state.line_pattern,
+        "majority_rule": state.majority_rule,
+    }
+
+
+BODIES = VersionedModel(
+    "body",
+    Body,
+    BODY,
+    _body_columns,
+    _body_row,
+    lambda created: (created.slug, "", created.slug),
+)
+
+
+def _committee_columns() -> list[Column[Any]]:
+    return [
+        Column("body", String),
+        Column("slug", String),
+        Column("name", String),
+        Column("seats", Integer),
+    ]
+
+
+def _committee_row(state: CommitteeState) -> dict[str, Any]:
+    return {"body": state.body, "slug": state.slug, "name": state.name, "seats": state.seats}
+
+
+COMMITTEES = VersionedModel(
+    "committee",
+    Committee,
+    COMMITTEE,
+    _committee_columns,
+    _committee_row,
+    lambda created: (created.body, "", created.slug),
+)
+
+
+def list_bodies(rm: ReadModel) -> dict[str, Any]:
+    """Every body as it stands now: {"bodies": [{"slug", "name", "land"}], "position"}."""
+    now = axes()
+    with rm.view() as view:
+        rows = view.rows("body", now)
+        position = view.position
+    bodies = [{"slug": r["slug"], "name": r["name"], "land": r["land"]} for r in rows]
+    bodies.sort(key=lambda b: b["slug"])
+    return {"bodies": bodies, "position": position}
+
+
+def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
+    """A body as it stands now, with its committees and certification processes."""
+    now = axes()
+    with rm.view() as view:
+        view.require_body(body)
+        found = view.rows("body", now, keys=[body])
+        committees = view.rows("committee", now, body=body)
+        processes = view.rows("process", now, body=body)
+        position = view.position
+    row = found[0] if found else None
+    return {
+        "body": body,
+        "name": row["name"] if row else None,
+        "land": row["land"] if row else None,
+        "majority_rule": row["majority_rule"] if row else None,
+        "line_pattern": row["line_pattern"] if row else None,
+        "committees": sorted(
+            ({"committee": c["slug"], "name": c["name"], "seats": c["seats"]} for c in committees),
+            key=lambda c: str(c["committee"]),
+        ),
+        "processes": [process_summary(p) for p in sorted(processes, key=_started)],
+        "position": position,
+    }
+
+
+def _started(row: Any) -> tuple[str, str]:
+    return (str(row["started_on"] or ""), str(row["process"]))

@@ -1,0 +1,18 @@
+"""Errors of the read side: unknown things asked for, and bad query parameters."""
+
+from __future__ import annotations
+
+from ledger.errors import LedgerError
+
+
+class NotFoundError(LedgerError):
+    """A body, process, line, resolution or finding asked for is not in the read model."""
+
+
+class QueryError(LedgerError):
+    """A query parameter is not valid; names the parameter and the rule."""
+
+    def __init__(self, parameter: str, rule: str) -> None:
+        self.parameter = parameter
+        self.rule = rule
+        super().__init__(f"parameter '{parameter}': {rule}")

@@ -1,0 +1,464 @@
+"""The projector: a catch-up loop over the ledger that keeps the read-model tables.
+
+Each batch of events (`select_chained`, in position order) is decoded outside any lock,
+then applied in one transaction that holds the projector lock: the records' bitemporal
+rows, the events (facts and audit trail), new records in the directory, and the
+generation's position. Commit makes all of it visible at once; a crash before commit
+leaves nothing, so a restarted projector resumes from the stored position and applies
+every event exactly once.
+
+The projector keeps the records it has seen in memory (their facts and current
+timeline) so that a new event costs one fold step. The cache is only trusted while the
+position it reflects is the stored one: when another process has projected in between,
+or a transaction failed, it is dropped and records are restored from the event table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+
+from ledger.errors import LedgerError
+from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
+from projections.bitemporal import Change, Entity, VersionedModel, advance, replay
+from projections.registry import BY_TOPIC_PREFIX
+from projections.store import (
+    CONTROL,
+    GENERATIONS,
+    POINTER,
+    ReadModel,
+    Schema,
+    lock,
+    make_engine,
+    schema,
+)
+from projections.trail import ledger_mapper
+
+DEFAULT_BATCH = 500
+#: How many records the projector keeps in memory between batches.
+CACHE_SIZE = 50_000
+
+
+class ProjectionError(LedgerError):
+    """The read model is out of step with the ledger (run `ledger rebuild`)."""
+
+
+@dataclass
+class _Pending:
+    """The row changes of one model in one batch, written with executemany at the end."""
+
+    opened: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
+    closed: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, model: VersionedModel[Any], entity: str, change: Change, at: datetime) -> None:
+        """Adds one event's change of a record's open rows.
+
+        A row opened and closed at the same transaction time was never visible and is
+        not written at all (or deleted, if an earlier batch wrote it).
+        """
+        for valid_from, recorded_from in change.closed:
+            pending = self.opened.pop((entity, valid_from), None)
+            if pending is not None:
+                if pending["recorded_from"] != at:
+                    pending["recorded_to"] = at
+                    self.closed.append(pending)
+            elif recorded_from == at:
+                self.deletes.append({"e": entity, "vf": valid_from})
+            else:
+                self.updates.append({"e": entity, "vf": valid_from, "t": at})
+        for valid_from, valid_to, state in change.opened:
+            row = model.row(state)
+            row["entity"] = entity
+            row["valid_from"] = valid_from
+            row["valid_to"] = valid_to
+            row["recorded_from"] = at
+            row["recorded_to"] = None
+            self.opened[(entity, valid_from)] = row
+
+    def flush(self, conn: Connection, table: Table) -> None:
+        """Writes the changes: closes and deletes first, then the new rows."""
+        open_row = (
+            (table.c.entity == bindparam("e"))
+            & (table.c.valid_from == bindparam("vf"))
+            & table.c.recorded_to.is_(None)
+        )
+        if self.deletes:
+            conn.execute(delete(table).where(open_row), self.deletes)
+        if self.updates:
+            conn.execute(
+                update(table).where(open_row).values(recorded_to=bindparam("t")), self.updates
+            )
+        rows = self.closed + list(self.opened.values())
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class Projector:
+    """Catches the read model up with the ledger, batch by batch (exactly once)."""
+
+    def __init__(self, url: str | None = None, *, batch_size: int = DEFAULT_BATCH) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        self.url = url
+        self.batch_size = batch_size
+        self.recorder: ChainedRecorder = open_recorder(url)
+        self.engine = make_engine(url, writer=True)
+        self.mapper = ledger_mapper()
+        self._entities: OrderedDict[str, Entity] = OrderedDict()
+        self._cache_key: tuple[int, int] | None = None
+        self._ready = False
+
+    def close(self) -> None:
+        """Closes the recorder and the engine."""
+        self.recorder.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Projector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- generations -------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Creates the control tables and generation 1 if the read model is new."""
+        if self._ready:
+            return
+        with self.engine.begin() as conn:
+            lock(conn)
+            CONTROL.create_all(conn, checkfirst=True)
+            if conn.execute(select(POINTER.c.generation)).first() is None:
+                _create_generation(conn, 1, "current")
+                conn.execute(insert(POINTER).values(id=1, generation=1))
+        self._ready = True
+
+    def _state(self, conn: Connection, generation: int | None) -> tuple[int, int]:
+        """(generation, position): of `generation`, or of the one queries read."""
+        if generation is None:
+            found = conn.execute(select(POINTER.c.generation).where(POINTER.c.id == 1)).scalar()
+            if found is None:
+                raise ProjectionError("the read model has no current generation")
+            generation = int(found)
+        position = conn.execute(
+            select(GENERATIONS.c.position).where(GENERATIONS.c.generation == generation)
+        ).scalar()
+        if position is None:
+            raise ProjectionError(
+                f"generation {generation} of the read model is gone (another rebuild replaced it)"
+            )
+        return generation, int(position)
+
+    # -- catching up -------------------------------------------------------------------
+
+    def catch_up(self, *, until: int | None = None, generation: int | None = None) -> int:
+        """Projects every event not yet applied (up to `until`); returns the position."""
+        self.ensure()
+        while True:
+            done, position = self._step(generation, until)
+            if done:
+                return position
+
+    def follow(self, interval: float = 1.0, *, stop: Callable[[], bool] = lambda: False) -> int:
+        """Keeps catching up, polling every `interval` seconds, until `stop()` is true."""
+        position = self.catch_up()
+        while not stop():
+            time.sleep(interval)
+            position = self.catch_up()
+        return position
+
+    def _step(self, generation: int | None, until: int | None) -> tuple[bool, int]:
+        """One batch: (True, position) when nothing was left to apply."""
+        with self.engine.connect() as conn:
+            target, position = self._state(conn, generation)
+            conn.rollback()
+        limit = self.batch_size
+        if until is not None:
+            limit = min(limit, until - position)
+            if limit <= 0:
+                return True, position
+        chained = self.recorder.select_chained(position + 1, limit)
+        if not chained:
+            return True, position
+        decoded = [self._decode(c) for c in chained]
+        try:
+            with self.engine.begin() as conn:
+                lock(conn)
+                if self._state(conn, generation) != (target, position):
+                    return False, position  # someone else projected meanwhile: start again
+                new_position = self._apply(conn, target, position, chained, decoded)
+        except BaseException:
+            self._forget()
+            raise
+        self._cache_key = (target, new_position)
+        return False, new_position
+
+    def _decode(self, chained: ChainedEvent) -> Any:
+        try:
+            return self.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=chained.originator_id,
+                    originator_version=chained.originator_version,
+                    topic=chained.topic,
+                    state=chained.state,
+                )
+            )
+        except Exception as exc:
+            raise ProjectionError(
+                f"position {chained.position}: cannot decode event {chained.topic}: {exc}"
+            ) from exc
+
+    def _forget(self) -> None:
+        self._entities.clear()
+        self._cache_key = None
+
+    def _apply(
+        self,
+        conn: Connection,
+        generation: int,
+        position: int,
+        chained: Sequence[ChainedEvent],
+        decoded: Sequence[Any],
+    ) -> int:
+        """Applies events after `position` in the caller's locked transaction."""
+        if self._cache_key != (generation, position):
+            self._forget()
+        tables = schema(generation)
+        pending: dict[str, _Pending] = {}
+        event_rows: list[dict[str, Any]] = []
+        entity_rows: list[dict[str, Any]] = []
+        last = position
+        for c, event in zip(chained, decoded, strict=True):
+            if c.position != last + 1:
+                raise ProjectionError(
+                    f"expected position {last + 1} next, the ledger gave {c.position}"
+                )
+            last = c.position
+            at = _naive(c.recorded_at)
+            entity_id = c.originator_id.hex
+            topic = c.topic
+            cut = topic.rfind(".")
+            model = BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
+            type_name = topic.partition(":")[2] or topic
+            body: str | None = getattr(event, "body", None)
+            key: str | None = None
+            if model is not None:
+                entity = self._entity(conn, tables, entity_id, model, event, c.position)
+                if c.originator_version == 1:
+                    entity_rows.append(
+                        {
+                            "entity": entity_id,
+                            "model": model.name,
+                            "body": entity.body,
+                            "scope": entity.scope,
+                            "key": entity.key,
+                            "position": c.position,
+                        }
+                    )
+                change = advance(entity, event, at)
+                pending.setdefault(model.name, _Pending()).record(model, entity_id, change, at)
+                body, key = entity.body, entity.trail_key
+            event_rows.append(
+                {
+                    "position": c.position,
+                    "entity": entity_id,
+                    "version": c.originator_version,
+                    "recorded_at": at,
+                    "effective": getattr(event, "effective", None),
+                    "body": body,
+                    "record": type_name.partition(".")[0],
+                    "key": key,
+                    "type": type_name,
+                    "topic": topic,
+                    "state": c.state,
+                    "hash": c.hash,
+                }
+            )
+        for name, changes in pending.items():
+            changes.flush(conn, tables.table(name))
+        if entity_rows:
+            conn.execute(insert(tables.entities), entity_rows)
+        conn.execute(insert(tables.events), event_rows)
+        conn.execute(
+            update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
+        )
+        while len(self._entities) > CACHE_SIZE:
+            self._entities.popitem(last=False)
+        return last
+
+    def _entity(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity_id: str,
+        model: VersionedModel[Any],
+        event: Any,
+        position: int,
+    ) -> Entity:
+        """The record an event belongs to: from memory, new, or restored from the tables."""
+        entity = self._entities.get(entity_id)
+        if entity is not None:
+            self._entities.move_to_end(entity_id)
+            return entity
+        if event.originator_version == 1:
+            entity = Entity.new(entity_id, model, event)
+        else:
+            entity = self._restore(conn, tables, entity_id, model, position)
+        self._entities[entity_id] = entity
+        return entity
+
+    def _restore(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity_id: str,
+        model: VersionedModel[Any],
+        position: int,
+    ) -> Entity:
+        e, ev, t = tables.entities, tables.events, tables.table(model)
+        found = conn.execute(
+            select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)
+        ).first()
+        if found is None:
+            raise ProjectionError(
+                f"position {position}: event of record {entity_id} whose creation was never "
+                "projected"
+            )
+        facts = {}
+        for version, topic, state in conn.execute(
+            select(ev.c.version, ev.c.topic, ev.c.state)
+            .where(ev.c.entity == entity_id)
+            .order_by(ev.c.version)
+        ):
+            fact = self.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=UUID(entity_id),
+                    originator_version=version,
+                    topic=topic,
+                    state=bytes(state),
+                )
+            )
+            facts[version] = fact
+        open_rows: dict[date, datetime] = dict(
+            conn.execute(
+                select(t.c.valid_from, t.c.recorded_from).where(
+                    t.c.entity == entity_id, t.c.recorded_to.is_(None)
+                )
+            ).tuples()
+        )
+        entity = Entity(
+            entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
+        )
+        if not replay(entity, facts, open_rows):
+            raise ProjectionError(
+                f"position {position}: the rows of record {entity_id} ({model.name}) do not "
+                "match its facts; run `ledger rebuild`"
+            )
+        return entity
+
+    # -- rebuild -----------------------------------------------------------------------
+
+    def rebuild(self) -> tuple[int, int]:
+        """Projects every event into a new generation and swaps it in; (generation, position).
+
+        Generations retired by earlier rebuilds, and unfinished ones, are dropped first.
+        """
+        self.ensure()
+        with self.engine.begin() as conn:
+            lock(conn)
+            current, _ = self._state(conn, None)
+            for stale in (
+                conn.execute(
+                    select(GENERATIONS.c.generation).where(GENERATIONS.c.generation != current)
+                )
+                .scalars()
+                .all()
+            ):
+                _drop_generation(conn, int(stale))
+            newest = conn.execute(select(func.max(GENERATIONS.c.generation))).scalar() or 0
+            generation = int(newest) + 1
+            _create_generation(conn, generation, "building")
+        self._forget()
+        self.catch_up(generation=generation)
+        return generation, self._swap(generation)
+
+    def _swap(self, generation: int) -> int:
+        """Brings `generation` up to the current one's position and points queries at it."""
+        try:
+            with self.engine.begin() as conn:
+                lock(conn)
+                current, current_position = self._state(conn, None)
+                _, position = self._state(conn, generation)
+                while position < current_position:
+                    chained = self.recorder.select_chained(
+                        position + 1, min(self.batch_size, current_position - position)
+                    )
+                    if not chained:
+                        break
+                    decoded = [self._decode(c) for c in chained]
+                    position = self._apply(conn, generation, position, chained, decoded)
+                    self._cache_key = (generation, position)
+                stamp = _naive(datetime.now(UTC))
+                conn.execute(
+                    update(GENERATIONS)
+                    .where(GENERATIONS.c.generation == current)
+                    .values(status="retired")
+                )
+                conn.execute(
+                    update(GENERATIONS)
+                    .where(GENERATIONS.c.generation == generation)
+                    .values(status="current", swapped_at=stamp)
+                )
+                conn.execute(update(POINTER).where(POINTER.c.id == 1).values(generation=generation))
+        except BaseException:
+            self._forget()
+            raise
+        return position
+
+
+def _create_generation(conn: Connection, generation: int, status: str) -> None:
+    schema(generation).metadata.create_all(conn)
+    conn.execute(
+        insert(GENERATIONS).values(
+            generation=generation,
+            position=0,
+            status=status,
+            created_at=_naive(datetime.now(UTC)),
+        )
+    )
+
+
+def _drop_generation(conn: Connection, generation: int) -> None:
+    schema(generation).metadata.drop_all(conn, checkfirst=True)
+    conn.execute(delete(GENERATIONS).where(GENERATIONS.c.generation == generation))
+
+
+def catch_up(target: ReadModel | str | None = None, *, batch_size: int = DEFAULT_BATCH) -> int:
+    """Catches the read model up with its ledger; returns the position.
+
+    Given a ReadModel, keeps one projector with it (and its in-memory records) for the
+    next call; given a URL (default LEDGER_DATABASE_URL), opens and closes one.
+    """
+    if isinstance(target, ReadModel):
+        with target.projector_lock:
+            if target.projector is None:
+                target.projector = Projector(target.url, batch_size=batch_size)
+            position: int = target.projector.catch_up()
+        target.mark_ready()
+        return position
+    with Projector(target, batch_size=batch_size) as projector:
+        return projector.catch_up()

@@ -1,0 +1,41 @@
+"""The read side's queries as plain functions: what `ledger show` prints and the API serves.
+
+Every query takes keyword-only `as_of` (a date; None: today) and `known_at` (a time; a
+bare date means the end of that day UTC; None: now), and returns a JSON-ready document
+that says the ledger position it reflects.
+"""
+
+from __future__ import annotations
+
+from projections.agreement import agreement
+from projections.annual_report import annual_report, annual_report_csv
+from projections.bodies import get_body, list_bodies
+from projections.budget import budget
+from projections.certification import certification, get_process, list_processes
+from projections.errors import NotFoundError, QueryError
+from projections.findings import findings
+from projections.projector import catch_up
+from projections.resolutions import get_resolution, list_resolutions
+from projections.store import ReadModel
+from projections.trail import events, head
+
+__all__ = [
+    "NotFoundError",
+    "QueryError",
+    "ReadModel",
+    "agreement",
+    "annual_report",
+    "annual_report_csv",
+    "budget",
+    "catch_up",
+    "certification",
+    "events",
+    "findings",
+    "get_body",
+    "get_process",
+    "get_resolution",
+    "head",
+    "list_bodies",
+    "list_processes",
+    "list_resolutions",
+]

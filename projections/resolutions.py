@@ -1,0 +1,223 @@
+"""Read model of resolutions with their votes; `list_resolutions` and `get_resolution`.
+
+Non-public (nichtöffentliche) resolutions are shown only with include_private; without
+it they are indistinguishable from unknown ones, and references to them elsewhere
+(approvals, adoptions) are redacted. Whether a resolution is public is taken as it
+stands now, and at the query's axes: it must be public in both.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Integer, String, Text
+
+from ledger.domain.resolution import RESOLUTION, Resolution, ResolutionState
+from projections.axes import axes, parse_as_of
+from projections.bitemporal import VersionedModel
+from projections.documents import amount, cents, iso
+from projections.errors import NotFoundError, QueryError
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from sqlalchemy import RowMapping
+
+    from projections.store import ReadModel, View
+
+
+def _columns() -> list[Column[Any]]:
+    return [
+        Column("reference", String),
+        Column("title", Text),
+        Column("committee", String),
+        Column("submitter", Text),
+        Column("public", Boolean),
+        Column("items", JSON),
+        Column("financial_effect", BigInteger),
+        Column("year", Integer),
+        Column("line", String),
+        Column("proposed_on", Date),
+        Column("votes", JSON),
+        Column("executed_on", Date),
+        Column("amendments", JSON),
+        Column("revoked_on", Date),
+        Column("status", String),
+        Column("decided_on", Date),
+    ]
+
+
+def _row(state: ResolutionState) -> dict[str, Any]:
+    return {
+        "reference": state.reference,
+        "title": state.title,
+        "committee": state.committee,
+        "submitter": state.submitter,
+        "public": state.public,
+        "items": list(state.items),
+        "financial_effect": (
+            cents(state.financial_effect) if state.financial_effect is not None else None
+        ),
+        "year": state.year,
+        "line": state.line,
+        "proposed_on": state.proposed_on,
+        "votes": [
+            {
+                "committee": v.committee,
+                "meeting_date": iso(v.meeting_date),
+                "yes": v.yes,
+                "no": v.no,
+                "abstentions": v.abstentions,
+                "recused": v.recused,
+                "outcome": v.outcome,
+            }
+            for v in state.votes
+        ],
+        "executed_on": state.executed_on,
+        "amendments": list(state.amendments),
+        "revoked_on": state.revoked_on,
+        "status": state.status,
+        "decided_on": state.votes[-1].meeting_date if state.votes else state.proposed_on,
+    }
+
+
+RESOLUTIONS = VersionedModel(
+    "resolution",
+    Resolution,
+    RESOLUTION,
+    _columns,
+    _row,
+    lambda created: (created.body, "", created.reference),
+)
+
+
+def public_references(view: View, body: str | None) -> set[str]:
+    """References of the resolutions that are public as they stand now."""
+    return {r["reference"] for r in view.rows("resolution", axes(), body=body) if r["public"]}
+
+
+def shown_reference(reference: str | None, public: set[str], include_private: bool) -> str | None:
+    """A resolution reference as a caller may see it (None: redacted)."""
+    if reference is None or include_private or reference in public:
+        return reference
+    return None
+
+
+def resolution_summary(row: RowMapping) -> dict[str, Any]:
+    """A resolution as a list entry."""
+    return {
+        "reference": row["reference"],
+        "title": row["title"],
+        "committee": row["committee"],
+        "public": row["public"],
+        "status": row["status"],
+        "proposed_on": iso(row["proposed_on"]),
+        "decided_on": iso(row["decided_on"]),
+        "executed_on": iso(row["executed_on"]),
+        "revoked_on": iso(row["revoked_on"]),
+    }
+
+
+def resolution_document(row: RowMapping) -> dict[str, Any]:
+    """A resolution with its items, financial effect and votes."""
+    effect = row["financial_effect"]
+    return {
+        **resolution_summary(row),
+        "submitter": row["submitter"],
+        "items": list(row["items"] or []),
+        "financial_effect": (
+            {"amount": amount(effect), "year": row["year"], "line": row["line"]}
+            if effect is not None
+            else None
+        ),
+        "votes": list(row["votes"] or []),
+        "amendments": list(row["amendments"] or []),
+    }
+
+
+def _visible(view: View, rows: list[RowMapping], body: str, include_private: bool) -> list[Any]:
+    if include_private:
+        return rows
+    public = public_references(view, body)
+    return [r for r in rows if r["public"] and r["reference"] in public]
+
+
+def list_resolutions(
+    rm: ReadModel,
+    body: str,
+    *,
+    committee: str | None = None,
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    as_of: date | str | None = None,
+    known_at: datetime | date | str | None = None,
+    include_private: bool = False,
+) -> dict[str, Any]:
+    """The resolutions of a body on as_of, as known at known_at, by decision date.
+
+    date_from / date_to (inclusive) filter on the decision date: the meeting date of the
+    last vote, or the proposal date before any vote.
+    """
+    ax = axes(as_of, known_at)
+    start = _bound("date_from", date_from)
+    end = _bound("date_to", date_to)
+    if start is not None and end is not None and start > end:
+        raise QueryError("date_to", f"{end} is before date_from {start}")
+    with rm.view() as view:
+        view.require_body(body)
+        rows = _visible(view, view.rows("resolution", ax, body=body), body, include_private)
+        position = view.position
+    selected = [
+        r
+        for r in rows
+        if (committee is None or r["committee"] == committee)
+        and (start is None or (r["decided_on"] is not None and r["decided_on"] >= start))
+        and (end is None or (r["decided_on"] is not None and r["decided_on"] <= end))
+    ]
+    selected.sort(key=lambda r: (str(r["decided_on"] or ""), str(r["reference"])))
+    return {
+        "body": body,
+        **ax.header(),
+        "position": position,
+        "resolutions": [resolution_summary(r) for r in selected],
+    }
+
+
+def _bound(name: str, value: date | str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except QueryError:
+        raise QueryError(name, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def get_resolution(
+    rm: ReadModel,
+    body: str,
+    reference: str,
+    *,
+    as_of: date | str | None = None,
+    known_at: datetime | date | str | None = None,
+    include_private: bool = False,
+) -> dict[str, Any]:
+    """One resolution on as_of, as known at known_at ("exists": false before its proposal).
+
+    A non-public resolution without include_private is not found, like an unknown one.
+    """
+    ax = axes(as_of, known_at)
+    missing = NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
+    with rm.view() as view:
+        view.require_body(body)
+        if not view.known("resolution", body, reference):
+            raise missing
+        if not include_private and reference not in public_references(view, body):
+            raise missing
+        rows = view.rows("resolution", ax, body=body, keys=[reference])
+        position = view.position
+    document: dict[str, Any] = {"body": body, **ax.header(), "position": position}
+    if not rows:
+        return {**document, "reference": reference, "exists": False}
+    if not include_private and not rows[0]["public"]:
+        raise missing
+    return {**document, **resolution_document(rows[0]), "exists": True}

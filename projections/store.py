@@ -1,0 +1,294 @@
+"""The read-model database: engines, the generations of tables, and consistent snapshots.
+
+Generations and the swap
+------------------------
+Every read-model table exists once per *generation*: generation 3 has rm3_measure,
+rm3_budget_line, ..., rm3_event (the events as the projector saw them: its facts and the
+audit trail) and rm3_entity (the directory of records). Two control tables hold which
+generation readers use and how far each generation is projected:
+
+- ``rm_pointer`` — one row: the generation every query reads;
+- ``rm_generation`` — per generation: its position (the last ledger position applied to
+  it, written in the same transaction as its rows) and its status (building, current,
+  retired).
+
+``ledger rebuild`` creates a new generation's tables, projects every event into them
+from position 0 while queries keep reading the current generation, and then, in one
+transaction, brings the new generation up to the current one's position and moves the
+pointer. A query reads the pointer and the tables of that generation in one snapshot
+transaction, so it sees either the old tables or the complete new ones, never
+half-built tables. The replaced generation is kept (retired) until the next rebuild
+drops it, so that a query which read the pointer just before the swap can still finish.
+
+Every projector transaction (catch-up batch, rebuild batch, swap, DDL) first takes one
+lock — BEGIN IMMEDIATE on SQLite, a transaction-level advisory lock on PostgreSQL — so
+projectors in several processes never interleave.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    RowMapping,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
+
+from ledger.store.url import parse_url, sqlalchemy_url
+from projections.axes import Axes
+from projections.bitemporal import VersionedModel, visible
+from projections.errors import NotFoundError
+from projections.registry import MODELS
+
+#: The advisory lock every projector transaction takes on PostgreSQL.
+PROJECTOR_LOCK = 0x1ED6E2_0001
+
+CONTROL = MetaData()
+
+POINTER = Table(
+    "rm_pointer",
+    CONTROL,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", Integer, nullable=False),
+)
+
+GENERATIONS = Table(
+    "rm_generation",
+    CONTROL,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("swapped_at", DateTime),
+)
+
+
+@dataclass(eq=False)
+class Schema:
+    """The tables of one generation of the read model."""
+
+    generation: int
+    metadata: MetaData = field(init=False)
+    models: dict[str, Table] = field(init=False)
+    events: Table = field(init=False)
+    entities: Table = field(init=False)
+
+    def __post_init__(self) -> None:
+        prefix = f"rm{self.generation}_"
+        self.metadata = MetaData()
+        self.models = {m.name: m.table(self.metadata, prefix) for m in MODELS}
+        self.events = Table(
+            f"{prefix}event",
+            self.metadata,
+            Column("position", BigInteger, primary_key=True, autoincrement=False),
+            Column("entity", String(32), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("recorded_at", DateTime, nullable=False),
+            Column("effective", Date),
+            Column("body", String),
+            Column("record", String),
+            Column("key", String),
+            Column("type", String, nullable=False),
+            Column("topic", String, nullable=False),
+            Column("state", LargeBinary, nullable=False),
+            Column("hash", LargeBinary, nullable=False),
+            Index(f"{prefix}event_entity_version", "entity", "version", unique=True),
+            Index(f"{prefix}event_body_position", "body", "position"),
+        )
+        self.entities = Table(
+            f"{prefix}entity",
+            self.metadata,
+            Column("entity", String(32), primary_key=True),
+            Column("model", String, nullable=False),
+            Column("body", String, nullable=False),
+            Column("scope", String, nullable=False),
+            Column("key", String, nullable=False),
+            Column("position", BigInteger, nullable=False),
+            Index(f"{prefix}entity_scope", "model", "body", "scope", "key"),
+        )
+
+    def table(self, model: VersionedModel[Any] | str) -> Table:
+        """The table of a read model in this generation."""
+        return self.models[model if isinstance(model, str) else model.name]
+
+
+_schemas: dict[int, Schema] = {}
+_schemas_lock = threading.Lock()
+
+
+def schema(generation: int) -> Schema:
+    """The (cached) table objects of a generation."""
+    with _schemas_lock:
+        found = _schemas.get(generation)
+        if found is None:
+            found = _schemas[generation] = Schema(generation)
+        return found
+
+
+def is_sqlite(url: str | None) -> bool:
+    """Whether a ledger URL is a SQLite file."""
+    return parse_url(url).backend == "sqlite"
+
+
+def make_engine(url: str | None, *, writer: bool) -> Engine:
+    """An engine on the ledger database; a writer's transactions take the projector lock.
+
+    SQLite: the driver's own transaction handling is off and each transaction begins
+    with BEGIN IMMEDIATE (writer: takes the write lock at once, so a batch never fails
+    half-way on a lock upgrade) or BEGIN (reader: one WAL snapshot for every statement).
+    PostgreSQL: readers use REPEATABLE READ, so all statements of a query see one snapshot.
+    """
+    target = sqlalchemy_url(url)
+    if is_sqlite(url):
+        engine = create_engine(target, connect_args={"timeout": 30, "check_same_thread": False})
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+    if writer:
+        return create_engine(target, pool_size=2, max_overflow=2)
+    return create_engine(target, isolation_level="REPEATABLE READ", pool_pre_ping=True)
+
+
+def lock(conn: Connection) -> None:
+    """Takes the projector lock for the rest of the transaction (PostgreSQL; SQLite has it)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTOR_LOCK})
+
+
+@dataclass
+class View:
+    """One consistent snapshot of the read model, as queries see it."""
+
+    conn: Connection
+    schema: Schema | None
+    position: int
+
+    def rows(
+        self,
+        model: str,
+        axes: Axes,
+        *,
+        body: str | None = None,
+        scope: str | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> list[RowMapping]:
+        """The rows of a model's records at the query's axes (see bitemporal.visible)."""
+        if self.schema is None:
+            return []
+        return visible(
+            self.conn,
+            self.schema.table(model),
+            self.schema.entities,
+            model,
+            axes,
+            body=body,
+            scope=scope,
+            keys=keys,
+        )
+
+    def known(
+        self, model: str, body: str, key: str | None = None, *, scope: str | None = None
+    ) -> bool:
+        """Whether a record of this model (scope, key) of this body has been projected."""
+        if self.schema is None:
+            return False
+        e = self.schema.entities
+        statement = select(e.c.entity).where(e.c.model == model, e.c.body == body)
+        if scope is not None:
+            statement = statement.where(e.c.scope == scope)
+        if key is not None:
+            statement = statement.where(e.c.key == key)
+        return self.conn.execute(statement.limit(1)).first() is not None
+
+    def require_body(self, body: str) -> None:
+        """Refuses an unknown body."""
+        if not self.known("body", body):
+            raise NotFoundError(f"no body '{body}' is in the ledger (position {self.position})")
+
+
+class ReadModel:
+    """Opens the read-model tables on LEDGER_DATABASE_URL (SQLAlchemy engine), thread-safe."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, writer=False)
+        self._ready = False
+        #: The projector `catch_up(rm)` keeps for this read model (see projections.projector).
+        self.projector: Any = None
+        self.projector_lock = threading.Lock()
+
+    def _has_tables(self) -> bool:
+        if not self._ready:
+            self._ready = inspect(self.engine).has_table(POINTER.name)
+        return self._ready
+
+    def mark_ready(self) -> None:
+        """Notes that the read-model tables exist (a projector has created them)."""
+        self._ready = True
+
+    @contextmanager
+    def view(self) -> Iterator[View]:
+        """A snapshot: the current generation's tables and position, read in one transaction."""
+        if not self._has_tables():
+            with self.engine.connect() as conn:
+                yield View(conn, None, 0)
+            return
+        with self.engine.connect() as conn, conn.begin():
+            row = conn.execute(
+                select(POINTER.c.generation, GENERATIONS.c.position)
+                .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
+                .where(POINTER.c.id == 1)
+            ).first()
+            if row is None:
+                yield View(conn, None, 0)
+            else:
+                yield View(conn, schema(int(row[0])), int(row[1]))
+
+    def position(self) -> int:
+        """The projector's position: the last ledger position the read model reflects."""
+        with self.view() as view:
+            return view.position
+
+    def generation(self) -> int | None:
+        """The generation queries read (None before anything was projected)."""
+        with self.view() as view:
+            return view.schema.generation if view.schema else None
+
+    def close(self) -> None:
+        """Closes the engine's connections (and the projector of `catch_up(rm)`, if any)."""
+        with self.projector_lock:
+            if self.projector is not None:
+                self.projector.close()
+                self.projector = None
+        self.engine.dispose()
