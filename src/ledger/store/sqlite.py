@@ -1,0 +1,310 @@
+"""The SQLite chained recorder: eventsourcing's SQLite recorder plus the hash chain."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, OperationalError, StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteTransaction,
+)
+from eventsourcing.utils import resolve_topic
+
+from ledger.store.base import ChainedRecorder, ChainRow, ChainWriter
+from ledger.store.chain import (
+    CHAIN_TABLE,
+    EVENTS_TABLE,
+    GENESIS,
+    ChainedEvent,
+    ChainError,
+    ChainHead,
+    Digest,
+    link_hash,
+    next_recorded_at,
+    now_recorded_at,
+    parse_recorded_at,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator, Sequence
+
+_SQLITE_MAX_VARIABLES = 500
+
+
+class ImmediateTransaction(SQLiteTransaction):
+    """A SQLite transaction that takes the database write lock at once (BEGIN IMMEDIATE)."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            cursor.sqlite_cursor.close()
+            raise OperationalError(e) from e
+        return cursor
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorder):
+    """SQLite application recorder extending the hash chain in each insert's transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
+        if datastore.originator_id_type != "uuid":
+            msg = "ORIGINATOR_ID_TYPE must be 'uuid' for the chained recorder"
+            raise ChainError(msg)
+        super().__init__(datastore, events_table_name)
+        t, c = self.events_table_name, CHAIN_TABLE
+        self._sql_head = (
+            f"SELECT position, recorded_at, hash FROM {c} ORDER BY position DESC LIMIT 1"
+        )
+        self._sql_insert_chain = f"INSERT INTO {c} (position, recorded_at, hash) VALUES (?,?,?)"
+        self._sql_insert_event_at = (
+            f"INSERT INTO {t} (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (?,?,?,?,?)"
+        )
+        self._sql_chain_rows = (
+            f"SELECT c.position, c.recorded_at, c.hash, "
+            f"e.originator_id, e.originator_version, e.topic, e.state "
+            f"FROM {c} c LEFT JOIN {t} e ON e.rowid = c.position "
+            f"WHERE c.position > ? ORDER BY c.position LIMIT ?"
+        )
+        self._sql_unchained = (
+            f"SELECT e.rowid FROM {t} e WHERE e.rowid > ? AND e.rowid <= ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {c} c WHERE c.position = e.rowid) "
+            f"ORDER BY e.rowid LIMIT 1"
+        )
+        self._sql_select_chained = (
+            f"SELECT c.position, c.recorded_at, e.originator_id, e.originator_version, "
+            f"e.topic, e.state, c.hash FROM {t} e JOIN {c} c ON c.position = e.rowid "
+            f"WHERE e.rowid >= ? "
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The events table (eventsourcing's) plus the chain table."""
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "position INTEGER PRIMARY KEY, "
+            "recorded_at TEXT NOT NULL, "
+            "hash BLOB NOT NULL)"
+        )
+        return statements
+
+    def create_table(self) -> None:
+        """Create the tables under the write lock, so that processes may start together."""
+        with self._write_transaction() as c:
+            self._create_table(c)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[SQLiteCursor]:
+        connection = self.datastore.get_connection(commit=True)
+        with connection as conn, ImmediateTransaction(conn, commit=True) as curs, curs:
+            yield curs
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and their chain links in one BEGIN IMMEDIATE transaction."""
+        with self._write_transaction() as c:
+            return self._insert_events(c, stored_events, **kwargs)
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # Store every id as UUID.hex (eventsourcing would store a str id as given).
+        stored_events = [
+            e
+            if isinstance(e.originator_id, UUID)
+            else replace(e, originator_id=UUID(e.originator_id))
+            for e in stored_events
+        ]
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+        self._extend_chain(c, positions, stored_events)
+        return positions
+
+    def _read_head(self, c: SQLiteCursor) -> ChainHead | None:
+        c.execute(self._sql_head)
+        row = c.fetchone()
+        if row is None:
+            return None
+        return ChainHead(row[0], row[1], bytes(row[2]))
+
+    def _extend_chain(
+        self, c: SQLiteCursor, positions: Sequence[int], stored_events: Sequence[StoredEvent]
+    ) -> None:
+        if not positions:
+            return
+        head = self._read_head(c)
+        previous = head.hash if head else GENESIS
+        last = head.position if head else 0
+        recorded_at = next_recorded_at(now_recorded_at(), head.recorded_at if head else None)
+        rows = []
+        for position, event in sorted(zip(positions, stored_events, strict=True)):
+            if position <= last:
+                msg = (
+                    f"new event position {position} is not after the chain head {last}: "
+                    "the store is damaged (run verify)"
+                )
+                raise ChainError(msg)
+            previous = link_hash(
+                previous,
+                position,
+                recorded_at,
+                cast(UUID, event.originator_id).hex,
+                event.originator_version,
+                event.topic,
+                event.state,
+            )
+            rows.append((position, recorded_at, previous))
+            last = position
+        c.executemany(self._sql_insert_chain, rows)
+
+    def select_chained(
+        self, start: int, limit: int, *, topics: Sequence[str] = ()
+    ) -> list[ChainedEvent]:
+        """Events with their chain rows, position >= start, in position order."""
+        statement = self._sql_select_chained
+        params: list[Any] = [start]
+        if topics:
+            statement += f"AND e.topic IN ({','.join('?' * len(topics))}) "
+            params.extend(topics)
+        statement += "ORDER BY e.rowid LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                ChainedEvent(
+                    position=row[0],
+                    recorded_at=parse_recorded_at(row[1]),
+                    originator_id=UUID(row[2]),
+                    originator_version=row[3],
+                    topic=row[4],
+                    state=bytes(row[5]),
+                    hash=bytes(row[6]),
+                )
+                for row in c.fetchall()
+            ]
+
+    def head(self) -> Digest | None:
+        """The chain's last (position, hash), or None when the ledger is empty."""
+        with self.datastore.transaction(commit=False) as c:
+            head = self._read_head(c)
+        return head.digest if head else None
+
+    @contextmanager
+    def chain_reader(self) -> Iterator[_SQLiteChainReader]:
+        """One read transaction (a WAL snapshot) for scanning the chain."""
+        with self.datastore.transaction(commit=False) as c:
+            yield _SQLiteChainReader(self, c.sqlite_cursor)
+
+    @contextmanager
+    def chain_writer(self) -> Iterator[_SQLiteChainWriter]:
+        """One BEGIN IMMEDIATE transaction; commits when the block ends without error."""
+        with self._write_transaction() as c:
+            yield _SQLiteChainWriter(self, c)
+
+    def close(self) -> None:
+        """Close the datastore's connections."""
+        self.datastore.close()
+
+
+class _SQLiteChainReader:
+    """Scans the chain inside one read transaction (see ChainReader)."""
+
+    def __init__(self, recorder: ChainedSQLiteApplicationRecorder, cursor: sqlite3.Cursor):
+        self._recorder = recorder
+        self._cursor = cursor
+        # Plain tuples: much cheaper than sqlite3.Row when scanning the whole chain.
+        self._cursor.row_factory = None
+
+    def chain_rows(self, after: int, limit: int) -> list[ChainRow]:
+        self._cursor.execute(self._recorder._sql_chain_rows, (after, limit))
+        return cast("list[ChainRow]", self._cursor.fetchall())
+
+    def first_unchained_event(self, after: int, upto: int | None) -> int | None:
+        self._cursor.execute(
+            self._recorder._sql_unchained, (after, (1 << 63) - 1 if upto is None else upto)
+        )
+        row = self._cursor.fetchone()
+        return None if row is None else int(row[0])
+
+
+class _SQLiteChainWriter(ChainWriter):
+    """The import primitives inside one BEGIN IMMEDIATE transaction (see ChainWriter)."""
+
+    def __init__(self, recorder: ChainedSQLiteApplicationRecorder, cursor: SQLiteCursor):
+        self._recorder = recorder
+        self._c = cursor
+
+    def head(self) -> ChainHead | None:
+        return self._recorder._read_head(self._c)
+
+    def chain_length(self) -> int:
+        self._c.execute(f"SELECT count(*) FROM {CHAIN_TABLE}")
+        return int(self._c.fetchone()[0])
+
+    def existing(self, originator_ids: Collection[str]) -> dict[tuple[str, int], tuple[str, bytes]]:
+        ids = list(originator_ids)
+        found: dict[tuple[str, int], tuple[str, bytes]] = {}
+        table = self._recorder.events_table_name
+        for i in range(0, len(ids), _SQLITE_MAX_VARIABLES):
+            chunk = ids[i : i + _SQLITE_MAX_VARIABLES]
+            self._c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in self._c.fetchall():
+                found[(row[0], row[1])] = (row[2], bytes(row[3]))
+        return found
+
+    def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        return list(self._recorder._insert_events(self._c, stored_events) or [])
+
+    def _insert_at(self, events: Sequence[ChainedEvent]) -> None:
+        self._c.executemany(
+            self._recorder._sql_insert_event_at,
+            [
+                (e.position, e.originator_id.hex, e.originator_version, e.topic, e.state)
+                for e in events
+            ],
+        )
+        self._c.executemany(
+            self._recorder._sql_insert_chain,
+            [(e.position, e.recorded_at_text, e.hash) for e in events],
+        )
+
+
+class ChainedSQLiteFactory(SQLiteFactory):
+    """eventsourcing's SQLite factory whose application recorder is the chained one."""
+
+    application_recorder_class = ChainedSQLiteApplicationRecorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        """Construct (and create the tables of) the chained application recorder."""
+        topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
+        cls: type[ChainedSQLiteApplicationRecorder] = (
+            resolve_topic(topic) if topic else self.application_recorder_class
+        )
+        if not (isinstance(cls, type) and issubclass(cls, ChainedSQLiteApplicationRecorder)):
+            msg = f"APPLICATION_RECORDER_TOPIC {topic!r} is not a chained SQLite recorder"
+            raise ChainError(msg)
+        recorder = cls(datastore=self.datastore)
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder
+
+
+__all__ = [
+    "ChainedSQLiteApplicationRecorder",
+    "ChainedSQLiteFactory",
+    "ImmediateTransaction",
+]
