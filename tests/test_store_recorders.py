@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -44,28 +43,7 @@ pytestmark = pytest.mark.storage
 
 
 def _import_eventsourcing_test_cases() -> ModuleType:
-    """Import eventsourcing.tests.persistence, even without the eventsourcing[crypto] extra.
-
-    That module imports AESCipher (pycryptodome) at the top, for cipher tests we don't
-    run. If pycryptodome is missing, a stand-in is used for that one import and removed
-    again, so that any real use of eventsourcing.cipher still fails loudly.
-    """
-    try:
-        import eventsourcing.cipher  # noqa: F401
-    except ModuleNotFoundError as error:
-        reason = f"eventsourcing.cipher is unusable: {error}"
-        stand_in = ModuleType("eventsourcing.cipher")
-
-        class AESCipher:  # the name eventsourcing.tests.persistence imports
-            def __init__(self, *args: object) -> None:
-                raise ModuleNotFoundError(reason)
-
-        stand_in.AESCipher = AESCipher  # type: ignore[attr-defined]
-        sys.modules["eventsourcing.cipher"] = stand_in
-        try:
-            return importlib.import_module("eventsourcing.tests.persistence")
-        finally:
-            del sys.modules["eventsourcing.cipher"]
+    """eventsourcing's own recorder test cases (they need the eventsourcing[crypto] extra)."""
     return importlib.import_module("eventsourcing.tests.persistence")
 
 

