@@ -1,0 +1,142 @@
+"""The app factory: routes, error handlers, OpenAPI, and a lifespan that opens the read model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api import errors
+from api.projector import ProjectorThread, lock_path
+from api.routes import (
+    bodies,
+    budget,
+    certification,
+    events,
+    findings,
+    health,
+    ledger,
+    processes,
+    reconciliation,
+    resolutions,
+)
+from api.schemas import Message
+from api.tokens import ReadTokens
+from ledger.store import database_url, parse_url
+from projections import queries
+from projections.queries import ReadModel
+
+PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
+POSITION_HEADER_DOC: Final = {
+    "description": "The ledger position the response was computed from.",
+    "schema": {"type": "integer"},
+}
+DESCRIPTION: Final = """\
+Read-only access to the ledger: resolutions and votes, budget lines, certification status,
+target agreements, findings and the audit trail, for any past date (`as_of`, valid time) as
+the ledger knew it at any moment (`known_at`, transaction time).
+
+Anonymous requests see public (öffentlich) resolutions and published findings only; send
+`Authorization: Bearer TOKEN` with a read token to see non-public (nichtöffentlich) records.
+Every response carries `X-Ledger-Position`, the ledger position it reflects.
+"""
+
+
+def follows_in_process(url: str) -> bool:
+    """Whether this server runs the projector: LEDGER_SERVE_PROJECT yes/no, auto = on SQLite."""
+    setting = os.environ.get(PROJECT_VAR, "auto").strip().lower()
+    if setting in ("yes", "1", "true"):
+        return True
+    if setting in ("no", "0", "false"):
+        return False
+    return parse_url(url).backend == "sqlite"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Opens the read model (unless one was given) and, if asked, follows the ledger in-process."""
+    owned: ReadModel | None = None
+    projector: ProjectorThread | None = None
+    if app.state.read_model is None:
+        url = database_url()
+        owned = app.state.read_model = ReadModel(url)
+        if follows_in_process(url):
+            projector = ProjectorThread(lambda: queries.catch_up(owned), lock_path(url))
+            projector.start()
+            app.state.follows = True
+    try:
+        yield
+    finally:
+        if projector is not None:
+            projector.stop()
+        health.close_store(app)
+        if owned is not None:
+            owned.close()
+            app.state.read_model = None
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            # The read token is optional: anonymous requests are answered (with public records).
+            if operation.get("security"):
+                operation["security"] = [{}, *operation["security"]]
+            for status, answer in operation.get("responses", {}).items():
+                if status != "200" and "health" in operation.get("tags", []):
+                    continue
+                answer.setdefault("headers", {})["X-Ledger-Position"] = POSITION_HEADER_DOC
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    read_model: ReadModel | None = None, tokens: ReadTokens | Iterable[str] | None = None
+) -> FastAPI:
+    """The API. Without a read model the lifespan opens one on LEDGER_DATABASE_URL (and follows
+    the ledger in-process on SQLite); without tokens they come from LEDGER_READ_TOKENS_FILE and
+    LEDGER_READ_TOKEN_HASHES (SHA-256 digests)."""
+    app = FastAPI(
+        title="ledger",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        responses={
+            401: {"model": Message, "description": "A wrong or malformed read token."},
+            404: {"model": Message, "description": "No such body, process, line or reference."},
+        },
+    )
+    app.state.read_model = read_model
+    app.state.follows = False
+    if tokens is None:
+        tokens = ReadTokens.from_env()
+    app.state.tokens = tokens if isinstance(tokens, ReadTokens) else ReadTokens(tokens)
+    errors.install(app)
+    for module in (
+        bodies,
+        certification,
+        processes,
+        budget,
+        reconciliation,
+        resolutions,
+        findings,
+        events,
+        ledger,
+        health,
+    ):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

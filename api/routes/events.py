@@ -1,0 +1,35 @@
+"""/v1/events: the audit trail, every event in position order, paginated."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import TEXT, PrivateDep, ReadModelDep
+from api.routes import positioned
+from api.schemas import EventPage
+from projections import queries
+
+router = APIRouter(prefix="/v1/events", tags=["audit trail"])
+
+MAX_LIMIT = 1000
+
+
+@router.get("", response_model=EventPage, summary="Audit trail")
+def events(
+    rm: ReadModelDep,
+    private: PrivateDep,
+    response: Response,
+    after: Annotated[int, Query(description="Events after this position.", ge=0)] = 0,
+    limit: Annotated[int, Query(description="At most this many events.", ge=1, le=MAX_LIMIT)] = 100,
+    body: Annotated[str | None, Query(description="Only this body's events.", pattern=TEXT)] = None,
+    type: Annotated[
+        str | None, Query(description="Only events of this type, e.g. VoteRecorded.", pattern=TEXT)
+    ] = None,
+) -> dict[str, Any]:
+    """Events after a position; the next page starts after `next_after`."""
+    document = queries.events(
+        rm, after=after, limit=limit, body=body, type=type, include_private=private
+    )
+    return positioned(response, document)
