@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -396,3 +397,27 @@ def test_the_cli_help_exits_0(kind: str, capsys: pytest.CaptureFixture[str]) -> 
 def test_the_cli_refuses_a_bad_year_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", "budget", "x.csv", "--body", BODY, "--year", "18"]) == 2
     assert "--year" in capsys.readouterr().err
+
+
+def test_ledger_show_budget_shows_each_imported_appropriation_exactly(
+    app: LedgerApplication,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    csv = write(tmp_path, "haushalt.csv", GERMAN_EXPORT, "cp1252")
+    mapping = write(tmp_path, "mapping.yaml", GERMAN_MAPPING)
+    budget = ["--body", BODY, "--year", "2018"]
+    assert main(["import", "budget", str(csv), *budget, "--mapping", str(mapping)]) == 0
+    capsys.readouterr()
+
+    assert main(["show", "budget", *budget, "--format", "json"]) == 0
+
+    lines = json.loads(capsys.readouterr().out)["lines"]
+    assert {line["code"]: line["appropriation"] for line in lines} == {
+        "01.4510.1710": "125400.00",
+        "01.4510.7000": "84250.50",
+        "01.4640.7180": "12345.67",
+        "01.4953.7187": None,
+    }
