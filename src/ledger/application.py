@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -9,8 +10,9 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import EnvType
 
-from ledger.commands.batch import Batch
+from ledger.commands.batch import Batch, RecordCache, RecordSource
 from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import parse_command
 from ledger.errors import CommandError, LedgerError, RuleViolationError
@@ -33,6 +35,15 @@ class LedgerApplication(Application[UUID]):
     """Records batches of commands; every batch is appended in one transaction or not at all."""
 
     name = "ledger"
+    #: How many records `record` keeps between batches (env LEDGER_RECORD_CACHE; 0: none).
+    RECORD_CACHE = "LEDGER_RECORD_CACHE"
+    DEFAULT_RECORD_CACHE = 20_000
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        size = int(self.env.get(self.RECORD_CACHE, str(self.DEFAULT_RECORD_CACHE)) or 0)
+        self.record_cache = RecordCache(self.repository, self.recorder, size) if size > 0 else None
+        self._record_lock = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -40,6 +51,10 @@ class LedgerApplication(Application[UUID]):
 
     def record(self, commands: Sequence[Any], *, attempts: int = 3) -> list[int]:
         """Validates and appends a batch; returns the positions appended (empty if nothing new)."""
+        with self._record_lock:
+            return self._record_batch(commands, attempts)
+
+    def _record_batch(self, commands: Sequence[Any], attempts: int) -> list[int]:
         load_handlers()
         parsed = []
         for index, raw in enumerate(commands, start=1):
@@ -48,19 +63,26 @@ class LedgerApplication(Application[UUID]):
                 parsed.append(parse_command(raw))
             except LedgerError as exc:
                 raise CommandError(index, kind_name, exc) from None
+        cache = self.record_cache
+        source: RecordSource = cache if cache is not None else self.repository
         for attempt in range(attempts):
-            batch = Batch(self.repository)
-            for index, (kind, values) in enumerate(parsed, start=1):
-                try:
-                    kind.handle(batch, values)
-                except LedgerError as exc:
-                    raise CommandError(index, kind.name, exc) from None
-            pending = batch.pending()
-            if not pending:
-                return []
+            if cache is not None:
+                cache.refresh()
+            batch = Batch(source)
             try:
-                recordings = self.save(*pending)
-            except IntegrityError:
+                for index, (kind, values) in enumerate(parsed, start=1):
+                    try:
+                        kind.handle(batch, values)
+                    except LedgerError as exc:
+                        raise CommandError(index, kind.name, exc) from None
+                pending = batch.pending()
+                recordings = self.save(*pending) if pending else []
+            except BaseException as exc:
+                # The batch may have changed kept records in place: read them again next time.
+                if cache is not None:
+                    cache.discard(batch.records)
+                if not isinstance(exc, IntegrityError):
+                    raise
                 if attempt + 1 == attempts:
                     raise CommandError(
                         0,
@@ -70,5 +92,8 @@ class LedgerApplication(Application[UUID]):
                         ),
                     ) from None
                 continue
-            return [r.notification.id for r in recordings if r.notification.id is not None]
+            positions = [r.notification.id for r in recordings if r.notification.id is not None]
+            if cache is not None:
+                cache.saved(batch.records.values(), positions)
+            return positions
         return []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.persistence import ApplicationRecorder
 
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.body import Body
@@ -14,11 +16,94 @@ from ledger.errors import RecordNotFoundError, RuleViolationError
 
 A = TypeVar("A", bound=LedgerAggregate)
 
+# Pages of the scan for records changed by another writer; past this many new events the
+# kept records are dropped instead.
+_SCAN_PAGE = 1000
+_SCAN_LIMIT = 20_000
+
+
+class RecordSource(Protocol):
+    """Where a batch loads records from: the application's repository or a RecordCache."""
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """The record with this id; AggregateNotFoundError if there is none."""
+        ...
+
+
+class RecordCache:
+    """Keeps the records of one application's batches between batches (least recently used).
+
+    A kept record is handed to the next batch as it is, without a read from the store: the
+    batch changes it in place, so `saved` keeps it after a successful save and `discard`
+    drops every record of a batch that failed. Before each batch `refresh` asks the store
+    for its last position; if another writer appended since, the records it changed are
+    dropped (they are read again when needed). A store written only by this application
+    therefore costs one `max(position)` query per batch instead of one read per record.
+    """
+
+    def __init__(
+        self, repository: Repository[UUID], recorder: ApplicationRecorder, maxsize: int
+    ) -> None:
+        self.repository = repository
+        self.recorder = recorder
+        self.maxsize = maxsize
+        self.records: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+        # The store's position up to which the kept records are known to be current.
+        self.position: int | None = None
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """The kept record, else the one read from the store."""
+        record = self.records.get(aggregate_id)
+        if record is not None:
+            self.records.move_to_end(aggregate_id)
+            return record
+        return self.repository.get(aggregate_id)
+
+    def refresh(self) -> None:
+        """Drops the kept records that another writer changed since the last batch."""
+        head = self.recorder.max_notification_id() or 0
+        if self.position is None or head < self.position or head - self.position > _SCAN_LIMIT:
+            self.records.clear()
+            self.position = head
+            return
+        start = self.position + 1
+        while start <= head:
+            page = self.recorder.select_notifications(start, _SCAN_PAGE, stop=head)
+            if not page:
+                break
+            for notification in page:
+                oid = notification.originator_id
+                record = self.records.get(oid if isinstance(oid, UUID) else UUID(str(oid)))
+                if record is not None and record.version < notification.originator_version:
+                    del self.records[record.id]
+            start = page[-1].id + 1
+        self.position = head
+
+    def saved(self, records: Iterable[LedgerAggregate], positions: Sequence[int]) -> None:
+        """Keeps the records of a saved batch; moves on if no other writer came in between."""
+        for record in records:
+            self.records[record.id] = record
+            self.records.move_to_end(record.id)
+        while len(self.records) > self.maxsize:
+            self.records.popitem(last=False)
+        if (
+            positions
+            and self.position is not None
+            and min(positions) == self.position + 1
+            and max(positions) == self.position + len(positions)
+        ):
+            self.position = max(positions)
+
+    def discard(self, records: Iterable[UUID]) -> None:
+        """Drops records a failed batch may have changed."""
+        for record_id in records:
+            self.records.pop(record_id, None)
+
 
 class Batch:
     """Loads records once, keeps them for the batch, and hands back what changed to be saved."""
 
-    def __init__(self, repository: Repository[UUID]) -> None:
+    def __init__(self, repository: RecordSource) -> None:
         self.repository = repository
         self.records: dict[UUID, LedgerAggregate] = {}
 

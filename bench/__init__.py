@@ -1,0 +1,1 @@
+"""The benchmark of the ledger: generated histories, figures beside baselines, RESULTS.md."""

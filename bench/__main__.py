@@ -1,0 +1,439 @@
+"""`python -m bench --size small|medium|large --backend sqlite|postgres`: run, print, write."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import asof, catchup, load, results
+from bench.generator import DEFAULT_SEED, SIZES, History, generate
+from bench.ingest import measure_ingest
+from bench.machine import describe
+from bench.results import Figure, failed, figure, unavailable
+from bench.stores import Store, fresh_store, postgres_available
+from bench.verification import measure_verify
+
+# Per size: verify repeats, catch-up runs, naive replays per query kind.
+REPEATS = {"small": (3, 3, 3), "medium": (3, 2, 3), "large": (3, 1, 1)}
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def guarded(
+    figures: dict[str, Figure], name: str, label: str, target: str, run: Callable[[], Any]
+) -> Any:
+    """Runs one measurement; a failure is recorded as such and the run goes on."""
+    try:
+        return run()
+    except Exception as exc:  # one broken figure must not lose the others
+        traceback.print_exc(file=sys.stderr)
+        figures[name] = failed(label, exc, target)
+        return None
+
+
+def ingest_figures(
+    figures: dict[str, Figure], store: Store, history: History, args: argparse.Namespace
+) -> Any:
+    """Records the history through the ledger beside the bare baseline; returns the app."""
+    from ledger.application import LedgerApplication
+    from ledger.store import application_env
+
+    env = application_env(store.url)
+    if args.record_cache is not None:
+        env["LEDGER_RECORD_CACHE"] = str(args.record_cache)
+    app = LedgerApplication(env=env)
+    sample = args.ingest_sample or len(history.commands)
+    began = time.perf_counter()
+
+    def progress(f: Any) -> None:
+        if f.events % 50_000 < args.batch * 10:
+            rates = f"ledger {f.ledger_rate:,.0f} ev/s, bare {f.bare_rate:,.0f} ev/s"
+            log(f"  ingest {f.events:,}: {rates}")
+
+    fig = measure_ingest(
+        app, store.bare_env, history, batch_size=args.batch, stop=sample, progress=progress
+    )
+    rest = 0
+    if sample < len(history.commands):
+        remaining = len(history.commands) - sample
+        log(f"recording the remaining {remaining:,} commands (batches of {args.bulk_batch})")
+        for batch in history.batches(args.bulk_batch, start=sample):
+            rest += len(app.record(batch))
+    target = "≥ 0.5× bare"
+    figures["ingest"] = figure(
+        "ingest (LedgerApplication.record)",
+        fig.ledger_rate,
+        "ev/s",
+        baseline_label="bare eventsourcing save",
+        baseline=fig.bare_rate,
+        ratio=fig.ratio,
+        ratio_label="of bare",
+        target=target,
+        met=fig.ratio >= 0.5,
+        note=(
+            f"{fig.events:,} events in batches of {fig.batch_size} commands, ledger and bare "
+            f"in alternating chunks of {fig.batch_size * 10}; ratio = median of "
+            f"{len(fig.chunk_ratios)} per-chunk ratios (overall "
+            f"{fig.ledger_rate / fig.bare_rate if fig.bare_rate else 0:.2f}); mean stored "
+            f"event {fig.ledger_state_bytes:.0f} bytes (ledger) vs {fig.bare_state_bytes:.0f} "
+            "bytes (bare); the bare baseline keeps its aggregates in memory and only saves"
+        ),
+        events=fig.events,
+        ledger_seconds=fig.ledger_seconds,
+        bare_seconds=fig.bare_seconds,
+        chunk_ratios=[round(r, 3) for r in fig.chunk_ratios],
+    )
+    produced = (
+        f"every command recorded through LedgerApplication.record (validation and chain) in "
+        f"batches of {args.batch}"
+    )
+    if rest:
+        produced = (
+            f"the first {sample:,} commands recorded through LedgerApplication.record in batches "
+            f"of {args.batch} while measured against the baseline; the remaining {rest:,} "
+            f"through LedgerApplication.record too, in batches of {args.bulk_batch}, not timed "
+            "against the baseline"
+        )
+    args.produced = produced + f" ({time.perf_counter() - began:.0f} s)"
+    return app
+
+
+def verify_figure(figures: dict[str, Figure], store: Store, backend: str, repeats: int) -> None:
+    """verify vs hashlib."""
+    fig = measure_verify(store.url, repeats)
+    target = "≥ 100,000 ev/s (SQLite)"
+    figures["verify"] = figure(
+        "verify (ledger.store.verify)",
+        fig.verify_rate,
+        "ev/s",
+        baseline_label="hashlib over the same bytes",
+        baseline=fig.hash_rate,
+        ratio=fig.ratio,
+        ratio_label="of hashlib",
+        target=target,
+        met=fig.verify_rate >= 100_000 if backend == "sqlite" else None,
+        note=f"{fig.events:,} events, median of {repeats}; {fig.summary}",
+        events=fig.events,
+    )
+
+
+def catch_up_figures(
+    figures: dict[str, Figure], store: Store, args: argparse.Namespace, runs: int
+) -> None:
+    """Projector catch-up and rebuild RSS."""
+    fig = catchup.measure_catch_up(store.url, runs)
+    figures["catch_up"] = figure(
+        "projector catch-up from 0",
+        fig.rate,
+        "ev/s",
+        baseline_label="bare select_notifications scan",
+        baseline=fig.scan_rate,
+        ratio=fig.rate / fig.scan_rate if fig.scan_rate else None,
+        ratio_label="of scan",
+        target="≥ 10,000 ev/s (SQLite)",
+        met=fig.rate >= 10_000 if args.backend == "sqlite" else None,
+        note=(
+            f"{fig.events:,} events; runs (catch-up, then rebuilds): "
+            + ", ".join(f"{r['mode']} {r['seconds']:.1f} s" for r in fig.runs)
+        ),
+        runs=fig.runs,
+    )
+    large = args.size == "large"
+    figures["rebuild_rss"] = figure(
+        "rebuild peak RSS",
+        fig.peak_rss_mb,
+        "MB",
+        baseline_label="same process after imports",
+        baseline=fig.idle_rss_mb,
+        ratio=fig.peak_rss_mb / fig.idle_rss_mb if fig.idle_rss_mb else None,
+        ratio_label="of idle",
+        target="≤ 500 MB at 10^6",
+        met=fig.peak_rss_mb <= 500 if large else None,
+        note="ru_maxrss of the child process that ran the catch-up / rebuild"
+        + ("" if large else "; the target applies at 10^6 events"),
+    )
+
+
+def asof_figures(
+    figures: dict[str, Figure],
+    store: Store,
+    app: Any,
+    history: History,
+    args: argparse.Namespace,
+    naive: int,
+) -> None:
+    """As-of latency of the three queries vs naive replay."""
+    measured = asof.measure_asof(
+        store.url,
+        app,
+        history.manifest,
+        history.last_day,
+        queries=args.queries,
+        naive_repeats=naive,
+        seed=history.seed,
+    )
+    large = args.size == "large"
+    small_run = results.load_history().get(args.backend, {}).get("small")
+    for lat in measured:
+        name = f"asof_{lat.name}"
+        met: bool | None = None
+        target = "≥ 50× naive at 10^6"
+        growth = ""
+        if lat.name == "agreement":
+            target = "p95 ≤ 20 ms and ≤ 2× its 10^4 p95, ≥ 50× naive at 10^6"
+            if large:
+                met = lat.p95 <= 20 and lat.speedup >= 50
+                small_p95 = (small_run or {}).get("figures", {}).get(name, {}).get("p95_ms")
+                if small_p95:
+                    growth = f"; p95 at 10^4 was {small_p95:.2f} ms (×{lat.p95 / small_p95:.2f})"
+                    met = met and lat.p95 <= 2 * small_p95
+        elif large:
+            met = lat.speedup >= 50
+        figures[name] = figure(
+            f"as-of {lat.name} p50 (p95)",
+            lat.p50,
+            "ms",
+            baseline_label="naive replay",
+            baseline=lat.naive,
+            ratio=lat.speedup,
+            ratio_label="faster than replay",
+            target=target,
+            met=met,
+            note=(
+                f"{lat.detail}: p50 {lat.p50:.2f} ms, p95 {lat.p95:.2f} ms over "
+                f"{len(lat.query_ms)} queries at random dates; naive replay median "
+                f"{lat.naive:.0f} ms over {len(lat.naive_ms)}" + growth
+            ),
+            p50_ms=lat.p50,
+            p95_ms=lat.p95,
+            naive_ms=lat.naive,
+        )
+        figures[name]["label"] = f"as-of {lat.name} p50 (p95 {lat.p95:.1f} ms)"
+
+
+def http_figure(
+    figures: dict[str, Figure], store: Store, history: History, args: argparse.Namespace
+) -> None:
+    """Requests/s and p95 of as-of agreement queries over HTTP."""
+    s = asof.subject(history.manifest, history.last_day)
+    programme, cycle = s.process.split("/")
+    import random
+
+    rng = random.Random(history.seed + 1)
+    paths = [
+        f"/v1/bodies/{s.body}/processes/{programme}/{cycle}/target-agreement?as_of={d.isoformat()}"
+        for d in asof.days(rng, s.process_from, s.process_until, 100)
+    ]
+    fig = load.measure_http(store.url, paths, total=args.http_requests, seconds=args.http_seconds)
+    met = fig.rate >= 500 and fig.p95 <= 50 and fig.errors == 0
+    figures["http"] = figure(
+        "HTTP as-of agreement req/s",
+        fig.rate,
+        "req/s",
+        baseline_label="/healthz, same server",
+        baseline=fig.baseline_rate,
+        baseline_unit="req/s",
+        ratio=fig.rate / fig.baseline_rate if fig.baseline_rate else None,
+        ratio_label="of /healthz",
+        target="≥ 500 req/s, p95 ≤ 50 ms",
+        met=met,
+        note=(
+            f"`ledger serve --workers 2`, {fig.concurrency} keep-alive connections from an "
+            f"asyncio generator in the bench process; {len(fig.query)} rounds of ≤ "
+            f"{args.http_requests} requests / ≤ {args.http_seconds:.0f} s, alternating with "
+            f"/healthz; p50 {fig.p50:.1f} ms, p95 {fig.p95:.1f} ms (/healthz p95 "
+            f"{fig.baseline_p95:.1f} ms); non-200 answers: {fig.errors}"
+            + (
+                f" (first: {fig.query[0].first_error or fig.baseline[0].first_error})"
+                if fig.errors
+                else ""
+            )
+        ),
+        p50_ms=fig.p50,
+        p95_ms=fig.p95,
+    )
+    figures["http"]["label"] = f"HTTP agreement req/s (p95 {fig.p95:.1f} ms)"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--size", choices=list(SIZES), default="small")
+    p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--batch", type=int, default=500, help="commands per record() batch")
+    p.add_argument("--events", type=int, help="override the size's event count")
+    p.add_argument(
+        "--ingest-sample",
+        type=int,
+        help="measure ingest against the baseline on the first N commands only "
+        "(default: all; large: 200,000)",
+    )
+    p.add_argument("--bulk-batch", type=int, default=2000, help="batch size after the sample")
+    p.add_argument("--record-cache", type=int, help="LEDGER_RECORD_CACHE for the ledger")
+    p.add_argument("--queries", type=int, default=200, help="as-of queries per kind")
+    p.add_argument("--http-requests", type=int, default=3000)
+    p.add_argument("--http-seconds", type=float, default=15.0)
+    p.add_argument(
+        "--skip", default="", help="comma-separated: ingest-baseline,verify,catch-up,asof,http"
+    )
+    p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
+    p.add_argument(
+        "--no-write", action="store_true", help="print only; keep RESULTS.md and results.json"
+    )
+    args = p.parse_args(argv)
+    if args.ingest_sample is None and args.size == "large" and not args.events:
+        args.ingest_sample = 200_000
+    return args
+
+
+def command_line(argv: list[str] | None, args: argparse.Namespace) -> str:
+    """How this run was started, as people would type it."""
+    given = sys.argv[1:] if argv is None else argv
+    if given == ["--size", args.size, "--backend", args.backend]:
+        return f"make bench SIZE={args.size} BACKEND={args.backend}"
+    return "python -m bench " + " ".join(given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark at one size on one backend."""
+    args = parse(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    started = time.perf_counter()
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    pg_version = None
+    if args.backend == "postgres":
+        why = postgres_available()
+        if why:
+            print(f"bench: {why}", file=sys.stderr)
+            return 2
+        from bench.stores import _admin
+
+        with _admin() as conn:
+            pg_version = conn.execute("SHOW server_version").fetchone()[0]
+    machine = describe(pg_version)
+    target = args.events or SIZES[args.size]
+    log(f"generating {target:,} commands (seed {args.seed})")
+    began = time.perf_counter()
+    history = generate(target, args.seed)
+    generated = time.perf_counter() - began
+    bodies = len(history.manifest.bodies)
+    log(f"{len(history.commands):,} commands of {bodies} bodies in {generated:.1f} s")
+    verify_n, catch_up_n, naive_n = (1, 1, 1) if args.quick else REPEATS[args.size]
+    figures: dict[str, Figure] = {}
+    args.produced = "not produced"
+    with fresh_store(args.backend, args.size) as store:
+        log(f"store: {store.url}")
+        log("ingest: ledger vs bare eventsourcing")
+        app = guarded(
+            figures,
+            "ingest",
+            "ingest",
+            "≥ 0.5× bare",
+            lambda: ingest_figures(figures, store, history, args),
+        )
+        if app is None:
+            print(results.table_text(figures))
+            return 1
+        try:
+            if "verify" not in skip:
+                log("verify vs hashlib")
+                guarded(
+                    figures,
+                    "verify",
+                    "verify",
+                    "",
+                    lambda: verify_figure(figures, store, args.backend, verify_n),
+                )
+            why = catchup.available()
+            if why:
+                figures["catch_up"] = unavailable(
+                    "projector catch-up from 0", why, "≥ 10,000 ev/s (SQLite)"
+                )
+                figures["rebuild_rss"] = unavailable("rebuild peak RSS", why, "≤ 500 MB at 10^6")
+            elif "catch-up" not in skip:
+                log("projector catch-up from 0 vs scan")
+                guarded(
+                    figures,
+                    "catch_up",
+                    "projector catch-up from 0",
+                    "",
+                    lambda: catch_up_figures(figures, store, args, catch_up_n),
+                )
+            why = asof.available() or why
+            if why:
+                for name in ("agreement", "budget", "certification"):
+                    figures[f"asof_{name}"] = unavailable(f"as-of {name}", why)
+            elif "asof" not in skip:
+                log("as-of queries vs naive replay")
+                guarded(
+                    figures,
+                    "asof_agreement",
+                    "as-of queries",
+                    "",
+                    lambda: asof_figures(figures, store, app, history, args, naive_n),
+                )
+            if why:
+                figures["http"] = unavailable(
+                    "HTTP as-of agreement", why, "≥ 500 req/s, p95 ≤ 50 ms"
+                )
+            elif "http" not in skip:
+                log("HTTP: ledger serve --workers 2")
+                guarded(
+                    figures,
+                    "http",
+                    "HTTP as-of agreement",
+                    "≥ 500 req/s, p95 ≤ 50 ms",
+                    lambda: http_figure(figures, store, history, args),
+                )
+        finally:
+            app.close()
+    events = figures.get("ingest", {}).get("events") or len(history.commands)
+    run = {
+        "size": args.size,
+        "backend": args.backend,
+        "date": date,
+        "command": command_line(argv, args),
+        "target_events": target,
+        "events": len(history.commands),
+        "measured_events": events,
+        "machine": machine,
+        "history": {
+            "seed": history.seed,
+            "bodies": len(history.manifest.bodies),
+            "first_day": str(history.first_day),
+            "last_day": str(history.last_day),
+            "backdated": history.backdated,
+            "corrections": history.kinds.get("correction", 0) + history.kinds.get("retraction", 0),
+            "kinds": history.kinds,
+            "seconds": generated,
+        },
+        "produced": args.produced,
+        "seconds": time.perf_counter() - started,
+        "figures": figures,
+    }
+    print()
+    events_text = f"{len(history.commands):,} events"
+    print(f"bench: {args.backend}, {args.size}, {events_text}, {run['seconds']:.0f} s")
+    print(results.table_text(figures))
+    if not args.no_write:
+        if os.environ.get("BENCH_NO_HISTORY"):
+            history_data = {args.backend: {args.size: run}}
+        else:
+            history_data = results.save_history(run)
+        results.write_markdown(run, history_data)
+        print(f"\nwrote {results.RESULTS_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""HTTP: `ledger serve --workers 2` under a small asyncio load generator on loopback.
+
+The generator keeps a few HTTP/1.1 keep-alive connections busy, each sending one request
+at a time, bounded by a request count and a time limit. The baseline is the same load on
+the server's /healthz (no database): what the HTTP stack itself costs on this machine.
+Agreement and baseline rounds alternate, so both see the same noise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.asof import percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Load:
+    """One load run: requests done, wall time, latencies (ms), non-200 answers."""
+
+    requests: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Requests per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class HttpFigure:
+    """Agreement and baseline rounds."""
+
+    query: list[Load] = field(default_factory=list)
+    baseline: list[Load] = field(default_factory=list)
+    path: str = ""
+    concurrency: int = 0
+
+    @staticmethod
+    def _rate(loads: list[Load]) -> float:
+        return statistics.median(x.rate for x in loads) if loads else 0.0
+
+    @staticmethod
+    def _p(loads: list[Load], pct: float) -> float:
+        return percentile([ms for x in loads for ms in x.latencies], pct)
+
+    @property
+    def rate(self) -> float:
+        """Median agreement requests/s over the rounds."""
+        return self._rate(self.query)
+
+    @property
+    def baseline_rate(self) -> float:
+        """Median /healthz requests/s over the rounds."""
+        return self._rate(self.baseline)
+
+    @property
+    def p50(self) -> float:
+        """Median agreement latency (ms)."""
+        return self._p(self.query, 50)
+
+    @property
+    def p95(self) -> float:
+        """95th percentile agreement latency (ms)."""
+        return self._p(self.query, 95)
+
+    @property
+    def baseline_p95(self) -> float:
+        """95th percentile /healthz latency (ms)."""
+        return self._p(self.baseline, 95)
+
+    @property
+    def errors(self) -> int:
+        """Non-200 answers in all rounds."""
+        return sum(x.errors for x in self.query + self.baseline)
+
+
+async def _connection(
+    host: str,
+    port: int,
+    paths: list[str],
+    state: dict[str, int],
+    total: int,
+    deadline: float,
+    load: Load,
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            index = state["next"]
+            if index >= total or time.perf_counter() > deadline:
+                return
+            state["next"] = index + 1
+            path = paths[index % len(paths)]
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n"
+            )
+            began = time.perf_counter()
+            writer.write(request.encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            chunked = False
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+            if chunked:
+                body = b""
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                    chunk = await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+                    body += chunk[:-2]
+            else:
+                body = await reader.readexactly(length)
+            load.latencies.append((time.perf_counter() - began) * 1000)
+            load.requests += 1
+            if status != 200:
+                load.errors += 1
+                if not load.first_error:
+                    load.first_error = f"{status} on {path}: {body[:200]!r}"
+    finally:
+        writer.close()
+
+
+async def _run(
+    host: str, port: int, paths: list[str], total: int, seconds: float, concurrency: int
+) -> Load:
+    load = Load()
+    state = {"next": 0}
+    began = time.perf_counter()
+    deadline = began + seconds
+    await asyncio.gather(
+        *(_connection(host, port, paths, state, total, deadline, load) for _ in range(concurrency))
+    )
+    load.seconds = time.perf_counter() - began
+    return load
+
+
+def drive(
+    host: str, port: int, paths: list[str], *, total: int, seconds: float, concurrency: int
+) -> Load:
+    """Sends up to `total` requests in at most `seconds` over `concurrency` connections."""
+    return asyncio.run(_run(host, port, paths, total, seconds, concurrency))
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
+    """`ledger serve --workers N` on a free loopback port, stopped afterwards."""
+    port = free_port()
+    ledger = Path(sys.executable).with_name("ledger")
+    command = (
+        [str(ledger)]
+        if ledger.exists()
+        else [sys.executable, "-c", "from ledger.cli import main; raise SystemExit(main())"]
+    )
+    command += [
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, "LEDGER_DATABASE_URL": url}
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise RuntimeError(
+                    f"ledger serve exited with {process.returncode}: {err.strip()[-300:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("ledger serve did not answer /healthz within 60 s")
+            time.sleep(0.3)
+        yield "127.0.0.1", port
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def measure_http(
+    url: str, paths: list[str], *, total: int, seconds: float, rounds: int = 2, concurrency: int = 8
+) -> HttpFigure:
+    """Alternating rounds of agreement queries and /healthz against `ledger serve --workers 2`."""
+    figure = HttpFigure(path=paths[0], concurrency=concurrency)
+    with server(url) as (host, port):
+        drive(
+            host, port, paths, total=min(200, total), seconds=10, concurrency=concurrency
+        )  # warm-up
+        for _ in range(rounds):
+            figure.query.append(
+                drive(host, port, paths, total=total, seconds=seconds, concurrency=concurrency)
+            )
+            figure.baseline.append(
+                drive(
+                    host, port, ["/healthz"], total=total, seconds=seconds, concurrency=concurrency
+                )
+            )
+    return figure
