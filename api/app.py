@@ -67,12 +67,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if follows_in_process(url):
             projector = ProjectorThread(lambda: queries.catch_up(owned), lock_path(url))
             projector.start()
-            app.state.follows = True
+            app.state.projector = projector
     try:
         yield
     finally:
         if projector is not None:
             projector.stop()
+            app.state.projector = None
         health.close_store(app)
         if owned is not None:
             owned.close()
@@ -120,7 +121,7 @@ def create_app(
         },
     )
     app.state.read_model = read_model
-    app.state.follows = False
+    app.state.projector = None
     if tokens is None:
         tokens = ReadTokens.from_env()
     app.state.tokens = tokens if isinstance(tokens, ReadTokens) else ReadTokens(tokens)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Path, Query, Request
@@ -21,7 +21,7 @@ ISO_DATETIME: Final = re.compile(
 # Keys in paths and queries are printable text: no control characters (PostgreSQL refuses NUL).
 TEXT: Final = r"^[^\x00-\x1f\x7f]+$"
 MIN_YEAR: Final = 1900
-MAX_YEAR: Final = 2999
+MAX_YEAR: Final = 2200  # as the ledger accepts years (ledger.commands.fields.parse_year)
 
 
 class UnauthorizedError(Exception):
@@ -101,8 +101,10 @@ def parse_moment(value: Any) -> datetime:
         return moment.replace(tzinfo=UTC)
     try:
         return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range once converted to UTC") from None
+    except OverflowError:  # before year 1 or after 9999 in UTC: the first or last moment
+        offset = moment.utcoffset()
+        ahead = offset is not None and offset > timedelta(0)
+        return (datetime.min if ahead else datetime.max).replace(tzinfo=UTC)
 
 
 IsoDate = Annotated[

@@ -18,6 +18,8 @@ from ledger.errors import LedgerError
 from projections.errors import NotFoundError, QueryError
 
 POSITION_HEADER = "X-Ledger-Position"
+# Query keyword arguments whose HTTP parameter has another name.
+HTTP_NAMES = {"date_from": "from", "date_to": "to"}
 
 
 async def position_headers(request: Request) -> dict[str, str]:
@@ -61,12 +63,15 @@ async def not_found(request: Request, exc: Exception) -> JSONResponse:
 async def bad_query(request: Request, exc: Exception) -> JSONResponse:
     """422 in FastAPI's validation shape, its `loc` naming the parameter."""
     assert isinstance(exc, QueryError)
-    parameter = exc.parameter
+    parameter = HTTP_NAMES.get(exc.parameter, exc.parameter)
+    message = str(exc)
+    for python_name, http_name in HTTP_NAMES.items():
+        message = message.replace(python_name, http_name)
     detail = [
         {
             "type": "value_error",
             "loc": [_location(request, parameter), parameter],
-            "msg": str(exc),
+            "msg": message,
         }
     ]
     return await _json(request, 422, {"detail": detail})

@@ -1,22 +1,26 @@
 """Response models: the documents of the projections, as the OpenAPI describes them.
 
 The API serves each query's document unchanged (the same JSON as `ledger show ... --format
-json`); these models document it. Fields a newer read model adds pass through (extra="allow").
+json`); these models document it and check it on the way out. A field a newer read model
+adds passes through (extra="allow"). Dates are ISO 8601 text, amounts EUR decimal strings.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Day = Annotated[str, Field(json_schema_extra={"format": "date"}, examples=["2018-06-30"])]
 Moment = Annotated[
-    str, Field(json_schema_extra={"format": "date-time"}, examples=["2019-01-15T12:00:00Z"])
+    str, Field(json_schema_extra={"format": "date-time"}, examples=["2019-01-15T12:00:00+00:00"])
 ]
 Amount = Annotated[
     str,
     Field(pattern=r"^-?\d+\.\d{2}$", description="EUR as a decimal string", examples=["17655.00"]),
+]
+CertificationStatus = Literal[
+    "certified", "in_certification", "in_recertification", "lapsed", "not_certified"
 ]
 
 
@@ -36,14 +40,17 @@ class AsOfDocument(Positioned):
     """A projection document for one body on both time axes."""
 
     body: str
-    as_of: Day = Field(description="Valid date (inclusive).")
-    known_at: Moment = Field(description="Transaction time (UTC).")
+    as_of: Day = Field(description="Valid date (inclusive): the state at the end of that day.")
+    known_at: Moment = Field(description="Transaction time (UTC): what the ledger knew then.")
 
 
 class Message(BaseModel):
     """An error: what went wrong, in a sentence."""
 
     detail: str
+
+
+# ---- bodies ------------------------------------------------------------------------------
 
 
 class BodySummary(Document):
@@ -60,83 +67,301 @@ class BodyList(Positioned):
     bodies: list[BodySummary]
 
 
+class Committee(Document):
+    """A committee (Gremium) with its voting seats."""
+
+    committee: str
+    name: str
+    seats: int
+
+
+class CertificateRecord(Document):
+    """A certificate as awarded, and how it ended."""
+
+    valid_from: Day
+    valid_until: Day | None = Field(description="null: permanent")
+    ended_on: Day | None
+    withdrawn: bool
+
+
+class ProcessSummary(Document):
+    """A certification process (programme/cycle) in a list."""
+
+    process: str = Field(examples=["audit-fgk/2018"])
+    kind: str = Field(description="certification | recertification")
+    status: str
+    planned_from: Day | None
+    planned_until: Day | None
+    started_on: Day | None
+    completed_on: Day | None
+    abandoned_on: Day | None
+    certificates: list[CertificateRecord]
+
+
 class Body(Positioned):
     """One body with its committees and certification processes."""
 
     body: str
-    name: str
-    land: str
-    committees: list[dict[str, Any]]
-    processes: list[dict[str, Any]]
+    name: str | None
+    land: str | None
+    majority_rule: str | None = None
+    line_pattern: str | None = None
+    committees: list[Committee]
+    processes: list[ProcessSummary]
+
+
+# ---- certification and processes ---------------------------------------------------------
 
 
 class Certificate(Document):
-    """A certificate with the dates printed on it."""
+    """The certificate held at the date, with the dates printed on it."""
 
     valid_from: Day
     valid_until: Day | None
 
 
 class Certification(AsOfDocument):
-    """The certification status at a date, and its history."""
+    """The certification status at a date, and the history of processes."""
 
-    status: str = Field(
-        description="certified | in_certification | in_recertification | lapsed | not_certified"
-    )
+    status: CertificationStatus
     certificate: Certificate | None
-    history: list[dict[str, Any]]
+    history: list[ProcessSummary]
 
 
 class ProcessList(AsOfDocument):
     """A body's certification processes."""
 
-    processes: list[dict[str, Any]]
+    processes: list[ProcessSummary]
+
+
+class Workshop(Document):
+    """A workshop held during a process."""
+
+    kind: str = Field(description="strategy | target_agreement | balance | annual")
+    held_on: Day | None
 
 
 class Process(AsOfDocument):
-    """One certification process (programme/cycle)."""
+    """One certification process; "exists": false before it started (as of / known at)."""
 
     process: str
+    exists: bool
+    programme: str | None = None
+    cycle: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    planned_from: Day | None = None
+    planned_until: Day | None = None
+    partner: str | None = None
+    resolution: str | None = Field(
+        default=None, description="The authorising resolution (null when not public)."
+    )
+    started_on: Day | None = None
+    contract_on: Day | None = None
+    auditor: str | None = None
+    workshops: list[Workshop] | None = None
+    annual_reports: list[Any] | None = None
+    certificates: list[CertificateRecord] | None = None
+    completed_on: Day | None = None
+    abandoned_on: Day | None = None
+
+
+# ---- target agreement and findings -------------------------------------------------------
+
+
+class Finding(Document):
+    """An auditor's finding (Feststellung) with its answer."""
+
+    process: str
+    number: int
+    subject: str = Field(description="process | goal:CODE | measure:CODE")
+    kind: str
+    assessment: str | None
+    text: str
+    published: bool
+    status: str
+    recorded_on: Day | None
+    answer: str | None
+    answered_on: Day | None
+    closed_on: Day | None
+    withdrawn_on: Day | None
+
+
+class Measure(Document):
+    """A measure (Maßnahme) with its status at the date."""
+
+    code: str
+    title: str
+    status: str | None
+    status_label: str | None = Field(description="The German label (Umsetzungsstand).")
+    progress: int | None = Field(description="Percent.")
+    note: str | None
+    responsible: str | None
+    period: str | None
+    dropped: bool
+    added_on: Day | None
+    findings: list[Finding]
+
+
+class Goal(Document):
+    """A goal (Ziel) of a field of action."""
+
+    code: str
+    title: str
+    dropped: bool
+    findings: list[Finding]
+    measures: list[Measure]
+
+
+class ActionField(Document):
+    """A field of action (Handlungsfeld)."""
+
+    code: str
+    name: str
+    goals: list[Goal]
 
 
 class TargetAgreement(AsOfDocument):
-    """The target agreement (Zielvereinbarung): fields of action, goals, measures, findings."""
+    """The target agreement (Zielvereinbarung) at the date, with the findings on each item."""
 
     process: str
-    fields: list[dict[str, Any]]
+    catalogue: str | None
+    adopted_by: str | None = Field(description="The adopting resolution (null when not public).")
+    adopted_on: Day | None
+    findings: list[Finding] = Field(description="Findings on the process as a whole.")
+    fields: list[ActionField]
 
 
-class AnnualReport(Positioned):
-    """The annual progress report table (German headings)."""
+class AnnualReport(AsOfDocument):
+    """The annual progress report table (German headings), as of the end of the year."""
 
-    body: str
     process: str
-
-
-class Budget(AsOfDocument):
-    """The treasury's budget overview of one fiscal year."""
-
     year: int
-    lines: list[dict[str, Any]]
-
-
-class ResolutionList(AsOfDocument):
-    """Resolutions (Beschlüsse), filtered by committee and meeting date."""
-
-    resolutions: list[dict[str, Any]]
-
-
-class Resolution(AsOfDocument):
-    """One resolution with its votes."""
-
-    reference: str
-    title: str
+    columns: list[str]
+    rows: list[dict[str, str | None]]
 
 
 class FindingList(AsOfDocument):
-    """Auditor findings."""
+    """Auditor findings; anonymous readers see the published ones only."""
 
-    findings: list[dict[str, Any]]
+    process: str | None
+    findings: list[Finding]
+
+
+# ---- budget ------------------------------------------------------------------------------
+
+
+class Supplementary(Document):
+    """An über- or außerplanmäßige approval with its authorising resolution."""
+
+    kind: str = Field(description="ueberplanmaessig | ausserplanmaessig")
+    amount: Amount
+    resolution: str | None = Field(description="null when the resolution is not public")
+    cover: str
+    approved_on: Day | None
+
+
+class Funding(Document):
+    """Funding awarded for a line (Fördermittel)."""
+
+    grantor: str
+    programme: str | None
+    amount: Amount
+    earmarked: bool
+    awarded_on: Day | None
+
+
+class BudgetLine(Document):
+    """One budget line (Haushaltsstelle): plan, approvals, funding, bookings."""
+
+    code: str
+    title: str
+    direction: str = Field(description="expenditure | income")
+    appropriation: Amount | None = Field(description="Ansatz; null when none was set.")
+    supplementary: list[Supplementary]
+    approved: Amount
+    funding: list[Funding]
+    funding_awarded: Amount
+    funding_received: Amount
+    commitments: Amount
+    payments: Amount
+    payment_count: int
+    available: Amount = Field(description="appropriation + approvals")
+    remaining: Amount = Field(description="available - payments")
+    statements: list[str] = Field(description="Statements of the treasury (Kämmerei).")
+
+
+class Budget(AsOfDocument):
+    """The treasury's budget overview of one fiscal year (or one line of it)."""
+
+    year: int
+    lines: list[BudgetLine]
+
+
+# ---- resolutions -------------------------------------------------------------------------
+
+
+class ResolutionSummary(Document):
+    """A resolution in a list."""
+
+    reference: str = Field(examples=["2018/6/067"])
+    title: str
+    committee: str
+    public: bool
+    status: str
+    proposed_on: Day | None
+    decided_on: Day | None
+    executed_on: Day | None
+    revoked_on: Day | None
+
+
+class ResolutionList(AsOfDocument):
+    """Resolutions (Beschlüsse); anonymous readers see the public ones only."""
+
+    resolutions: list[ResolutionSummary]
+
+
+class Vote(Document):
+    """A vote (Abstimmung) of a committee."""
+
+    committee: str
+    meeting_date: Day | None
+    yes: int
+    no: int
+    abstentions: int
+    recused: int = Field(description="befangen")
+    outcome: str
+
+
+class FinancialEffect(Document):
+    """The resolution's financial effect (amount, fiscal year, budget line)."""
+
+    amount: Amount | None
+    year: int | None
+    line: str | None
+
+
+class Resolution(AsOfDocument):
+    """One resolution with its items, financial effect and votes; "exists": false before it."""
+
+    reference: str
+    exists: bool
+    title: str | None = None
+    committee: str | None = None
+    submitter: str | None = None
+    public: bool | None = None
+    status: str | None = None
+    items: list[str] | None = None
+    financial_effect: FinancialEffect | None = None
+    votes: list[Vote] | None = None
+    amendments: list[Any] | None = None
+    proposed_on: Day | None = None
+    decided_on: Day | None = None
+    executed_on: Day | None = None
+    revoked_on: Day | None = None
+
+
+# ---- audit trail and ledger --------------------------------------------------------------
 
 
 class AuditEvent(Document):
@@ -144,18 +369,25 @@ class AuditEvent(Document):
 
     position: int
     recorded_at: Moment
-    type: str
+    effective: Day | None
+    body: str | None
+    record: str | None
+    key: str | None
+    version: int
+    type: str = Field(examples=["Resolution.VoteRecorded"])
+    data: dict[str, Any]
+    hash: str = Field(description="The chain hash at this position (hex).")
 
 
 class EventPage(Positioned):
-    """A page of the audit trail, in position order; ask again with after=next_after."""
+    """A page of the audit trail in position order; ask again with after=next_after."""
 
     events: list[AuditEvent]
     next_after: int
 
 
 class LedgerHead(Positioned):
-    """The ledger's digest: the head of the hash chain."""
+    """The digest of the ledger at the read model's position: POSITION:HASH."""
 
     hash: str | None
     digest: str | None
@@ -174,4 +406,7 @@ class Readiness(BaseModel):
     head: int = Field(description="The ledger's head position.")
     position: int = Field(description="The projector's position.")
     lag: int = Field(description="head - position: events not yet projected.")
-    projector: str = Field(description="in-process (follows inside this server) or external.")
+    projector: str = Field(
+        description="following (this process projects), standby (another process holds the "
+        "projector lock), or external (`ledger project --follow` runs elsewhere)."
+    )

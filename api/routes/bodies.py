@@ -20,7 +20,7 @@ def list_bodies(rm: ReadModelDep, private: PrivateDep, response: Response) -> di
     return positioned(response, queries.list_bodies(rm))
 
 
-@router.get("/{body}", response_model=Body, summary="One body")
+@router.get("/{body}", response_model=Body, response_model_exclude_unset=True, summary="One body")
 def get_body(
     body: BodyPath, rm: ReadModelDep, private: PrivateDep, response: Response
 ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from projections import queries
 router = APIRouter(prefix="/v1/events", tags=["audit trail"])
 
 MAX_LIMIT = 1000
+MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both stores
 
 
 @router.get("", response_model=EventPage, summary="Audit trail")
@@ -21,7 +22,9 @@ def events(
     rm: ReadModelDep,
     private: PrivateDep,
     response: Response,
-    after: Annotated[int, Query(description="Events after this position.", ge=0)] = 0,
+    after: Annotated[
+        int, Query(description="Events after this position.", ge=0, le=MAX_POSITION)
+    ] = 0,
     limit: Annotated[int, Query(description="At most this many events.", ge=1, le=MAX_LIMIT)] = 100,
     body: Annotated[str | None, Query(description="Only this body's events.", pattern=TEXT)] = None,
     type: Annotated[

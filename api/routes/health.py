@@ -58,7 +58,11 @@ def readyz(rm: ReadModelDep, request: Request, response: Response) -> Any:
         return JSONResponse({"detail": message}, status_code=503)
     head = digest.position if digest is not None else 0
     response.headers[POSITION_HEADER] = str(position)
-    projector = "in-process" if getattr(request.app.state, "follows", False) else "external"
+    follower = request.app.state.projector
+    if follower is None:
+        projector = "external"
+    else:
+        projector = "following" if follower.holds_lock else "standby"
     return {
         "status": "ready",
         "head": head,

@@ -22,6 +22,8 @@ from api.deps import (
 from api.routes import POSITION_HEADER, positioned
 from api.schemas import AnnualReport, Process, ProcessList, TargetAgreement
 from projections import queries
+from projections.errors import NotFoundError
+from projections.queries import ReadModel
 
 router = APIRouter(prefix="/v1/bodies/{body}/processes", tags=["processes"])
 
@@ -40,6 +42,24 @@ ReportFormat = Annotated[
 ]
 
 
+def _hide_non_public_resolution(
+    rm: ReadModel, body: str, document: dict[str, Any], private: bool
+) -> dict[str, Any]:
+    """Redacts the authorising resolution of a process when an anonymous reader may not see it.
+
+    get_process has no include_private (yet), so the API asks the resolution query, which
+    answers NotFoundError for a non-public resolution without a token.
+    """
+    reference = document.get("resolution")
+    if private or not reference:
+        return document
+    try:
+        queries.get_resolution(rm, body, reference, include_private=False)
+    except NotFoundError:
+        return {**document, "resolution": None}
+    return document
+
+
 @router.get("", response_model=ProcessList, summary="Certification processes")
 def list_processes(
     body: BodyPath,
@@ -53,7 +73,12 @@ def list_processes(
     return positioned(response, queries.list_processes(rm, body, as_of=as_of, known_at=known_at))
 
 
-@router.get("/{programme}/{cycle}", response_model=Process, summary="One process")
+@router.get(
+    "/{programme}/{cycle}",
+    response_model=Process,
+    response_model_exclude_unset=True,
+    summary="One process",
+)
 def get_process(
     body: BodyPath,
     programme: ProgrammePath,
@@ -67,7 +92,7 @@ def get_process(
     """One process: kind, dates, certificates, workshops, annual reports."""
     process = f"{programme}/{cycle}"
     document = queries.get_process(rm, body, process, as_of=as_of, known_at=known_at)
-    return positioned(response, document)
+    return positioned(response, _hide_non_public_resolution(rm, body, document, private))
 
 
 @router.get(

@@ -51,7 +51,12 @@ def list_resolutions(
     return positioned(response, document)
 
 
-@router.get("/{reference:path}", response_model=Resolution, summary="One resolution")
+@router.get(
+    "/{reference:path}",
+    response_model=Resolution,
+    response_model_exclude_unset=True,
+    summary="One resolution",
+)
 def get_resolution(
     body: BodyPath,
     reference: Annotated[
