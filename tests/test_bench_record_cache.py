@@ -95,6 +95,23 @@ def test_a_change_by_another_writer_is_seen_by_the_next_batch(store_url: str) ->
         second.close()
 
 
+def test_a_record_another_writer_created_is_not_created_again(store_url: str) -> None:
+    first, second = app_on(store_url), app_on(store_url)
+    try:
+        first.record(setup_commands()[:1])
+        renamed = {**setup_commands()[0], "name": "Landkreis Kyffhäuser"}
+        with pytest.raises(CommandError, match="already recorded with name"):
+            second.record([renamed, setup_commands()[1]])
+        assert second.record(setup_commands()) != []
+        assert second.record(setup_commands()) == []
+        assert first.record(setup_commands()) == []
+        topics = [n.topic.rsplit(".", 1)[-1] for n in first.recorder.select_notifications(1, 100)]
+        assert topics == ["Registered", "Established", "Proposed"]
+    finally:
+        first.close()
+        second.close()
+
+
 def test_recording_the_demo_twice_appends_nothing_the_second_time(store_url: str) -> None:
     demo = load_commands(demo_text(), DEMO_FILE)
     app = app_on(store_url)

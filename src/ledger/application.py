@@ -63,11 +63,19 @@ class LedgerApplication(Application[UUID]):
                 parsed.append(parse_command(raw))
             except LedgerError as exc:
                 raise CommandError(index, kind_name, exc) from None
+        if attempts < 1:
+            return []
         cache = self.record_cache
         source: RecordSource = cache if cache is not None else self.repository
-        for attempt in range(attempts):
+        # With kept records, the first try takes records the batch creates as new without
+        # reading each one (checked in one query before the save); any failure of that try
+        # runs the batch again exactly as without it.
+        optimistic = cache is not None
+        attempt = 0
+        while True:
             if cache is not None:
                 cache.refresh()
+                cache.assume_absent = optimistic
             batch = Batch(source)
             try:
                 for index, (kind, values) in enumerate(parsed, start=1):
@@ -76,14 +84,20 @@ class LedgerApplication(Application[UUID]):
                     except LedgerError as exc:
                         raise CommandError(index, kind.name, exc) from None
                 pending = batch.pending()
+                if cache is not None and cache.assumed and cache.existing(cache.assumed):
+                    raise _AssumedNewError
                 recordings = self.save(*pending) if pending else []
             except BaseException as exc:
                 # The batch may have changed kept records in place: read them again next time.
                 if cache is not None:
                     cache.discard(batch.records)
+                if optimistic and isinstance(exc, LedgerError | IntegrityError | _AssumedNewError):
+                    optimistic = False
+                    continue
                 if not isinstance(exc, IntegrityError):
                     raise
-                if attempt + 1 == attempts:
+                attempt += 1
+                if attempt >= attempts:
                     raise CommandError(
                         0,
                         "",
@@ -92,8 +106,14 @@ class LedgerApplication(Application[UUID]):
                         ),
                     ) from None
                 continue
+            finally:
+                if cache is not None:
+                    cache.assume_absent = False
             positions = [r.notification.id for r in recordings if r.notification.id is not None]
             if cache is not None:
                 cache.saved(batch.records.values(), positions)
             return positions
-        return []
+
+
+class _AssumedNewError(Exception):
+    """A record the batch took as new exists after all: run the batch again, reading it."""

@@ -20,6 +20,7 @@ A = TypeVar("A", bound=LedgerAggregate)
 # kept records are dropped instead.
 _SCAN_PAGE = 1000
 _SCAN_LIMIT = 20_000
+_ID_CHUNK = 500
 
 
 class RecordSource(Protocol):
@@ -39,6 +40,11 @@ class RecordCache:
     for its last position; if another writer appended since, the records it changed are
     dropped (they are read again when needed). A store written only by this application
     therefore costs one `max(position)` query per batch instead of one read per record.
+
+    While `assume_absent` is set, a record the batch creates and that is not kept is taken
+    to be new without reading it; `existing` then checks all of them in one query before
+    the save, and the caller runs the batch again without the assumption if any exists
+    (or if anything else goes wrong), so the outcome is the same as reading each one.
     """
 
     def __init__(
@@ -50,6 +56,8 @@ class RecordCache:
         self.records: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
         # The store's position up to which the kept records are known to be current.
         self.position: int | None = None
+        self.assume_absent = False
+        self.assumed: set[UUID] = set()
 
     def get(self, aggregate_id: UUID) -> Any:
         """The kept record, else the one read from the store."""
@@ -59,8 +67,48 @@ class RecordCache:
             return record
         return self.repository.get(aggregate_id)
 
+    def get_for_create(self, aggregate_id: UUID) -> Any:
+        """Like `get`, for a record about to be created: taken as absent if allowed."""
+        if self.assume_absent and aggregate_id not in self.records:
+            self.assumed.add(aggregate_id)
+            raise AggregateNotFoundError(aggregate_id)
+        return self.get(aggregate_id)
+
+    def existing(self, ids: Iterable[UUID]) -> bool:
+        """Whether any of these records exists in the store (one query per 500 ids)."""
+        ids = list(ids)
+        recorder: Any = self.recorder
+        for i in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[i : i + _ID_CHUNK]
+            if _is_sqlite(recorder):
+                with recorder.datastore.transaction(commit=False) as c:
+                    c.execute(
+                        f"SELECT 1 FROM {recorder.events_table_name} WHERE originator_version=1 "
+                        f"AND originator_id IN ({','.join('?' * len(chunk))}) LIMIT 1",
+                        [x.hex for x in chunk],
+                    )
+                    if c.fetchone() is not None:
+                        return True
+            elif _is_postgres(recorder):
+                from psycopg.sql import SQL, Identifier
+
+                statement = SQL(
+                    "SELECT 1 FROM {}.{} WHERE originator_version = 1 "
+                    "AND originator_id = ANY(%s) LIMIT 1"
+                ).format(
+                    Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+                )
+                with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                    curs.execute(statement, [chunk])
+                    if curs.fetchone() is not None:
+                        return True
+            elif any(self.recorder.select_events(x, limit=1) for x in chunk):
+                return True
+        return False
+
     def refresh(self) -> None:
         """Drops the kept records that another writer changed since the last batch."""
+        self.assumed.clear()
         head = self.recorder.max_notification_id() or 0
         if self.position is None or head < self.position or head - self.position > _SCAN_LIMIT:
             self.records.clear()
@@ -100,6 +148,20 @@ class RecordCache:
             self.records.pop(record_id, None)
 
 
+def _is_sqlite(recorder: Any) -> bool:
+    from eventsourcing.sqlite import SQLiteAggregateRecorder
+
+    return isinstance(recorder, SQLiteAggregateRecorder)
+
+
+def _is_postgres(recorder: Any) -> bool:
+    try:
+        from eventsourcing.postgres import PostgresAggregateRecorder
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(recorder, PostgresAggregateRecorder)
+
+
 class Batch:
     """Loads records once, keeps them for the batch, and hands back what changed to be saved."""
 
@@ -107,12 +169,15 @@ class Batch:
         self.repository = repository
         self.records: dict[UUID, LedgerAggregate] = {}
 
-    def find(self, cls: type[A], record_id: UUID) -> A | None:
+    def find(self, cls: type[A], record_id: UUID, *, creating: bool = False) -> A | None:
         """The record with this id, from this batch or the store; None if there is none."""
         record = self.records.get(record_id)
         if record is None:
+            load = self.repository.get
+            if creating:
+                load = getattr(self.repository, "get_for_create", load)
             try:
-                record = self.repository.get(record_id)
+                record = load(record_id)
             except AggregateNotFoundError:
                 return None
             self.records[record_id] = record
@@ -139,7 +204,7 @@ class Batch:
         Importing the same document twice changes nothing; a different value for an
         existing record is refused (record a correction instead).
         """
-        existing = self.find(cls, record_id)
+        existing = self.find(cls, record_id, creating=True)
         candidate = make()
         if existing is None:
             self.add(candidate)
