@@ -39,14 +39,20 @@ class ProjectorThread:
     """Runs `catch_up()` every INTERVAL seconds while holding the database's projector lock."""
 
     def __init__(
-        self, catch_up: Callable[[], object], lock_file: Path, interval: float = INTERVAL
+        self,
+        catch_up: Callable[[], object],
+        lock_file: Path,
+        interval: float = INTERVAL,
+        lock_retry: float = LOCK_RETRY,
     ) -> None:
         self._catch_up = catch_up
         self._lock_file = lock_file
         self._interval = interval
+        self._lock_retry = lock_retry
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ledger-projector", daemon=True)
         self.holds_lock = False
+        self.tried = threading.Event()  # set once the first attempt at the lock is over
 
     def start(self) -> None:
         """Starts following in the background."""
@@ -76,16 +82,17 @@ class ProjectorThread:
         try:
             while handle is None:
                 handle = self._acquire()
-                if handle is None and self._stop.wait(LOCK_RETRY):
+                self.holds_lock = handle is not None
+                self.tried.set()
+                if handle is None and self._stop.wait(self._lock_retry):
                     return
-            self.holds_lock = True
             log.info("projector following in process %d", os.getpid())
             while not self._stop.is_set():
                 try:
                     self._catch_up()
                 except Exception:  # keep following: a locked or restarting store is transient
                     log.exception("projector catch-up failed; retrying")
-                    self._stop.wait(LOCK_RETRY)
+                    self._stop.wait(self._lock_retry)
                 self._stop.wait(self._interval)
         finally:
             if handle is not None:
