@@ -32,7 +32,7 @@ class UnauthorizedError(Exception):
         super().__init__(reason)
 
 
-def get_read_model(request: Request) -> ReadModel:
+async def get_read_model(request: Request) -> ReadModel:
     """The application's read model (opened by the lifespan or given to create_app)."""
     read_model: ReadModel = request.app.state.read_model
     return read_model
@@ -121,7 +121,7 @@ Moment = Annotated[
 ]
 
 
-def as_of_param(
+async def as_of_param(
     as_of: Annotated[
         IsoDate | None,
         Query(
@@ -134,7 +134,7 @@ def as_of_param(
     return as_of
 
 
-def known_at_param(
+async def known_at_param(
     known_at: Annotated[
         Moment | None,
         Query(
