@@ -13,7 +13,7 @@ from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
 from ledger.domain.budget_line import BudgetLine, BudgetLineState
-from ledger.importers.bookings import import_bookings
+from ledger.importers.bookings import LineBook, import_bookings
 from ledger.importers.mapping import default_mapping, load_mapping, parse_mapping
 from ledger.importers.report import ImportRefusedError
 from ledger.store import application_env
@@ -280,3 +280,43 @@ def test_the_cli_imports_bookings_twice_and_head_is_unchanged(
     assert "0 bookings to record, 3 already recorded" in capsys.readouterr().out
     assert main(["head"]) == 0
     assert capsys.readouterr().out == first
+
+
+def test_a_booking_the_ledger_refuses_at_recording_is_a_bad_row(
+    app: LedgerApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_bookings(
+        app, write(tmp_path, RATES), body=BODY, year=2018, mapping=default_mapping("bookings")
+    )
+    # Hide the recorded bookings from the import's own check, so that the ledger refuses
+    # the repeated reference (its text differs, so it is no mere repetition).
+    monkeypatch.setattr(LineBook, "booking", lambda self, code, reference: None)
+    csv = write(
+        tmp_path,
+        HEADER + "16.12.2018;01.4953.7187;AO-9000;1,00;neu\n"
+        "14.12.2018;01.4953.7187;AO-6650;5.885,00;3. Rate (korrigierter Text)\n",
+    )
+    with pytest.raises(ImportRefusedError) as refused:
+        import_bookings(app, csv, body=BODY, year=2018, mapping=default_mapping("bookings"))
+    (line,) = refused.value.report.bad_lines()
+    assert line.startswith(f"{csv} line 3: field 'reference': booking 'AO-6650' is already")
+    assert demo_line(app).payment_count == 3
+
+    report = import_bookings(
+        app, csv, body=BODY, year=2018, mapping=default_mapping("bookings"), skip_bad=True
+    )
+    assert (report.new, [b.line for b in report.bad]) == (1, [3])
+    assert demo_line(app).payment_count == 4
+
+
+def test_a_dry_run_reports_and_records_nothing(app: LedgerApplication, tmp_path: Path) -> None:
+    before = head(app)
+    report = import_bookings(
+        app,
+        write(tmp_path, RATES),
+        body=BODY,
+        year=2018,
+        mapping=default_mapping("bookings"),
+        dry_run=True,
+    )
+    assert (report.new, report.positions, head(app)) == (3, [], before)

@@ -128,11 +128,6 @@ def test_one_more_booking_is_a_payment_beyond_available_naming_line_and_excess(
     assert document["lines"][0]["remaining"] == "-450.00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="projections.projector.Projector._restore (a new projector meeting a record it "
-    "projected before) fails on Result.tuples(); remove this mark once it is fixed",
-)
 def test_bookings_imported_after_an_earlier_reconciliation_are_reconciled(
     treasury: Treasury,
 ) -> None:

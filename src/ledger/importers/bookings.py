@@ -17,7 +17,7 @@ from typing import Any
 from ledger.application import LedgerApplication
 from ledger.commands.batch import Batch
 from ledger.domain.budget_line import BudgetLine
-from ledger.errors import RuleViolationError
+from ledger.errors import CommandError, RuleViolationError
 from ledger.importers.csv_source import read_table
 from ledger.importers.mapping import Mapping
 from ledger.importers.notation import parse_amount, parse_booking_date
@@ -60,6 +60,7 @@ class LineBook:
         self.year = year
         self._lines: dict[str, BudgetLine | None] = {}
         self._bookings: dict[str, dict[str, BudgetLine.PaymentBooked]] = {}
+        self._refusals: dict[str, str | None] = {}
 
     def line(self, code: str) -> BudgetLine | None:
         """The recorded line `code`, or None."""
@@ -71,6 +72,11 @@ class LineBook:
 
     def refusal(self, code: str) -> str | None:
         """Why no booking can go on line `code`, or None if it can."""
+        if code not in self._refusals:
+            self._refusals[code] = self._refusal(code)
+        return self._refusals[code]
+
+    def _refusal(self, code: str) -> str | None:
         record = self.line(code)
         if record is None:
             return (
@@ -171,16 +177,53 @@ def import_bookings(
                     f"{booking.amount} on {booking.booked_on} (record a correction instead)",
                 )
             )
-    outcome = trial_run(app, [(i, [b.command(body, year)]) for i, b in enumerate(new)])
-    for index, reason in outcome.refused.items():
-        report.bad.append(BadRow(new[index].line, reason))
-    good = [b for i, b in enumerate(new) if i not in outcome.refused]
-    report.new = len(good)
     if report.bad and not skip_bad:
+        report.new = len(new)
         raise ImportRefusedError(report)
-    if not dry_run and good:
-        report.positions = app.record([b.command(body, year) for b in good])
+    if dry_run:
+        outcome = trial_run(app, [(i, [b.command(body, year)]) for i, b in enumerate(new)])
+        report.bad.extend(BadRow(new[i].line, reason) for i, reason in outcome.refused.items())
+        new = [b for i, b in enumerate(new) if i not in outcome.refused]
+        report.new = len(new)
+        if report.bad and not skip_bad:
+            raise ImportRefusedError(report)
+        return report
+    report.positions = record_bookings(app, new, body, year, report, skip_bad)
     return report
+
+
+def record_bookings(
+    app: LedgerApplication,
+    bookings: list[Booking],
+    body: str,
+    year: int,
+    report: ImportReport,
+    skip_bad: bool,
+) -> list[int]:
+    """Records the bookings in one batch; a row the ledger refuses is reported as bad.
+
+    The rows were checked against every rule a booking has (line, amount, reference), so
+    the batch is recorded directly rather than tried first: a line's bookings cost the
+    domain a pass over the line's facts each, and trying would double that. A row refused
+    all the same is a bad row; with --skip-bad it is left out and the rest recorded again.
+    """
+    remaining = list(bookings)
+    while remaining:
+        try:
+            positions = app.record([b.command(body, year) for b in remaining])
+        except CommandError as exc:
+            if not 1 <= exc.index <= len(remaining):
+                raise
+            refused = remaining.pop(exc.index - 1)
+            report.bad.append(BadRow(refused.line, str(exc.cause)))
+            if not skip_bad:
+                report.new = len(remaining) + 1
+                raise ImportRefusedError(report) from None
+            continue
+        report.new = len(remaining)
+        return positions
+    report.new = 0
+    return []
 
 
 def refuse_repeated_references(bookings: list[Booking], bad: list[BadRow]) -> list[Booking]:
