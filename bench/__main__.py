@@ -158,7 +158,8 @@ def catch_up_figures(
         ratio_label="of idle",
         target="≤ 500 MB at 10^6",
         met=fig.peak_rss_mb <= 500 if large else None,
-        note="ru_maxrss of the child process that ran the catch-up / rebuild"
+        note="peak RSS (VmHWM) of the child process that ran the catch-up / rebuild; "
+        "ru_maxrss is not used because Linux carries it over from the forked parent"
         + ("" if large else "; the target applies at 10^6 events"),
     )
 

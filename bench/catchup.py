@@ -1,7 +1,7 @@
 """Catch-up: the projector from position 0 in events/s vs a bare scan of the notifications.
 
 The projector runs in a child process (`python -m bench.catchup URL`) so that its peak RSS
-(ru_maxrss) is its own; the child also reports its RSS after the imports, before any
+(VmHWM) is its own; the child also reports its peak RSS after the imports, before any
 event, as the floor the rebuild's memory is compared with. The first run catches a fresh
 read model up from position 0; further repeats rebuild it (a new generation from position
 0, the same work). The baseline pages through `recorder.select_notifications` in the
@@ -114,11 +114,27 @@ def measure_catch_up(url: str, repeats: int, batch_size: int | None = None) -> C
     return figure
 
 
+def peak_rss_kb() -> int:
+    """This process's peak RSS in KB since it started its program.
+
+    VmHWM of the process's memory; ru_maxrss is not used because Linux carries it over
+    from the forked parent across exec, so it would count the bench process's own memory.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def child(url: str, mode: str, batch_size: int | None) -> None:
     """In the child: one catch-up from 0 (or a rebuild), reported as one JSON line."""
     from projections import projector
 
-    idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    idle = peak_rss_kb()
     kwargs = {"batch_size": batch_size} if batch_size else {}
     began = time.perf_counter()
     if mode == "rebuild":
@@ -127,7 +143,7 @@ def child(url: str, mode: str, batch_size: int | None) -> None:
     else:
         position = projector.catch_up(url, **kwargs)
     seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kb()
     print(
         json.dumps(
             {
