@@ -427,3 +427,20 @@ def test_correction_of_a_vote_beyond_the_seats_is_refused(app: LedgerApplication
         },
     )
     assert "field 'yes'" in str(error) and "15 voting seats" in str(error)
+
+
+def test_appropriation_on_a_line_with_an_ausserplanmaessig_approval_is_refused(
+    app: LedgerApplication,
+) -> None:
+    error = refused(
+        app,
+        {
+            "record": "appropriation",
+            "body": BODY,
+            "year": 2018,
+            "line": "01.4953.7187",
+            "amount": "5000.00",
+            "effective": "2018-01-01",
+        },
+    )
+    assert "field 'amount'" in str(error) and "außerplanmäßige approval" in str(error)

@@ -218,7 +218,7 @@ class Batch:
                 raise RuleViolationError(
                     name,
                     f"{cls.KIND} '{key}' is already recorded with {name} = "
-                    f"{getattr(old, name)!r}; record a correction to change it",
+                    f"{_shown(getattr(old, name))}; record a correction to change it",
                 )
         return existing
 
@@ -229,3 +229,10 @@ class Batch:
     def pending(self) -> list[LedgerAggregate]:
         """The records with new events."""
         return [r for r in self.records.values() if r.pending_events]
+
+
+def _shown(value: object) -> str:
+    """A value as a person writes it in a command file."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return str(value)

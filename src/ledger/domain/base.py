@@ -164,17 +164,24 @@ def current_facts(events: Iterable[LedgerAggregate.Event]) -> list[LedgerAggrega
     Corrections and retractions act on transaction time only: once recorded they replace
     the original fact on every valid date; before they were recorded the original stood.
     """
-    by_version = {e.originator_version: e for e in events}
-    retracted = {
-        e.retracts for e in by_version.values() if isinstance(e, LedgerAggregate.Retracted)
-    }
+    originals: list[LedgerAggregate.Event] = []
+    corrections: dict[int, list[LedgerAggregate.Corrected]] = {}
+    retracted: set[int] = set()
+    for event in sorted(events, key=lambda e: e.originator_version):
+        if isinstance(event, LedgerAggregate.Corrected):
+            corrections.setdefault(event.corrects, []).append(event)
+        elif isinstance(event, LedgerAggregate.Retracted):
+            retracted.add(event.retracts)
+        else:
+            originals.append(event)
     result = []
-    for version, event in by_version.items():
-        if version in retracted or isinstance(
-            event, LedgerAggregate.Corrected | LedgerAggregate.Retracted
-        ):
+    for event in originals:
+        if event.originator_version in retracted:
             continue
-        result.append(corrected(event, by_version))
+        fixed: Any = event
+        for correction in corrections.get(event.originator_version, ()):
+            fixed = dataclasses.replace(fixed, **correction.values)
+        result.append(fixed)
     result.sort(key=lambda e: (e.effective, e.originator_version))
     return result
 

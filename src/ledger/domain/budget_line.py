@@ -174,7 +174,7 @@ class BudgetLine(LedgerAggregate):
         if self.already_recorded(self.AppropriationSet, amount=amount, effective=effective):
             return
         amount = check_amount("amount", amount)
-        approvals = self.state_at(effective).supplementary
+        approvals = self.state_at().supplementary  # any approval of the fiscal year counts
         if amount > 0 and any(a.kind == "ausserplanmaessig" for a in approvals):
             raise RuleViolationError(
                 "amount",
@@ -199,7 +199,7 @@ class BudgetLine(LedgerAggregate):
         if kind not in SUPPLEMENTARY_KINDS:
             raise RuleViolationError("kind", f"must be one of {', '.join(SUPPLEMENTARY_KINDS)}")
         amount = check_amount("amount", amount)
-        check_supplementary_kind(kind, self.state_at(effective).appropriation)
+        check_supplementary_kind(kind, self.year_appropriation())
         self.trigger_event(
             self.SupplementaryApproved,
             kind=kind,
@@ -282,6 +282,13 @@ class BudgetLine(LedgerAggregate):
         self.trigger_event(
             self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
         )
+
+    def year_appropriation(self) -> Decimal | None:
+        """The largest appropriation set for the line in its fiscal year, whatever its date."""
+        amounts = [
+            f.amount for f in self.current_facts() if isinstance(f, BudgetLine.AppropriationSet)
+        ]
+        return max(amounts) if amounts else None
 
     def has_booking(self, reference: str) -> bool:
         """Whether a booking with this reference stands on the line."""
