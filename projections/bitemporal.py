@@ -85,6 +85,8 @@ class Version:
     valid_from: date
     state: Any
     recorded_from: datetime
+    #: The state's column values, once computed (see VersionedModel.row).
+    columns: dict[str, Any] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -113,8 +115,8 @@ class Entity:
         return f"{self.scope}/{self.key}" if self.scope and self.scope != self.key else self.key
 
 
-#: A row of the timeline: (valid_from, valid_to, state).
-Row = tuple[date, date | None, Any]
+#: A row of the timeline: (valid_from, valid_to, the version it shows).
+Row = tuple[date, date | None, Version]
 
 
 @dataclass(slots=True)
@@ -127,14 +129,13 @@ class Change:
     opened: list[Row]
 
 
-def rows_from(timeline: Sequence[Version], start: int) -> list[tuple[Row, datetime]]:
-    """The rows of timeline[start:], each with its recorded_from."""
+def rows_from(timeline: Sequence[Version], start: int) -> list[Row]:
+    """The rows of timeline[start:]."""
     out = []
     last = len(timeline) - 1
     for i in range(start, len(timeline)):
         v = timeline[i]
-        valid_to = timeline[i + 1].valid_from if i < last else None
-        out.append(((v.valid_from, valid_to, v.state), v.recorded_from))
+        out.append((v.valid_from, timeline[i + 1].valid_from if i < last else None, v))
     return out
 
 
@@ -147,33 +148,57 @@ def advance(entity: Entity, fact: Any, recorded_at: datetime) -> Change:
     """Adds a fact to a record and returns how its open rows change.
 
     The fast path (a plain event effective on or after every standing fact: it comes
-    last in valid time) steps the fold once and only the last two rows can change. Any
-    other event (backdated, a correction, a retraction) recomputes the timeline from the
-    record's facts.
+    last in valid time) steps the fold once and only the end of the timeline changes.
+    Any other event (backdated, a correction, a retraction) recomputes the timeline from
+    the record's facts and diffs it against the open rows.
     """
     entity.facts[fact.originator_version] = fact
-    fold = entity.model.fold
-    timeline = entity.timeline
     if not is_fix(fact) and (
         entity.last_effective is None or fact.effective >= entity.last_effective
     ):
-        start = max(0, len(timeline) - 2)
-        old = rows_from(timeline, start)
-        # The same step as Fold.timeline, on the end of the timeline.
-        state = fold.step(entity.state, fact)
-        if timeline and timeline[-1].valid_from == fact.effective:
-            timeline.pop()
-        if not timeline or timeline[-1].state != state:
-            timeline.append(Version(fact.effective, state, recorded_at))
-        entity.state = state
-        entity.last_effective = fact.effective
-        return _rebase(timeline, start, old, recorded_at)
-    old = rows_from(timeline, 0)
+        return _append(entity, fact, recorded_at)
+    fold = entity.model.fold
+    old = rows_from(entity.timeline, 0)
     facts = current_facts(entity.facts.values())
     entity.timeline = [Version(d, s, recorded_at) for d, s in fold.timeline(facts)]
     entity.state = entity.timeline[-1].state if entity.timeline else fold.initial
     entity.last_effective = max((f.effective for f in facts), default=None)
-    return _rebase(entity.timeline, 0, old, recorded_at)
+    return _rebase(entity.timeline, old, recorded_at)
+
+
+def _append(entity: Entity, fact: Any, at: datetime) -> Change:
+    """One step of Fold.timeline at the end of the timeline, with its effect on the rows."""
+    state = entity.model.fold.step(entity.state, fact)
+    entity.state = state
+    day = fact.effective
+    entity.last_effective = day
+    timeline = entity.timeline
+    if not timeline:
+        version = Version(day, state, at)
+        timeline.append(version)
+        return Change([], [(day, None, version)])
+    last = timeline[-1]
+    if last.state == state:
+        return Change([], [])  # nothing the rows show changed
+    if last.valid_from == day:
+        # Another fact on the last row's date: that row is replaced ...
+        timeline.pop()
+        closed = [(last.valid_from, last.recorded_from)]
+        if timeline and timeline[-1].state == state:
+            # ... and the state is back to the previous row's, which now runs open.
+            previous = timeline[-1]
+            closed.append((previous.valid_from, previous.recorded_from))
+            previous.recorded_from = at
+            return Change(closed, [(previous.valid_from, None, previous)])
+        version = Version(day, state, at)
+        timeline.append(version)
+        return Change(closed, [(day, None, version)])
+    # A later date: the open last row ends at `day`, a new one starts.
+    closed = [(last.valid_from, last.recorded_from)]
+    last.recorded_from = at
+    version = Version(day, state, at)
+    timeline.append(version)
+    return Change(closed, [(last.valid_from, day, last), (day, None, version)])
 
 
 def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime]) -> bool:
@@ -193,24 +218,22 @@ def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime
     return True
 
 
-def _rebase(
-    timeline: list[Version], start: int, old: list[tuple[Row, datetime]], recorded_at: datetime
-) -> Change:
-    """Diffs timeline[start:] against the old rows from `start`; keeps unchanged rows' times."""
-    before = {(r[0], r[1]): (r[2], rf) for r, rf in old}
+def _rebase(timeline: list[Version], old: list[Row], recorded_at: datetime) -> Change:
+    """Diffs the new timeline against the old rows; unchanged rows keep their times."""
+    before = {(r[0], r[1]): r[2] for r in old}
     kept: set[tuple[date, date | None]] = set()
     opened: list[Row] = []
-    for offset, (row, _) in enumerate(rows_from(timeline, start)):
+    for row in rows_from(timeline, 0):
         key = (row[0], row[1])
         previous = before.get(key)
-        version = timeline[start + offset]
-        if previous is not None and previous[0] == row[2]:
+        version = row[2]
+        if previous is not None and previous.state == version.state:
             kept.add(key)
-            version.recorded_from = previous[1]
+            version.recorded_from = previous.recorded_from
+            version.columns = previous.columns
         else:
             opened.append(row)
-            version.recorded_from = recorded_at
-    closed = [(r[0], rf) for r, rf in old if (r[0], r[1]) not in kept]
+    closed = [(r[0], r[2].recorded_from) for r in old if (r[0], r[1]) not in kept]
     return Change(closed, opened)
 
 
@@ -228,7 +251,9 @@ def visible(
     """The rows of a model's records at (as_of, known_at): one indexed lookup per record.
 
     Per record, the row known at known_at with the greatest valid_from <= as_of; records
-    unknown then, or not yet in existence on as_of, have none.
+    unknown then, or not yet in existence on as_of, have none. Each row also carries the
+    record's natural key as `record_key` (a fact may take effect before the event that
+    created the record, so the state's own key fields can still be empty).
     """
     known = axes.known_at_naive
     inner = table.alias("v")
@@ -254,7 +279,8 @@ def visible(
         conditions.append(entities.c.key.in_(list(keys)))
     ids = select(latest).where(and_(*conditions))
     statement = (
-        select(table)
+        select(table, entities.c.key.label("record_key"))
+        .join(entities, entities.c.entity == table.c.entity)
         .where(
             table.c.id.in_(ids),
             or_(table.c.valid_to.is_(None), table.c.valid_to > axes.as_of),

@@ -97,7 +97,10 @@ def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
         "majority_rule": row["majority_rule"] if row else None,
         "line_pattern": row["line_pattern"] if row else None,
         "committees": sorted(
-            ({"committee": c["slug"], "name": c["name"], "seats": c["seats"]} for c in committees),
+            (
+                {"committee": c["record_key"], "name": c["name"], "seats": c["seats"]}
+                for c in committees
+            ),
             key=lambda c: str(c["committee"]),
         ),
         "processes": [process_summary(p) for p in sorted(processes, key=_started)],

@@ -101,7 +101,7 @@ def line_document(
     """A budget line as the overview shows it (approvals on non-public resolutions redacted)."""
     available = (row["appropriation"] or 0) + row["approved"]
     return {
-        "code": row["code"],
+        "code": row["record_key"],
         "title": row["title"],
         "direction": row["direction"],
         "appropriation": amount(row["appropriation"]),
@@ -150,7 +150,7 @@ def budget(
         )
         public = None if include_private else public_references(view, body)
         position = view.position
-    rows = sorted(rows, key=lambda r: str(r["code"]))
+    rows = sorted(rows, key=lambda r: str(r["record_key"]))
     return {
         "body": body,
         "year": fiscal_year,

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, insert, selec
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
 from projections.bitemporal import Change, Entity, VersionedModel, advance, replay
+from projections.bulk import bulk_insert
 from projections.registry import BY_TOPIC_PREFIX
 from projections.store import (
     CONTROL,
@@ -76,8 +77,11 @@ class _Pending:
                 self.deletes.append({"e": entity, "vf": valid_from})
             else:
                 self.updates.append({"e": entity, "vf": valid_from, "t": at})
-        for valid_from, valid_to, state in change.opened:
-            row = model.row(state)
+        for valid_from, valid_to, version in change.opened:
+            columns = version.columns
+            if columns is None:
+                columns = version.columns = model.row(version.state)
+            row = dict(columns)
             row["entity"] = entity
             row["valid_from"] = valid_from
             row["valid_to"] = valid_to
@@ -98,9 +102,7 @@ class _Pending:
             conn.execute(
                 update(table).where(open_row).values(recorded_to=bindparam("t")), self.updates
             )
-        rows = self.closed + list(self.opened.values())
-        if rows:
-            conn.execute(insert(table), rows)
+        bulk_insert(conn, table, self.closed + list(self.opened.values()))
 
 
 def _naive(moment: datetime) -> datetime:
@@ -290,9 +292,8 @@ class Projector:
             )
         for name, changes in pending.items():
             changes.flush(conn, tables.table(name))
-        if entity_rows:
-            conn.execute(insert(tables.entities), entity_rows)
-        conn.execute(insert(tables.events), event_rows)
+        bulk_insert(conn, tables.entities, entity_rows)
+        bulk_insert(conn, tables.events, event_rows)
         conn.execute(
             update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
         )
@@ -353,13 +354,14 @@ class Projector:
                 )
             )
             facts[version] = fact
-        open_rows: dict[date, datetime] = dict(
-            conn.execute(
+        open_rows: dict[date, datetime] = {
+            row[0]: row[1]
+            for row in conn.execute(
                 select(t.c.valid_from, t.c.recorded_from).where(
                     t.c.entity == entity_id, t.c.recorded_to.is_(None)
                 )
-            ).tuples()
-        )
+            )
+        }
         entity = Entity(
             entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
         )
@@ -377,27 +379,37 @@ class Projector:
 
         Generations retired by earlier rebuilds, and unfinished ones, are dropped first.
         """
+        generation = self.start_rebuild()
+        self.catch_up(generation=generation)
+        return generation, self.swap(generation)
+
+    def start_rebuild(self) -> int:
+        """Creates a new, empty generation (status building); returns its number.
+
+        Drops every generation but the current one (retired ones and unfinished builds).
+        """
         self.ensure()
         with self.engine.begin() as conn:
             lock(conn)
             current, _ = self._state(conn, None)
-            for stale in (
-                conn.execute(
-                    select(GENERATIONS.c.generation).where(GENERATIONS.c.generation != current)
-                )
-                .scalars()
-                .all()
-            ):
-                _drop_generation(conn, int(stale))
+            stale = conn.execute(
+                select(GENERATIONS.c.generation).where(GENERATIONS.c.generation != current)
+            ).scalars()
+            for old in list(stale):
+                _drop_generation(conn, int(old))
             newest = conn.execute(select(func.max(GENERATIONS.c.generation))).scalar() or 0
             generation = int(newest) + 1
             _create_generation(conn, generation, "building")
         self._forget()
-        self.catch_up(generation=generation)
-        return generation, self._swap(generation)
+        return generation
 
-    def _swap(self, generation: int) -> int:
-        """Brings `generation` up to the current one's position and points queries at it."""
+    def swap(self, generation: int) -> int:
+        """Brings `generation` up to the current one's position and points queries at it.
+
+        One locked transaction: queries see the old generation until it commits and the
+        complete new one after. The replaced generation is kept (retired) until the next
+        rebuild. Returns the new generation's position.
+        """
         try:
             with self.engine.begin() as conn:
                 lock(conn)

@@ -285,6 +285,21 @@ class ReadModel:
         with self.view() as view:
             return view.schema.generation if view.schema else None
 
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the current generation's tables without row ids, sorted: to compare
+        two projections of the same ledger (a rebuild must equal incremental catch-up)."""
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        with self.view() as view:
+            if view.schema is None:
+                return out
+            tables = [*view.schema.models.values(), view.schema.events, view.schema.entities]
+            for table in tables:
+                columns = [c for c in table.columns if c.name != "id"]
+                rows = view.conn.execute(select(*columns))
+                name = table.name.split("_", 1)[1]
+                out[name] = sorted((tuple(r) for r in rows), key=repr)
+        return out
+
     def close(self) -> None:
         """Closes the engine's connections (and the projector of `catch_up(rm)`, if any)."""
         with self.projector_lock:
