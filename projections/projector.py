@@ -392,13 +392,15 @@ class Projector:
         with self.engine.begin() as conn:
             lock(conn)
             current, _ = self._state(conn, None)
+            # Numbers are never reused: an abandoned build still running must not write
+            # into the new one.
+            newest = conn.execute(select(func.max(GENERATIONS.c.generation))).scalar() or 0
+            generation = int(newest) + 1
             stale = conn.execute(
                 select(GENERATIONS.c.generation).where(GENERATIONS.c.generation != current)
             ).scalars()
             for old in list(stale):
                 _drop_generation(conn, int(old))
-            newest = conn.execute(select(func.max(GENERATIONS.c.generation))).scalar() or 0
-            generation = int(newest) + 1
             _create_generation(conn, generation, "building")
         self._forget()
         return generation
