@@ -66,8 +66,12 @@ def ingest_figures(
     if sample < len(history.commands):
         remaining = len(history.commands) - sample
         log(f"recording the remaining {remaining:,} commands (batches of {args.bulk_batch})")
+        bulk_began = time.perf_counter()
         for batch in history.batches(args.bulk_batch, start=sample):
             rest += len(app.record(batch))
+            if rest % 100_000 < args.bulk_batch:
+                rate = rest / (time.perf_counter() - bulk_began)
+                log(f"  recorded {sample + rest:,} ({rate:,.0f} ev/s)")
     target = "≥ 0.5× bare"
     figures["ingest"] = figure(
         "ingest (LedgerApplication.record)",
@@ -287,6 +291,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skip", default="", help="comma-separated: ingest-baseline,verify,catch-up,asof,http"
     )
+    p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
     p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
     p.add_argument(
         "--no-write", action="store_true", help="print only; keep RESULTS.md and results.json"
@@ -332,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     verify_n, catch_up_n, naive_n = (1, 1, 1) if args.quick else REPEATS[args.size]
     figures: dict[str, Figure] = {}
     args.produced = "not produced"
-    with fresh_store(args.backend, args.size) as store:
-        log(f"store: {store.url}")
+    with fresh_store(args.backend, args.size, keep=args.keep) as store:
+        log(f"store: {store.url}" + (" (kept afterwards)" if args.keep else ""))
         log("ingest: ledger vs bare eventsourcing")
         app = guarded(
             figures,

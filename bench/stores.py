@@ -79,8 +79,11 @@ def _pg_env(dbname: str) -> dict[str, str]:
 
 
 @contextmanager
-def fresh_store(backend: str, label: str = "run") -> Iterator[Store]:
-    """An empty ledger store and an empty bare-eventsourcing store on the same backend."""
+def fresh_store(backend: str, label: str = "run", *, keep: bool = False) -> Iterator[Store]:
+    """An empty ledger store and an empty bare-eventsourcing store on the same backend.
+
+    Both are removed afterwards, unless `keep` (the ledger's store stays, for profiling).
+    """
     token = uuid.uuid4().hex[:10]
     if backend == "sqlite":
         OUT.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,7 @@ def fresh_store(backend: str, label: str = "run") -> Iterator[Store]:
                 path,
             )
         finally:
-            for p in (path, bare):
+            for p in (bare,) if keep else (path, bare):
                 for f in p.parent.glob(p.name + "*"):
                     f.unlink(missing_ok=True)
         return
@@ -108,7 +111,7 @@ def fresh_store(backend: str, label: str = "run") -> Iterator[Store]:
         yield Store(backend, _pg_url(names[0]), _pg_env(names[1]))
     finally:
         with _admin() as conn:
-            for name in names:
+            for name in names[1:] if keep else names:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
