@@ -15,9 +15,11 @@ or a transaction failed, it is dropped and records are restored from the event t
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -103,6 +105,24 @@ class _Pending:
                 update(table).where(open_row).values(recorded_to=bindparam("t")), self.updates
             )
         bulk_insert(conn, table, self.closed + list(self.opened.values()))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector for one batch.
+
+    A batch allocates many objects that live on in the record cache; with the collector
+    running, its generation scans over that growing cache cost a fifth of catch-up time.
+    The batch's garbage is acyclic (freed by reference counting); the collector runs again
+    after the batch.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _naive(moment: datetime) -> datetime:
@@ -193,19 +213,20 @@ class Projector:
             limit = min(limit, until - position)
             if limit <= 0:
                 return True, position
-        chained = self.recorder.select_chained(position + 1, limit)
-        if not chained:
-            return True, position
-        decoded = [self._decode(c) for c in chained]
-        try:
-            with self.engine.begin() as conn:
-                lock(conn)
-                if self._state(conn, generation) != (target, position):
-                    return False, position  # someone else projected meanwhile: start again
-                new_position = self._apply(conn, target, position, chained, decoded)
-        except BaseException:
-            self._forget()
-            raise
+        with _collector_paused():
+            chained = self.recorder.select_chained(position + 1, limit)
+            if not chained:
+                return True, position
+            decoded = [self._decode(c) for c in chained]
+            try:
+                with self.engine.begin() as conn:
+                    lock(conn)
+                    if self._state(conn, generation) != (target, position):
+                        return False, position  # someone else projected meanwhile: again
+                    new_position = self._apply(conn, target, position, chained, decoded)
+            except BaseException:
+                self._forget()
+                raise
         self._cache_key = (target, new_position)
         return False, new_position
 

@@ -56,7 +56,7 @@ from sqlalchemy import (
 
 from ledger.store.url import parse_url, sqlalchemy_url
 from projections.axes import Axes
-from projections.bitemporal import VersionedModel, visible
+from projections.bitemporal import ROW_ID, VersionedModel, visible
 from projections.errors import NotFoundError
 from projections.registry import MODELS
 
@@ -100,7 +100,7 @@ class Schema:
         self.events = Table(
             f"{prefix}event",
             self.metadata,
-            Column("position", BigInteger, primary_key=True, autoincrement=False),
+            Column("position", ROW_ID, primary_key=True, autoincrement=False),
             Column("entity", String(32), nullable=False),
             Column("version", Integer, nullable=False),
             Column("recorded_at", DateTime, nullable=False),
@@ -168,6 +168,8 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute("PRAGMA wal_autocheckpoint=16384")
             cursor.close()
 
         @event.listens_for(engine, "begin")
