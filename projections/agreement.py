@@ -154,7 +154,8 @@ def agreement(
         found = view.rows("agreement", ax, body=body, keys=[process])
         measures = view.rows("measure", ax, body=body, scope=process)
         finding_rows = visible_findings(view, ax, body, process, include_private=include_private)
-        public = set() if include_private else public_references(view, body)
+        adopted_by = [found[0]["adopted_by"]] if found and found[0]["adopted_by"] else []
+        public = set() if include_private else public_references(view, body, adopted_by)
         position = view.position
     about: dict[str, list[dict[str, Any]]] = {}
     for f in finding_rows:

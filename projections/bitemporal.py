@@ -247,8 +247,12 @@ def visible(
     body: str | None = None,
     scope: str | None = None,
     keys: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[RowMapping]:
     """The rows of a model's records at (as_of, known_at): one indexed lookup per record.
+
+    The records are those of `model` in `body`, `scope`, with a key in `keys`, with an
+    id in `ids` (each filter only when given).
 
     Per record, the row known at known_at with the greatest valid_from <= as_of; records
     unknown then, or not yet in existence on as_of, have none. Each row also carries the
@@ -277,12 +281,14 @@ def visible(
         conditions.append(entities.c.scope == scope)
     if keys is not None:
         conditions.append(entities.c.key.in_(list(keys)))
-    ids = select(latest).where(and_(*conditions))
+    if ids is not None:
+        conditions.append(entities.c.entity.in_(list(ids)))
+    chosen = select(latest).where(and_(*conditions))
     statement = (
         select(table, entities.c.key.label("record_key"))
         .join(entities, entities.c.entity == table.c.entity)
         .where(
-            table.c.id.in_(ids),
+            table.c.id.in_(chosen),
             or_(table.c.valid_to.is_(None), table.c.valid_to > axes.as_of),
         )
         .order_by(table.c.id)

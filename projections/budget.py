@@ -148,7 +148,8 @@ def budget(
         rows = view.rows(
             "budget_line", ax, body=body, scope=scope, keys=[line] if line is not None else None
         )
-        public = None if include_private else public_references(view, body)
+        mentioned = {a["resolution"] for r in rows for a in r["supplementary"] or []}
+        public = None if include_private else public_references(view, body, mentioned)
         position = view.position
     rows = sorted(rows, key=lambda r: str(r["record_key"]))
     return {

@@ -19,6 +19,7 @@ from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from datetime import date, datetime
 
     from sqlalchemy import RowMapping
@@ -91,9 +92,15 @@ RESOLUTIONS = VersionedModel(
 )
 
 
-def public_references(view: View, body: str | None) -> set[str]:
-    """References of the resolutions that are public as they stand now."""
-    return {r["reference"] for r in view.rows("resolution", axes(), body=body) if r["public"]}
+def public_references(
+    view: View, body: str | None, references: Collection[str] | None = None
+) -> set[str]:
+    """References of the resolutions (of those given) that are public as they stand now."""
+    keys = sorted(references) if references is not None else None
+    if keys == []:
+        return set()
+    rows = view.rows("resolution", axes(), body=body, keys=keys)
+    return {r["reference"] for r in rows if r["public"]}
 
 
 def shown_reference(reference: str | None, public: set[str], include_private: bool) -> str | None:
@@ -211,7 +218,7 @@ def get_resolution(
         view.require_body(body)
         if not view.known("resolution", body, reference):
             raise missing
-        if not include_private and reference not in public_references(view, body):
+        if not include_private and reference not in public_references(view, body, [reference]):
             raise missing
         rows = view.rows("resolution", ax, body=body, keys=[reference])
         position = view.position

@@ -24,6 +24,8 @@ from projections.axes import axes
 from projections.errors import QueryError
 
 if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
+
     from projections.store import ReadModel, View
 
 MAX_LIMIT = 1000
@@ -67,13 +69,23 @@ def event_data(event: Any) -> dict[str, Any]:
     }
 
 
-def _redact(data: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
-    if data.get("resolution") in hidden:
+def _redact(data: dict[str, Any], public: set[str]) -> dict[str, Any]:
+    """Replaces references to resolutions that are not known to be public by None."""
+    reference = data.get("resolution")
+    if isinstance(reference, str) and reference not in public:
         data = {**data, "resolution": None}
     values = data.get("values")
-    if isinstance(values, dict) and values.get("resolution") in hidden:
-        data = {**data, "values": {**values, "resolution": None}}
+    if isinstance(values, dict):
+        reference = values.get("resolution")
+        if isinstance(reference, str) and reference not in public:
+            data = {**data, "values": {**values, "resolution": None}}
     return data
+
+
+def _mentioned(data: dict[str, Any]) -> list[str]:
+    values = data.get("values")
+    found = [data.get("resolution"), values.get("resolution") if isinstance(values, dict) else None]
+    return [r for r in found if isinstance(r, str)]
 
 
 def events(
@@ -88,64 +100,43 @@ def events(
     """The audit trail: events after a position, in position order, at most `limit`.
 
     `type` matches the event type ("Measure.StatusUpdated") or its last part
-    ("StatusUpdated"). `next_after` is the `after` of the next page.
+    ("StatusUpdated"). `next_after` is the `after` of the next page. Anonymous callers
+    do not see the events of resolutions that are not public or of findings that are not
+    published (as they stand now), and references to resolutions not known to be public
+    are redacted (None).
     """
-    if not isinstance(after, int) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise QueryError("after", f"must be a position ≥ 0, got {after!r}")
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise QueryError("limit", f"must be a whole number 1..{MAX_LIMIT}, got {limit!r}")
     with rm.view() as view:
         position = view.position
         if view.schema is None:
             return {"events": [], "next_after": after, "position": position}
         t = view.schema.events
-        statement = select(t).where(t.c.position > after)
+        statement = select(t).where(t.c.position <= position)
         if body is not None:
             statement = statement.where(t.c.body == body)
         if type is not None:
             statement = statement.where((t.c.type == type) | t.c.type.endswith("." + type))
-        hidden_refs: dict[str, set[str]] = {}
-        if not include_private:
-            now = axes()
-            hidden_entities: list[str] = []
-            for r in view.rows("resolution", now, body=body):
-                if not r["public"]:
-                    hidden_entities.append(r["entity"])
-            for r in view.rows("finding", now, body=body):
-                if not r["published"]:
-                    hidden_entities.append(r["entity"])
-            if hidden_entities:
-                statement = statement.where(t.c.entity.not_in(hidden_entities))
-            hidden_refs = _non_public_references(view, body)
-        statement = statement.where(t.c.position <= position).order_by(t.c.position)
-        rows = list(view.conn.execute(statement.limit(limit)).mappings())
-    out = []
-    for row in rows:
-        event = _MAPPER.to_domain_event(
-            StoredEvent(
-                originator_id=UUID(row["entity"]),
-                originator_version=row["version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
+        page: list[tuple[RowMapping, dict[str, Any]]] = []
+        cursor = after
+        while len(page) < limit:
+            wanted = limit - len(page)
+            rows = list(
+                view.conn.execute(
+                    statement.where(t.c.position > cursor).order_by(t.c.position).limit(wanted)
+                ).mappings()
             )
-        )
-        data = event_data(event)
-        if hidden_refs:
-            data = _redact(data, hidden_refs.get(row["body"] or "", set()))
-        out.append(
-            {
-                "position": row["position"],
-                "recorded_at": row["recorded_at"].replace(tzinfo=UTC).isoformat(),
-                "effective": row["effective"].isoformat() if row["effective"] else None,
-                "body": row["body"],
-                "record": row["record"],
-                "key": row["key"],
-                "version": row["version"],
-                "type": row["type"],
-                "data": data,
-                "hash": bytes(row["hash"]).hex(),
-            }
-        )
+            if not rows:
+                break
+            cursor = rows[-1]["position"]
+            hidden = set() if include_private else _hidden(view, rows)
+            page.extend((r, _data(r)) for r in rows if r["entity"] not in hidden)
+        if not include_private:
+            public = _public(view, page)
+            page = [(r, _redact(d, public.get(r["body"] or "", set()))) for r, d in page]
+    out = [_entry(row, data) for row, data in page]
     return {
         "events": out,
         "next_after": out[-1]["position"] if out else after,
@@ -153,21 +144,69 @@ def events(
     }
 
 
-def _non_public_references(view: View, body: str | None) -> dict[str, set[str]]:
-    """References of non-public resolutions (as they stand now), by body."""
-    assert view.schema is not None
-    e = view.schema.entities
-    hidden = {
-        r["entity"]: r["reference"]
-        for r in view.rows("resolution", axes(), body=body)
-        if not r["public"]
+def _data(row: RowMapping) -> dict[str, Any]:
+    event = _MAPPER.to_domain_event(
+        StoredEvent(
+            originator_id=UUID(row["entity"]),
+            originator_version=row["version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+    )
+    return event_data(event)
+
+
+def _entry(row: RowMapping, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "position": row["position"],
+        "recorded_at": row["recorded_at"].replace(tzinfo=UTC).isoformat(),
+        "effective": row["effective"].isoformat() if row["effective"] else None,
+        "body": row["body"],
+        "record": row["record"],
+        "key": row["key"],
+        "version": row["version"],
+        "type": row["type"],
+        "data": data,
+        "hash": bytes(row["hash"]).hex(),
     }
-    by_body: dict[str, set[str]] = {}
-    if hidden:
-        found = view.conn.execute(select(e.c.entity, e.c.body).where(e.c.entity.in_(list(hidden))))
-        for entity, owner in found:
-            by_body.setdefault(str(owner), set()).add(hidden[entity])
-    return by_body
+
+
+def _hidden(view: View, rows: list[RowMapping]) -> set[str]:
+    """Of the records these events belong to: the non-public resolutions and unpublished
+    findings, as they stand now (looked up for these records only)."""
+    now = axes()
+    resolutions = [r["entity"] for r in rows if r["record"] == "Resolution"]
+    found = [r["entity"] for r in rows if r["record"] == "Finding"]
+    hidden = set()
+    if resolutions:
+        hidden |= {
+            r["entity"]
+            for r in view.rows("resolution", now, ids=sorted(set(resolutions)))
+            if not r["public"]
+        }
+    if found:
+        hidden |= {
+            r["entity"]
+            for r in view.rows("finding", now, ids=sorted(set(found)))
+            if not r["published"]
+        }
+    return hidden
+
+
+def _public(view: View, page: list[tuple[RowMapping, dict[str, Any]]]) -> dict[str, set[str]]:
+    """Of the resolutions the page's events mention: those public as they stand now, by body."""
+    mentioned: dict[str, set[str]] = {}
+    for row, data in page:
+        for reference in _mentioned(data):
+            mentioned.setdefault(row["body"] or "", set()).add(reference)
+    return {
+        owner: {
+            r["reference"]
+            for r in view.rows("resolution", axes(), body=owner, keys=sorted(references))
+            if r["public"]
+        }
+        for owner, references in mentioned.items()
+    }
 
 
 def head(rm: ReadModel) -> dict[str, Any]:

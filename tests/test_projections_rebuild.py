@@ -175,3 +175,29 @@ def test_an_unfinished_rebuild_is_dropped_by_the_next_one(demo: tuple[str, ReadM
         assert projector.rebuild() == (3, 41)
     assert "rm2_measure" not in _tables(url)
     assert rm.generation() == 3
+
+
+def test_follow_keeps_catching_up_until_stopped(demo: tuple[str, ReadModel]) -> None:
+    url, rm = demo
+    polls = []
+
+    def stop() -> bool:
+        polls.append(rm.position())
+        if len(polls) == 1:
+            _record(
+                url,
+                [
+                    {
+                        "record": "finding-closed",
+                        "body": BODY,
+                        "process": "audit-fgk/2015",
+                        "finding": 1,
+                        "effective": "2018-12-01",
+                    }
+                ],
+            )
+        return len(polls) == 2
+
+    with Projector(url) as projector:
+        assert projector.follow(0.001, stop=stop) == 42
+    assert polls == [41, 42]
