@@ -1,9 +1,11 @@
-"""Bulk inserts for the projector: executemany straight to the driver.
+"""Bulk writes for the projector, straight to the driver.
 
-SQLAlchemy's per-row parameter processing costs about as much as SQLite's insert itself;
-the projector writes a few rows per event, so it converts values once per column with a
-converter chosen by column type and dialect, producing exactly what SQLAlchemy would
-store (dates ISO, times "YYYY-MM-DD HH:MM:SS.ffffff" on SQLite, JSON as text).
+SQLAlchemy's per-row parameter processing costs about as much as the database's insert
+itself, and the projector writes a few rows per event. So rows go to the driver directly:
+on SQLite one executemany with values converted once per column, exactly as SQLAlchemy
+would store them (dates ISO, times "YYYY-MM-DD HH:MM:SS.ffffff", JSON as text); on
+PostgreSQL one COPY per table for new rows, and one UPDATE/DELETE joined to a VALUES
+list for the rows a batch closes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
 
 Converter = Callable[[Any], Any]
+#: Rows per statement when closing rows on PostgreSQL (3 parameters each).
+CHUNK = 2000
 
 
 def _sqlite_date(value: date | None) -> str | None:
@@ -48,25 +52,21 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
 class BulkInsert:
     """An INSERT of many rows (dicts by column name) into one table, for one dialect."""
 
-    def __init__(self, table: Table, dialect: str, paramstyle: str, quote: Callable[[str], str]):
+    def __init__(self, table: Table, dialect: str, quote: Callable[[str], str]):
         columns = [c for c in table.columns if c.name != "id"]
-        self.names = [c.name for c in columns]
-        self.getter = itemgetter(*self.names)
+        self.dialect = dialect
+        self.getter = itemgetter(*(c.name for c in columns))
         self.converters = [
             (c.name, convert)
             for c in columns
             if (convert := _converter(c.type, dialect)) is not None
         ]
-        if paramstyle == "qmark":
+        names = ", ".join(quote(c.name) for c in columns)
+        if dialect == "postgresql":
+            self.sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        else:
             marks = ", ".join("?" for _ in columns)
-        elif paramstyle in ("pyformat", "format"):
-            marks = ", ".join("%s" for _ in columns)
-        else:  # pragma: no cover - the two drivers the ledger supports are covered above
-            raise ValueError(f"unsupported paramstyle {paramstyle}")
-        self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in self.names)}) "
-            f"VALUES ({marks})"
-        )
+            self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Inserts the rows (dicts with every column but id; converted in place)."""
@@ -75,19 +75,77 @@ class BulkInsert:
         for row in rows:
             for name, convert in self.converters:
                 row[name] = convert(row[name])
-        conn.exec_driver_sql(self.sql, list(map(self.getter, rows)))
+        if self.dialect == "postgresql":
+            with _driver(conn).cursor() as cursor, cursor.copy(self.sql) as copy:
+                for row in rows:
+                    copy.write_row(self.getter(row))
+        else:
+            conn.exec_driver_sql(self.sql, list(map(self.getter, rows)))
 
 
-_cache: dict[tuple[str, str], BulkInsert] = {}
+def _driver(conn: Connection) -> Any:
+    """The driver's connection under a SQLAlchemy connection (same transaction)."""
+    return conn.connection.driver_connection
+
+
+_inserts: dict[tuple[str, str], BulkInsert] = {}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Inserts many rows into a table with one driver-level executemany."""
+    """Inserts many rows into a table with one driver-level executemany (or COPY)."""
     dialect = conn.dialect
     key = (table.name, dialect.name)
-    statement = _cache.get(key)
+    statement = _inserts.get(key)
     if statement is None:
-        statement = _cache[key] = BulkInsert(
-            table, dialect.name, dialect.paramstyle, dialect.identifier_preparer.quote
+        statement = _inserts[key] = BulkInsert(
+            table, dialect.name, dialect.identifier_preparer.quote
         )
     statement.execute(conn, rows)
+
+
+def close_open_rows(
+    conn: Connection, table: Table, closes: Sequence[tuple[str, date, datetime]]
+) -> None:
+    """Sets recorded_to on the open rows (entity, valid_from) — (entity, valid_from, time)."""
+    if not closes:
+        return
+    name = conn.dialect.identifier_preparer.quote(table.name)
+    if conn.dialect.name == "postgresql":
+        for i in range(0, len(closes), CHUNK):
+            chunk = closes[i : i + CHUNK]
+            values = ", ".join("(%s, %s::date, %s::timestamp)" for _ in chunk)
+            _driver(conn).execute(
+                f"UPDATE {name} AS t SET recorded_to = v.at "
+                f"FROM (VALUES {values}) AS v(entity, valid_from, at) "
+                "WHERE t.entity = v.entity AND t.valid_from = v.valid_from "
+                "AND t.recorded_to IS NULL",
+                [p for row in chunk for p in row],
+            )
+        return
+    conn.exec_driver_sql(
+        f"UPDATE {name} SET recorded_to = ? "
+        "WHERE entity = ? AND valid_from = ? AND recorded_to IS NULL",
+        [(_sqlite_datetime(at), e, _sqlite_date(vf)) for e, vf, at in closes],
+    )
+
+
+def delete_open_rows(conn: Connection, table: Table, rows: Sequence[tuple[str, date]]) -> None:
+    """Deletes the open rows (entity, valid_from)."""
+    if not rows:
+        return
+    name = conn.dialect.identifier_preparer.quote(table.name)
+    if conn.dialect.name == "postgresql":
+        for i in range(0, len(rows), CHUNK):
+            chunk = rows[i : i + CHUNK]
+            values = ", ".join("(%s, %s::date)" for _ in chunk)
+            _driver(conn).execute(
+                f"DELETE FROM {name} AS t USING (VALUES {values}) AS v(entity, valid_from) "
+                "WHERE t.entity = v.entity AND t.valid_from = v.valid_from "
+                "AND t.recorded_to IS NULL",
+                [p for row in chunk for p in row],
+            )
+        return
+    conn.exec_driver_sql(
+        f"DELETE FROM {name} WHERE entity = ? AND valid_from = ? AND recorded_to IS NULL",
+        [(e, _sqlite_date(vf)) for e, vf in rows],
+    )

@@ -26,12 +26,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
 from projections.bitemporal import Change, Entity, VersionedModel, advance, replay
-from projections.bulk import bulk_insert
+from projections.bulk import bulk_insert, close_open_rows, delete_open_rows
 from projections.registry import BY_TOPIC_PREFIX
 from projections.store import (
     CONTROL,
@@ -60,8 +60,8 @@ class _Pending:
 
     opened: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
     closed: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    deletes: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[tuple[str, date, datetime]] = field(default_factory=list)
+    deletes: list[tuple[str, date]] = field(default_factory=list)
 
     def record(self, model: VersionedModel[Any], entity: str, change: Change, at: datetime) -> None:
         """Adds one event's change of a record's open rows.
@@ -76,9 +76,9 @@ class _Pending:
                     pending["recorded_to"] = at
                     self.closed.append(pending)
             elif recorded_from == at:
-                self.deletes.append({"e": entity, "vf": valid_from})
+                self.deletes.append((entity, valid_from))
             else:
-                self.updates.append({"e": entity, "vf": valid_from, "t": at})
+                self.updates.append((entity, valid_from, at))
         for valid_from, valid_to, version in change.opened:
             columns = version.columns
             if columns is None:
@@ -93,17 +93,8 @@ class _Pending:
 
     def flush(self, conn: Connection, table: Table) -> None:
         """Writes the changes: closes and deletes first, then the new rows."""
-        open_row = (
-            (table.c.entity == bindparam("e"))
-            & (table.c.valid_from == bindparam("vf"))
-            & table.c.recorded_to.is_(None)
-        )
-        if self.deletes:
-            conn.execute(delete(table).where(open_row), self.deletes)
-        if self.updates:
-            conn.execute(
-                update(table).where(open_row).values(recorded_to=bindparam("t")), self.updates
-            )
+        delete_open_rows(conn, table, self.deletes)
+        close_open_rows(conn, table, self.updates)
         bulk_insert(conn, table, self.closed + list(self.opened.values()))
 
 
