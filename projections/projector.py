@@ -46,8 +46,8 @@ from projections.store import (
 from projections.trail import ledger_mapper
 
 DEFAULT_BATCH = 500
-#: How many records the projector keeps in memory between batches.
-CACHE_SIZE = 50_000
+#: How many facts (events of records) the projector keeps in memory between batches.
+CACHE_FACTS = 300_000
 
 
 class ProjectionError(LedgerError):
@@ -133,6 +133,7 @@ class Projector:
         self.mapper = ledger_mapper()
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._cache_key: tuple[int, int] | None = None
+        self._cached_facts = 0
         self._ready = False
 
     def close(self) -> None:
@@ -206,6 +207,8 @@ class Projector:
                 return True, position
         with _collector_paused():
             chained = self.recorder.select_chained(position + 1, limit)
+            if until is not None:
+                chained = [c for c in chained if c.position <= until]
             if not chained:
                 return True, position
             decoded = [self._decode(c) for c in chained]
@@ -238,6 +241,7 @@ class Projector:
 
     def _forget(self) -> None:
         self._entities.clear()
+        self._cached_facts = 0
         self._cache_key = None
 
     def _apply(
@@ -257,9 +261,9 @@ class Projector:
         entity_rows: list[dict[str, Any]] = []
         last = position
         for c, event in zip(chained, decoded, strict=True):
-            if c.position != last + 1:
+            if c.position <= last:  # positions increase; PostgreSQL's may have gaps
                 raise ProjectionError(
-                    f"expected position {last + 1} next, the ledger gave {c.position}"
+                    f"expected a position after {last} next, the ledger gave {c.position}"
                 )
             last = c.position
             at = _naive(c.recorded_at)
@@ -284,6 +288,7 @@ class Projector:
                         }
                     )
                 change = advance(entity, event, at)
+                self._cached_facts += 1
                 pending.setdefault(model.name, _Pending()).record(model, entity_id, change, at)
                 body, key = entity.body, entity.trail_key
             event_rows.append(
@@ -309,8 +314,9 @@ class Projector:
         conn.execute(
             update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
         )
-        while len(self._entities) > CACHE_SIZE:
-            self._entities.popitem(last=False)
+        while self._cached_facts > CACHE_FACTS and self._entities:
+            _, evicted = self._entities.popitem(last=False)
+            self._cached_facts -= len(evicted.facts)
         return last
 
     def _entity(
@@ -331,6 +337,7 @@ class Projector:
             entity = Entity.new(entity_id, model, event)
         else:
             entity = self._restore(conn, tables, entity_id, model, position)
+            self._cached_facts += len(entity.facts)
         self._entities[entity_id] = entity
         return entity
 

@@ -199,3 +199,29 @@ def test_history_is_valid_and_has_fixes(size: int) -> None:
     commands = history(size)
     kinds = {c["record"] for c in commands}
     assert {"correction", "retraction", "measure-update", "payment"} <= kinds
+
+
+def test_records_evicted_from_memory_are_restored_from_the_tables(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = LedgerApplication(env=application_env(store_url))
+    try:
+        commands = history(600, seed=11)
+        # Small ledger batches, so that the events of different records interleave
+        # (a batch stores each record's events together).
+        for i in range(0, len(commands), 3):
+            app.record(commands[i : i + 3])
+    finally:
+        app.close()
+    monkeypatch.setattr("projections.projector.CACHE_FACTS", 20)
+    rm = ReadModel(store_url)
+    try:
+        with Projector(store_url, batch_size=25) as projector:
+            assert projector.catch_up() == 600
+        forgetful = rm.dump()
+        monkeypatch.undo()
+        with Projector(store_url) as projector:
+            projector.rebuild()
+        assert rm.dump() == forgetful
+    finally:
+        rm.close()
