@@ -244,14 +244,27 @@ def test_approvals_are_checked_against_their_resolutions(treasury: Treasury) -> 
 def test_an_appropriation_beside_an_ausserplanmaessige_approval_is_a_difference(
     treasury: Treasury,
 ) -> None:
-    # Recorded with an effective date before the approval, the domain lets it through.
+    # The domain refuses such an appropriation, but a correction of a zero appropriation
+    # (corrections re-check only the amount itself) can still bring one about.
     treasury.record(
         {
             "record": "appropriation",
             "year": 2018,
             "line": LINE,
-            "amount": "1000.00",
+            "amount": "0.00",
             "effective": "2018-01-01",
+        }
+    )
+    treasury.record(
+        {
+            "record": "correction",
+            "target": "budget-line",
+            "year": 2018,
+            "line": LINE,
+            "version": 5,
+            "values": {"amount": "1000.00"},
+            "reason": "Ansatz falsch übernommen",
+            "effective": "2018-07-01",
         }
     )
     assert "ausserplanmaessig-with-appropriation" in codes(treasury.reconcile(line=LINE))

@@ -30,6 +30,10 @@ class CommandKind:
     summary: str
     fields: dict[str, Field]
     handle: Callable[[Any, dict[str, Any]], None] = field(compare=False)
+    allowed: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allowed", frozenset(self.fields) | {"record"})
 
 
 KINDS: dict[str, CommandKind] = {}
@@ -68,8 +72,8 @@ def parse_command(raw: Any) -> tuple[CommandKind, dict[str, Any]]:
         raise RuleViolationError(
             "record", f"unknown record kind '{kind_name}' (known: {', '.join(sorted(KINDS))})"
         )
-    unknown = sorted(set(raw) - set(kind.fields) - {"record"})
-    if unknown:
+    if not kind.allowed.issuperset(raw):
+        unknown = sorted(str(name) for name in set(raw) - kind.allowed)
         raise RuleViolationError(
             unknown[0],
             f"unknown field for '{kind.name}' (fields: {', '.join(kind.fields)})",
@@ -79,7 +83,8 @@ def parse_command(raw: Any) -> tuple[CommandKind, dict[str, Any]]:
         if name not in raw or raw[name] is None:
             if spec.required:
                 raise RuleViolationError(name, f"is required for '{kind.name}'")
-            values[name] = spec.default
+            default = spec.default
+            values[name] = list(default) if isinstance(default, list) else default
             continue
         values[name] = spec.parse(name, raw[name])
     return kind, values

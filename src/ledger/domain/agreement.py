@@ -161,7 +161,7 @@ class TargetAgreement(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> AgreementState:
         """The agreement at the end of `as_of`."""
-        return AGREEMENT.state_at(self.current_facts(), as_of)
+        return self.fold(AGREEMENT, as_of)
 
 
 def _replace_goal(state: AgreementState, code: str, **changes: Any) -> AgreementState:

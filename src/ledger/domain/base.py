@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID, uuid5
 
@@ -12,9 +14,12 @@ from eventsourcing.domain import Aggregate
 
 from ledger.errors import RuleViolationError
 
+S = TypeVar("S")
+
 LEDGER_NAMESPACE = UUID("6f1c7a52-3b7e-4c1a-9d55-2f0a3c1b8e61")
 
 
+@lru_cache(maxsize=200_000)
 def record_id(kind: str, body: str, *key: object) -> UUID:
     """The deterministic id of a record: uuid5 over kind, body and natural key."""
     return uuid5(LEDGER_NAMESPACE, "/".join([kind, body, *(str(k) for k in key)]))
@@ -62,12 +67,13 @@ class LedgerAggregate(Aggregate):
         repeat a standing fact is a no-op.
         """
         # Compared with the facts as first recorded: a corrected fact still counts as recorded.
-        retracted = self.retracted_versions()
+        effective = fields.get("effective")
         for version, fact in self.facts.items():
             if (
                 type(fact) is event_class
-                and version not in retracted
+                and (effective is None or fact.effective == effective)
                 and all(getattr(fact, k) == v for k, v in fields.items())
+                and version not in self.retracted_versions()
             ):
                 return True
         return False
@@ -134,9 +140,42 @@ class LedgerAggregate(Aggregate):
         """Versions named by a retraction."""
         return {f.retracts for f in self.facts.values() if isinstance(f, LedgerAggregate.Retracted)}
 
-    def current_facts(self) -> list[LedgerAggregate.Event]:
-        """The facts as they now stand, in valid-time order."""
-        return current_facts(self.facts.values())
+    def current_facts(self) -> tuple[LedgerAggregate.Event, ...]:
+        """The facts as they now stand, in valid-time order (kept per version of the record).
+
+        A new ordinary fact that sorts last is appended to the kept tuple; anything else
+        (a correction, a retraction, a backdated fact) recomputes it and drops the kept
+        fold states.
+        """
+        kept = self.__dict__.get("_current")
+        if kept is not None and kept[0] == self.version:
+            facts: tuple[LedgerAggregate.Event, ...] = kept[1]
+            return facts
+        if kept is not None and kept[0] == self.version - 1:
+            new = self.facts[self.version]
+            previous: tuple[LedgerAggregate.Event, ...] = kept[1]
+            if not isinstance(new, LedgerAggregate.Corrected | LedgerAggregate.Retracted) and (
+                not previous or previous[-1].effective <= new.effective
+            ):
+                facts = (*previous, new)
+                self.__dict__["_current"] = (self.version, facts)
+                return facts
+        facts = tuple(current_facts(self.facts.values()))
+        self.__dict__["_current"] = (self.version, facts)
+        self.__dict__.pop("_folds", None)
+        return facts
+
+    def fold(self, fold: Fold[S], as_of: date | None) -> S:
+        """The state `fold` gives at the end of `as_of`, from states kept after each fact."""
+        facts = self.current_facts()
+        folds: dict[int, tuple[list[date], list[Any]]] = self.__dict__.setdefault("_folds", {})
+        dates, states = folds.setdefault(id(fold), ([], []))
+        for fact in facts[len(states) :]:
+            states.append(fold.step(states[-1] if states else fold.initial, fact))
+            dates.append(fact.effective)
+        count = len(states) if as_of is None else bisect_right(dates, as_of)
+        state: S = states[count - 1] if count else fold.initial
+        return state
 
 
 def correctable_fields(event_class: type[Any]) -> list[str]:
@@ -184,9 +223,6 @@ def current_facts(events: Iterable[LedgerAggregate.Event]) -> list[LedgerAggrega
         result.append(fixed)
     result.sort(key=lambda e: (e.effective, e.originator_version))
     return result
-
-
-S = TypeVar("S")
 
 
 class Fold(Generic[S]):

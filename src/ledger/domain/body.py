@@ -74,7 +74,7 @@ class Body(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> BodyState:
         """The body's state at the end of `as_of`."""
-        return BODY.state_at(self.current_facts(), as_of)
+        return self.fold(BODY, as_of)
 
     def check_line_code(self, code: str) -> None:
         """Refuses a budget-line code that does not match the body's pattern."""

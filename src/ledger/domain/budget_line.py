@@ -317,7 +317,7 @@ class BudgetLine(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> BudgetLineState:
         """The line at the end of `as_of`."""
-        return BUDGET_LINE.state_at(self.current_facts(), as_of)
+        return self.fold(BUDGET_LINE, as_of)
 
 
 def check_year(year: int) -> None:

@@ -289,7 +289,7 @@ class CertificationProcess(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> ProcessState:
         """The process at the end of `as_of`."""
-        return PROCESS.state_at(self.current_facts(), as_of)
+        return self.fold(PROCESS, as_of)
 
 
 def _check_certificate(valid_from: date, valid_until: date | None) -> None:

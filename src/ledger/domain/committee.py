@@ -76,7 +76,7 @@ class Committee(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> CommitteeState:
         """The committee at the end of `as_of`."""
-        return COMMITTEE.state_at(self.current_facts(), as_of)
+        return self.fold(COMMITTEE, as_of)
 
 
 def _check_seats(seats: int) -> None:

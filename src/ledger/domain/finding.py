@@ -150,7 +150,7 @@ class Finding(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> FindingState:
         """The finding at the end of `as_of`."""
-        return FINDING.state_at(self.current_facts(), as_of)
+        return self.fold(FINDING, as_of)
 
 
 def _step(state: FindingState, fact: Any) -> FindingState:

@@ -167,7 +167,7 @@ class Measure(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> MeasureState:
         """The measure at the end of `as_of`."""
-        return MEASURE.state_at(self.current_facts(), as_of)
+        return self.fold(MEASURE, as_of)
 
 
 def check_status(status: str, progress: int | None) -> None:

@@ -251,7 +251,7 @@ class Resolution(LedgerAggregate):
 
     def state_at(self, as_of: date | None = None) -> ResolutionState:
         """The resolution at the end of `as_of`."""
-        return RESOLUTION.state_at(self.current_facts(), as_of)
+        return self.fold(RESOLUTION, as_of)
 
 
 def check_vote(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -30,7 +31,6 @@ from ledger.store.chain import (
     link_hash,
     next_recorded_at,
     now_recorded_at,
-    parse_recorded_at,
 )
 
 if TYPE_CHECKING:
@@ -180,10 +180,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         params.append(limit)
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
+            # The store wrote recorded_at itself in canonical form: no need to re-check it.
             return [
                 ChainedEvent(
                     position=row[0],
-                    recorded_at=parse_recorded_at(row[1]),
+                    recorded_at=datetime.fromisoformat(row[1]),
                     originator_id=UUID(row[2]),
                     originator_version=row[3],
                     topic=row[4],
