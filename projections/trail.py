@@ -118,7 +118,9 @@ def events(
         if body is not None:
             statement = statement.where(t.c.body == body)
         if type is not None:
-            statement = statement.where((t.c.type == type) | t.c.type.endswith("." + type))
+            statement = statement.where(
+                (t.c.type == type) | t.c.type.endswith("." + type, autoescape=True)
+            )
         page: list[tuple[RowMapping, dict[str, Any]]] = []
         cursor = after
         while len(page) < limit:

@@ -407,7 +407,7 @@ def _answers(rm: ReadModel, body: str, as_of: date, k: datetime) -> dict[str, An
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
