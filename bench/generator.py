@@ -523,12 +523,13 @@ class BodyHistory:
                 )
             self.bookings(year, code, opened, rng.randint(15, 45))
 
-    def bookings(self, year: int, code: str, opened: Step | None, number: int) -> None:
-        """Payments booked on a line during the year; a few corrected or retracted later."""
+    def bookings(
+        self, year: int, code: str, opened: Step | None, number: int, since: date | None = None
+    ) -> None:
+        """Payments booked on a line during the year (not before `since`); a few fixed later."""
         rng = self.rng
-        days = sorted(
-            self.day_in(date(year, 1, 20), date(year, 12, 28)).toordinal() for _ in range(number)
-        )
+        first = max(date(year, 1, 20), since or date(year, 1, 20))
+        days = sorted(self.day_in(first, date(year, 12, 28)).toordinal() for _ in range(number))
         for n, ordinal in enumerate(days, start=1):
             day = date.fromordinal(ordinal)
             cents = rng.randint(2_000, 900_000)
@@ -625,7 +626,7 @@ class BodyHistory:
             text="Die Finanzierung erfolgt aus Fördermitteln des Landes und stellt keine "
             "finanzielle Mehrbelastung dar.",
         )
-        self.bookings(year, code, opened, rng.randint(5, 20))
+        self.bookings(year, code, opened, rng.randint(5, 20), since=meeting)
 
     # -- certification -------------------------------------------------------------------------
 

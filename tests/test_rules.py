@@ -444,3 +444,37 @@ def test_appropriation_on_a_line_with_an_ausserplanmaessig_approval_is_refused(
         },
     )
     assert "field 'amount'" in str(error) and "außerplanmäßige approval" in str(error)
+
+
+def test_fact_dated_before_its_record_existed_is_refused(app: LedgerApplication) -> None:
+    error = refused(
+        app,
+        {
+            "record": "payment",
+            "body": BODY,
+            "year": 2018,
+            "line": "01.4953.7187",
+            "amount": "100.00",
+            "reference": "B-2018-0001",
+            "effective": "2018-03-01",
+        },
+    )
+    assert "field 'effective'" in str(error) and "before the budget line existed" in str(error)
+
+
+def test_correction_of_a_key_field_is_refused(app: LedgerApplication) -> None:
+    error = refused(
+        app,
+        {
+            "record": "correction",
+            "body": BODY,
+            "target": "measure",
+            "process": "audit-fgk/2015",
+            "measure": "M6.1.1",
+            "version": 1,
+            "values": {"code": "M6.1.2"},
+            "reason": "falsche Nummer",
+            "effective": "2019-01-01",
+        },
+    )
+    assert "field 'values.code'" in str(error) and "key" in str(error)

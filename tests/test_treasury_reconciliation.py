@@ -252,7 +252,7 @@ def test_an_appropriation_beside_an_ausserplanmaessige_approval_is_a_difference(
             "year": 2018,
             "line": LINE,
             "amount": "0.00",
-            "effective": "2018-01-01",
+            "effective": "2018-06-19",
         }
     )
     treasury.record(

@@ -16,6 +16,11 @@ from ledger.errors import RuleViolationError
 
 S = TypeVar("S")
 
+# The fields of a creating event that make up a record's natural key (and so its id).
+KEY_FIELDS = frozenset(
+    {"body", "slug", "reference", "year", "code", "programme", "cycle", "process", "number"}
+)
+
 LEDGER_NAMESPACE = UUID("6f1c7a52-3b7e-4c1a-9d55-2f0a3c1b8e61")
 
 
@@ -59,6 +64,22 @@ class LedgerAggregate(Aggregate):
 
         retracts: int
         reason: str
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Appends an event; no fact may take effect before the record itself existed."""
+        effective = kwargs.get("effective")
+        created = self.facts.get(1)
+        if (
+            created is not None
+            and isinstance(effective, date)
+            and not issubclass(event_class, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
+        ):
+            since = self.current_facts()[0].effective if self.current_facts() else None
+            if since is not None and effective < since:
+                raise RuleViolationError(
+                    "effective", f"{effective} is before the {self.KIND} existed ({since})"
+                )
+        super().trigger_event(event_class, **kwargs)
 
     def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
         """Whether an event of this class with exactly these values already stands.
@@ -105,6 +126,12 @@ class LedgerAggregate(Aggregate):
         original = self.correctable(version)
         names = correctable_fields(type(original))
         for name in values:
+            if version == 1 and name in KEY_FIELDS:
+                raise RuleViolationError(
+                    f"values.{name}",
+                    f"is part of the {self.KIND}'s key and cannot be corrected; "
+                    "retract its events and record the right one instead",
+                )
             if name not in names:
                 raise RuleViolationError(
                     f"values.{name}",
