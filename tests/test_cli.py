@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ledger.cli import main
+from ledger.cli.record import demo_text, record_text
 
 
 @pytest.fixture
@@ -24,6 +25,11 @@ def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run(*args: str) -> int:
     return main(list(args))
+
+
+def demo_recorded() -> None:
+    """The demo case in one batch (fast; `ledger demo` itself is tested on its own)."""
+    assert record_text(demo_text(), "demo.yaml")
 
 
 def test_demo_then_verify_exits_zero(ledger_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,7 +51,7 @@ def test_demo_twice_appends_nothing(ledger_db: Path, capsys: pytest.CaptureFixtu
 def test_verify_names_the_position_of_a_changed_byte(
     ledger_db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run("demo")
+    demo_recorded()
     with sqlite3.connect(ledger_db) as db:
         (state,) = db.execute("select state from stored_events where rowid = 7").fetchone()
         changed = state.replace(b'"yes":9', b'"yes":8')
@@ -61,7 +67,7 @@ def test_verify_names_the_position_of_a_changed_byte(
 def test_verify_with_an_earlier_digest_passes_after_more_events(
     ledger_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run("demo")
+    demo_recorded()
     capsys.readouterr()
     run("head")
     digest = capsys.readouterr().out.strip()
@@ -84,7 +90,7 @@ def test_verify_with_an_earlier_digest_passes_after_more_events(
 
 
 def test_malformed_digest_is_bad_input(ledger_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run("demo")
+    demo_recorded()
     assert run("verify", "--digest", "12:xyz") == 2
     assert "POSITION:HASH" in capsys.readouterr().err
 
@@ -95,7 +101,7 @@ def test_export_and_import_reproduce_the_digest(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run("demo")
+    demo_recorded()
     run("head")
     head = capsys.readouterr().out.strip().splitlines()[-1]
     export = tmp_path / "export.jsonl"
@@ -110,7 +116,7 @@ def test_export_and_import_reproduce_the_digest(
 
 
 def test_log_filters_by_body_and_type(ledger_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run("demo")
+    demo_recorded()
     capsys.readouterr()
     assert run("log", "--type", "VoteRecorded", "--format", "json") == 0
     lines = capsys.readouterr().out.splitlines()
@@ -159,3 +165,17 @@ def test_bad_database_url_exits_2(
     monkeypatch.setenv("LEDGER_DATABASE_URL", "mysql://localhost/ledger")
     assert run("head") == 2
     assert "LEDGER_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_demo_records_its_correction_later_so_known_at_can_ask_before_it(
+    ledger_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("demo") == 0
+    hint = capsys.readouterr().out.strip().splitlines()[-1]
+    before = hint.rsplit("--known-at ", 1)[1]
+    assert run("log", "--type", "Corrected", "--format", "json") == 0
+    corrected_at = json.loads(capsys.readouterr().out)["recorded_at"]
+    assert before < corrected_at
+    assert run("log", "--format", "json") == 0
+    others = [json.loads(line)["recorded_at"] for line in capsys.readouterr().out.splitlines()]
+    assert max(others[:-1]) < before

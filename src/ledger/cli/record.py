@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import time
+from contextlib import closing
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -73,9 +76,35 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_demo() -> tuple[list[int], datetime | None]:
+    """Records the demo: the case, then its correction as a later transaction.
+
+    The correction is recorded two clock seconds after the rest, as it would be in life,
+    so that a `--known-at` to the second can ask for the ledger before it. Returns the
+    positions and that moment (None when nothing was new).
+    """
+    commands = load_commands(demo_text(), DEMO_FILE)
+    case = [c for c in commands if c.get("record") != "correction"]
+    later = [c for c in commands if c.get("record") == "correction"]
+    with closing(ledger_application()) as app:
+        positions = app.record(case)
+        before: datetime | None = None
+        if positions:
+            now = time.time()
+            time.sleep(2 - now % 1)
+            before = datetime.fromtimestamp(int(now) + 1, UTC)
+        positions += app.record(later)
+    return positions, before
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    positions = record_text(demo_text(), DEMO_FILE)
+    positions, before = record_demo()
     _report(positions)
+    if before is not None:
+        print(
+            "the demo's correction was recorded last, in its own transaction; to see the "
+            f"ledger as known before it: --known-at {before.isoformat(timespec='seconds')}"
+        )
     return 0
 
 
