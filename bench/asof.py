@@ -33,8 +33,19 @@ class Latencies:
 
     name: str
     query_ms: list[float] = field(default_factory=list)
+    query_cpu_ms: list[float] = field(default_factory=list)
     naive_ms: list[float] = field(default_factory=list)
     detail: str = ""
+
+    @property
+    def cpu_p50(self) -> float:
+        """Median CPU time of the bench process per query (unaffected by other processes)."""
+        return statistics.median(self.query_cpu_ms) if self.query_cpu_ms else 0.0
+
+    @property
+    def cpu_p95(self) -> float:
+        """95th percentile of the CPU time per query."""
+        return percentile(self.query_cpu_ms, 95)
 
     @property
     def p50(self) -> float:
@@ -229,11 +240,11 @@ def naive_certification(app: Any, s: Subject, as_of: date) -> dict[str, Any]:
 # -- measuring -------------------------------------------------------------------------------
 
 
-def timed(call: Callable[[], Any]) -> tuple[float, Any]:
-    """(milliseconds, result) of one call."""
-    began = time.perf_counter()
-    result = call()
-    return (time.perf_counter() - began) * 1000, result
+def timed(call: Callable[[], Any]) -> tuple[float, float]:
+    """(wall milliseconds, CPU milliseconds of this process) of one call."""
+    began, cpu = time.perf_counter(), time.process_time()
+    call()
+    return (time.perf_counter() - began) * 1000, (time.process_time() - cpu) * 1000
 
 
 def measure_asof(
@@ -278,23 +289,28 @@ def measure_asof(
             f"certification status of {s.body}",
         ),
     ]
-    out = []
+    results = [Latencies(name, detail=detail) for name, *_, detail in kinds]
+    dates = [days(rng, start, end, queries + 10) for _, _, _, start, end, _ in kinds]
+    rounds = 4
     try:
-        for name, query, naive, start, end, detail in kinds:
-            result = Latencies(name, detail=detail)
-            dates = days(rng, start, end, queries + 10)
-            for d in dates[:10]:  # warm-up: connections, caches, imports
+        for (_, query, *_), some in zip(kinds, dates, strict=True):
+            for d in some[:10]:  # warm-up: connections, caches, imports
                 query(d)
-            for d in dates[10:]:
-                ms, _ = timed(lambda d=d, query=query: query(d))
-                result.query_ms.append(ms)
-            for d in dates[:naive_repeats]:
+        # The kinds take turns in rounds, so a burst of load on the shared machine falls on
+        # all of them rather than on one.
+        for r in range(rounds):
+            for (_, query, *_), some, result in zip(kinds, dates, results, strict=True):
+                for d in some[10:][r::rounds]:
+                    ms, cpu = timed(lambda d=d, query=query: query(d))
+                    result.query_ms.append(ms)
+                    result.query_cpu_ms.append(cpu)
+        for (_, _, naive, *_), some, result in zip(kinds, dates, results, strict=True):
+            for d in some[:naive_repeats]:
                 ms, _ = timed(lambda d=d, naive=naive: naive(d))
                 result.naive_ms.append(ms)
-            out.append(result)
     finally:
         rm.close()
-    return out
+    return results
 
 
 def manifest_first_day(manifest: Manifest, body: str) -> date:

@@ -127,14 +127,19 @@ def measure_ingest(
     history: History,
     *,
     batch_size: int,
-    chunk_batches: int = 10,
+    chunk_batches: int = 0,
     stop: int | None = None,
     progress: Any = None,
 ) -> IngestFigure:
     """Records `history` (up to `stop`) through the ledger and the baseline, chunk by chunk."""
+    from ledger.commands.handlers import load_handlers
+
+    load_handlers()  # imports the command modules: not part of any chunk
     bare = BareIngest(bare_env)
     figure = IngestFigure(batch_size=batch_size)
     batches = list(history.batches(batch_size, stop=stop))
+    if chunk_batches <= 0:  # about 20 chunks, of 1 to 10 batches
+        chunk_batches = max(1, min(10, len(batches) // 20))
     try:
         for chunk_index, start in enumerate(range(0, len(batches), chunk_batches)):
             chunk = batches[start : start + chunk_batches]
