@@ -136,14 +136,14 @@ def budget(
     include_private: bool = False,
 ) -> dict[str, Any]:
     """The budget overview of a body's fiscal year (or one line) on as_of, known at known_at."""
-    fiscal_year = _year(year)
+    the_year = fiscal_year(year)
     ax = axes(as_of, known_at)
     with rm.view() as view:
         view.require_body(body)
-        scope = str(fiscal_year)
+        scope = str(the_year)
         if line is not None and not view.known("budget_line", body, line, scope=scope):
             raise NotFoundError(
-                f"no budget line '{line}' in {fiscal_year} of body '{body}' is in the ledger"
+                f"no budget line '{line}' in {the_year} of body '{body}' is in the ledger"
             )
         rows = view.rows(
             "budget_line", ax, body=body, scope=scope, keys=[line] if line is not None else None
@@ -154,14 +154,15 @@ def budget(
     rows = sorted(rows, key=lambda r: str(r["record_key"]))
     return {
         "body": body,
-        "year": fiscal_year,
+        "year": the_year,
         **ax.header(),
         "position": position,
         "lines": [line_document(r, public, include_private=include_private) for r in rows],
     }
 
 
-def _year(year: int | str) -> int:
+def fiscal_year(year: int | str) -> int:
+    """A fiscal year 1900..2200; anything else is a QueryError naming `year`."""
     try:
         value = int(year)
     except (TypeError, ValueError):

@@ -36,8 +36,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from projections.axes import Axes, axes
-from projections.budget import line_document
-from projections.errors import NotFoundError, QueryError
+from projections.budget import fiscal_year, line_document
+from projections.errors import NotFoundError
 from projections.resolutions import public_references, resolution_document
 
 if TYPE_CHECKING:
@@ -313,17 +313,6 @@ def _resolution_sums(
                 approved=str(total),
                 authorised=str(authorised) if shown_ref else None,
             )
-
-
-def fiscal_year(year: int | str) -> int:
-    """A fiscal year 1900..2200; anything else is a QueryError naming `year`."""
-    try:
-        value = int(year)
-    except (TypeError, ValueError):
-        raise QueryError("year", f"must be a fiscal year such as 2018, got {year!r}") from None
-    if not 1900 <= value <= 2200:
-        raise QueryError("year", f"must be a fiscal year between 1900 and 2200, got {value}")
-    return value
 
 
 def _amount(value: str | None) -> Decimal | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from contextlib import closing
 from datetime import UTC, datetime
@@ -16,33 +15,15 @@ import yaml
 
 from ledger.cli.main import UsageError
 from ledger.cli.session import ledger_application
+from ledger.yaml_files import load_yaml
 
 DEMO_FILE = "kyffhaeuserkreis.yaml"
-
-
-class CommandFileLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so that the vote's `yes:` and `no:` stay keys."""
-
-
-CommandFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-CommandFileLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 def load_commands(text: str, source: str) -> list[Any]:
     """Parses a YAML or JSON command file into a list of command mappings."""
     try:
-        data = (
-            json.loads(text)
-            if source.endswith(".json")
-            else yaml.load(text, Loader=CommandFileLoader)
-        )
+        data = json.loads(text) if source.endswith(".json") else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"{source}: not valid YAML/JSON: {exc}") from None
     if isinstance(data, dict):

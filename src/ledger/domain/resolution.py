@@ -179,17 +179,12 @@ class Resolution(LedgerAggregate):
             recused=recused,
             effective=effective,
         ):
-            return self.state_at(effective).votes[-1].outcome
-        state = self.state_at(effective)
-        if state.proposed_on is None:
-            raise RuleViolationError(
-                "effective",
-                f"the vote on {effective} is before the proposal of {self.state_at().proposed_on}",
+            return next(
+                v.outcome
+                for v in self.state_at(effective).votes
+                if (v.committee, v.meeting_date) == (committee, effective)
             )
-        if state.revoked_on is not None:
-            raise RuleViolationError(
-                "resolution", f"{state.reference} was revoked on {state.revoked_on}"
-            )
+        self._check_not_revoked(effective)
         decided = check_vote(yes, no, abstentions, recused, outcome, seats, majority_rule)
         self.trigger_event(
             self.VoteRecorded,

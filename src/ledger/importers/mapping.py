@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from ledger.errors import LedgerError
+from ledger.yaml_files import load_yaml
 
 KINDS = ("budget", "bookings")
 DECIMALS = ("auto", "comma", "point")
@@ -44,21 +45,6 @@ class MappingError(LedgerError):
         self.key = key
         self.rule = rule
         super().__init__(f"{source}: '{key}': {rule}")
-
-
-class MappingLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans (only true/false), so that a value such as `no` stays text."""
-
-
-MappingLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-MappingLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
 
 
 def header_key(name: str) -> str:
@@ -330,7 +316,7 @@ def load_mapping(path: Path, kind: str) -> Mapping:
     except UnicodeDecodeError:
         raise MappingError(source, "file", "a mapping file must be UTF-8") from None
     try:
-        data = yaml.load(text, Loader=MappingLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise MappingError(source, "file", f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
