@@ -54,8 +54,11 @@ def ingest_figures(
     sample = args.ingest_sample or len(history.commands)
     began = time.perf_counter()
 
+    logged = [0]
+
     def progress(f: Any) -> None:
-        if f.events % 50_000 < args.batch * 10:
+        if f.events // 50_000 > logged[0]:
+            logged[0] = f.events // 50_000
             rates = f"ledger {f.ledger_rate:,.0f} ev/s, bare {f.bare_rate:,.0f} ev/s"
             log(f"  ingest {f.events:,}: {rates}")
 

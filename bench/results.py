@@ -170,7 +170,10 @@ def history_lines(history: dict[str, Any]) -> list[str]:
                 [
                     run["size"],
                     f"{run.get('events', 0):,}",
-                    _cell(run, "ingest", unit="ev/s") + " (" + _cell(run, "ingest", "ratio") + ")",
+                    _cell(run, "ingest", unit="ev/s")
+                    + " ("
+                    + _cell(run, "ingest", "ratio", "×")
+                    + ")",
                     _cell(run, "catch_up", unit="ev/s"),
                     _cell(run, "rebuild_rss", unit="MB"),
                     _cell(run, "asof_agreement", "p50_ms", "ms")
