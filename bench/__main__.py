@@ -94,7 +94,9 @@ def ingest_figures(
             f"{len(fig.chunk_ratios)} per-chunk ratios (overall "
             f"{fig.ledger_rate / fig.bare_rate if fig.bare_rate else 0:.2f}); mean stored "
             f"event {fig.ledger_state_bytes:.0f} bytes (ledger) vs {fig.bare_state_bytes:.0f} "
-            "bytes (bare); the bare baseline keeps its aggregates in memory and only saves"
+            "bytes (bare); the bare baseline keeps its aggregates in memory and only saves; "
+            f"records kept between batches (LEDGER_RECORD_CACHE): "
+            f"{app.record_cache.maxsize if app.record_cache else 0:,}"
         ),
         events=fig.events,
         ledger_seconds=fig.ledger_seconds,
@@ -314,6 +316,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.ingest_sample is None and args.size == "large" and not args.events:
         args.ingest_sample = 200_000
+    if args.record_cache is None and args.size == "large":
+        # 10^6 events of 300 bodies keep ~65,000 records busy; the default 20,000 thrashes.
+        args.record_cache = 100_000
     return args
 
 
