@@ -13,6 +13,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.body import Body
 from ledger.errors import RecordNotFoundError, RuleViolationError
+from ledger.store.base import ChainedRecorder
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -20,7 +21,6 @@ A = TypeVar("A", bound=LedgerAggregate)
 # kept records are dropped instead.
 _SCAN_PAGE = 1000
 _SCAN_LIMIT = 20_000
-_ID_CHUNK = 500
 
 
 class RecordSource(Protocol):
@@ -77,34 +77,9 @@ class RecordCache:
     def existing(self, ids: Iterable[UUID]) -> bool:
         """Whether any of these records exists in the store (one query per 500 ids)."""
         ids = list(ids)
-        recorder: Any = self.recorder
-        for i in range(0, len(ids), _ID_CHUNK):
-            chunk = ids[i : i + _ID_CHUNK]
-            if _is_sqlite(recorder):
-                with recorder.datastore.transaction(commit=False) as c:
-                    c.execute(
-                        f"SELECT 1 FROM {recorder.events_table_name} WHERE originator_version=1 "
-                        f"AND originator_id IN ({','.join('?' * len(chunk))}) LIMIT 1",
-                        [x.hex for x in chunk],
-                    )
-                    if c.fetchone() is not None:
-                        return True
-            elif _is_postgres(recorder):
-                from psycopg.sql import SQL, Identifier
-
-                statement = SQL(
-                    "SELECT 1 FROM {}.{} WHERE originator_version = 1 "
-                    "AND originator_id = ANY(%s) LIMIT 1"
-                ).format(
-                    Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
-                )
-                with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-                    curs.execute(statement, [chunk])
-                    if curs.fetchone() is not None:
-                        return True
-            elif any(self.recorder.select_events(x, limit=1) for x in chunk):
-                return True
-        return False
+        if isinstance(self.recorder, ChainedRecorder):
+            return self.recorder.any_created(ids)
+        return any(self.recorder.select_events(x, limit=1) for x in ids)
 
     def refresh(self) -> None:
         """Drops the kept records that another writer changed since the last batch."""
@@ -146,20 +121,6 @@ class RecordCache:
         """Drops records a failed batch may have changed."""
         for record_id in records:
             self.records.pop(record_id, None)
-
-
-def _is_sqlite(recorder: Any) -> bool:
-    from eventsourcing.sqlite import SQLiteAggregateRecorder
-
-    return isinstance(recorder, SQLiteAggregateRecorder)
-
-
-def _is_postgres(recorder: Any) -> bool:
-    try:
-        from eventsourcing.postgres import PostgresAggregateRecorder
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(recorder, PostgresAggregateRecorder)
 
 
 class Batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Protocol, Self
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
 
@@ -119,6 +120,10 @@ class ChainedRecorder(ApplicationRecorder, ABC):
     @abstractmethod
     def close(self) -> None:
         """Close the recorder's connections."""
+
+    @abstractmethod
+    def any_created(self, originator_ids: Sequence[UUID]) -> bool:
+        """Whether any of these records has its first event stored (one query per 500 ids)."""
 
     def insert_chained(self, events: Sequence[ChainedEvent]) -> None:
         """Insert events at given positions/recorded_at/hashes (see ChainWriter.insert_chained)."""

@@ -39,6 +39,10 @@ _pack_i64 = struct.Struct(">q").pack
 _pack_u32 = struct.Struct(">I").pack
 
 
+# How many ids one existence query names.
+ID_CHUNK = 500
+
+
 class StoreError(Exception):
     """Base class of the event store's errors."""
 

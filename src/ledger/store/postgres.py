@@ -24,6 +24,7 @@ from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
     GENESIS,
+    ID_CHUNK,
     ChainedEvent,
     ChainError,
     ChainHead,
@@ -245,6 +246,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 )
                 for row in curs.fetchall()
             ]
+
+    def any_created(self, originator_ids: Sequence[UUID]) -> bool:
+        """Whether any of these records has its first event stored (one query per 500 ids)."""
+        statement = SQL(
+            "SELECT 1 FROM {}.{} WHERE originator_version = 1 AND originator_id = ANY(%s) LIMIT 1"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        for i in range(0, len(originator_ids), ID_CHUNK):
+            chunk = list(originator_ids[i : i + ID_CHUNK])
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement, [chunk])
+                if curs.fetchone() is not None:
+                    return True
+        return False
 
     def head(self) -> Digest | None:
         """The chain's last (position, hash), or None when the ledger is empty."""

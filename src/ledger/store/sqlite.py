@@ -24,6 +24,7 @@ from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
     GENESIS,
+    ID_CHUNK,
     ChainedEvent,
     ChainError,
     ChainHead,
@@ -193,6 +194,20 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 )
                 for row in c.fetchall()
             ]
+
+    def any_created(self, originator_ids: Sequence[UUID]) -> bool:
+        """Whether any of these records has its first event stored (one query per 500 ids)."""
+        for i in range(0, len(originator_ids), ID_CHUNK):
+            chunk = [x.hex for x in originator_ids[i : i + ID_CHUNK]]
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT 1 FROM {self.events_table_name} WHERE originator_version = 1 "
+                    f"AND originator_id IN ({','.join('?' * len(chunk))}) LIMIT 1",
+                    chunk,
+                )
+                if c.fetchone() is not None:
+                    return True
+        return False
 
     def head(self) -> Digest | None:
         """The chain's last (position, hash), or None when the ledger is empty."""
