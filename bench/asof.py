@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -172,13 +173,13 @@ def naive_agreement(app: Any, s: Subject, as_of: date) -> dict[str, Any]:
         if isinstance(first, TargetAgreement.Opened):
             agreement = AGREEMENT.state_at(current_facts(stream), as_of)
         elif isinstance(first, Measure.Added):
-            state = MEASURE.state_at(current_facts(stream), as_of)
-            if state.added_on is not None:
-                measures.append(state)
+            measure = MEASURE.state_at(current_facts(stream), as_of)
+            if measure.added_on is not None:
+                measures.append(measure)
         else:
-            state = FINDING.state_at(current_facts(stream), as_of)
-            if state.recorded_on is not None:
-                found.append(state)
+            finding = FINDING.state_at(current_facts(stream), as_of)
+            if finding.recorded_on is not None:
+                found.append(finding)
     fields = []
     if agreement is not None:
         for code, name in agreement.fields:
@@ -301,12 +302,12 @@ def measure_asof(
         for r in range(rounds):
             for (_, query, *_), some, result in zip(kinds, dates, results, strict=True):
                 for d in some[10:][r::rounds]:
-                    ms, cpu = timed(lambda d=d, query=query: query(d))
+                    ms, cpu = timed(partial(query, d))
                     result.query_ms.append(ms)
                     result.query_cpu_ms.append(cpu)
         for (_, _, naive, *_), some, result in zip(kinds, dates, results, strict=True):
             for d in some[:naive_repeats]:
-                ms, _ = timed(lambda d=d, naive=naive: naive(d))
+                ms, _ = timed(partial(naive, d))
                 result.naive_ms.append(ms)
     finally:
         rm.close()
