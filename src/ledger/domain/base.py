@@ -74,7 +74,8 @@ class LedgerAggregate(Aggregate):
             and isinstance(effective, date)
             and not issubclass(event_class, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
         ):
-            since = self.current_facts()[0].effective if self.current_facts() else None
+            standing = self.current_facts()
+            since = standing[0].effective if standing else None
             if since is not None and effective < since:
                 raise RuleViolationError(
                     "effective", f"{effective} is before the {self.KIND} existed ({since})"
