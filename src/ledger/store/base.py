@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -32,6 +32,32 @@ class ChainReader(Protocol):
     def first_unchained_event(self, after: int, upto: int | None) -> int | None:
         """The lowest event position in (after, upto] that has no chain row, if any."""
         ...
+
+
+class CursorChainReader:
+    """The ChainReader of both backends: the recorder's two statements over one DB-API cursor.
+
+    The recorder provides `_sql_chain_rows` (after, limit) and `_sql_unchained` (after, upto)
+    in its driver's dialect; the cursor must return plain tuples.
+    """
+
+    def __init__(self, recorder: Any, cursor: Any) -> None:
+        self._recorder = recorder
+        self._cursor = cursor
+
+    def chain_rows(self, after: int, limit: int) -> list[ChainRow]:
+        """Chain rows with position > after, in position order, joined to their events."""
+        self._cursor.execute(self._recorder._sql_chain_rows, (after, limit))
+        rows: list[ChainRow] = self._cursor.fetchall()
+        return rows
+
+    def first_unchained_event(self, after: int, upto: int | None) -> int | None:
+        """The lowest event position in (after, upto] that has no chain row, if any."""
+        self._cursor.execute(
+            self._recorder._sql_unchained, (after, (1 << 63) - 1 if upto is None else upto)
+        )
+        row = self._cursor.fetchone()
+        return None if row is None else int(row[0])
 
 
 class ChainWriter(ABC):

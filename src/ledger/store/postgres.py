@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from contextlib import contextmanager
 from datetime import UTC
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, ProgrammingError, StoredEvent
@@ -19,7 +19,7 @@ from psycopg.errors import DuplicateObject
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from ledger.store.base import ChainedRecorder, ChainRow, ChainWriter
+from ledger.store.base import ChainedRecorder, ChainWriter, CursorChainReader
 from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
@@ -268,7 +268,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         return None if row is None else Digest(row[0], bytes(row[1]).hex())
 
     @contextmanager
-    def chain_reader(self) -> Iterator[_PostgresChainReader]:
+    def chain_reader(self) -> Iterator[CursorChainReader]:
         """One REPEATABLE READ, READ ONLY transaction (a snapshot) for scanning the chain."""
         with (
             self.datastore.get_connection() as conn,
@@ -278,7 +278,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             # A read-only snapshot blocks no writer: let a slow consumer (export) take its time.
             curs.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-            yield _PostgresChainReader(self, curs)
+            yield CursorChainReader(self, curs)
 
     @contextmanager
     def chain_writer(self) -> Iterator[_PostgresChainWriter]:
@@ -294,25 +294,6 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
     def close(self) -> None:
         """Close the datastore's connection pool."""
         self.datastore.close()
-
-
-class _PostgresChainReader:
-    """Scans the chain inside one snapshot transaction (see ChainReader)."""
-
-    def __init__(self, recorder: ChainedPostgresApplicationRecorder, curs: Cursor[Any]):
-        self._recorder = recorder
-        self._curs = curs
-
-    def chain_rows(self, after: int, limit: int) -> list[ChainRow]:
-        self._curs.execute(self._recorder._sql_chain_rows, (after, limit))
-        return cast("list[ChainRow]", self._curs.fetchall())
-
-    def first_unchained_event(self, after: int, upto: int | None) -> int | None:
-        self._curs.execute(
-            self._recorder._sql_unchained, (after, (1 << 63) - 1 if upto is None else upto)
-        )
-        row = self._curs.fetchone()
-        return None if row is None else int(row[0])
 
 
 class _PostgresChainWriter(ChainWriter):

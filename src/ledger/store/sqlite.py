@@ -19,7 +19,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import resolve_topic
 
-from ledger.store.base import ChainedRecorder, ChainRow, ChainWriter
+from ledger.store.base import ChainedRecorder, ChainWriter, CursorChainReader
 from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
@@ -216,10 +216,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         return head.digest if head else None
 
     @contextmanager
-    def chain_reader(self) -> Iterator[_SQLiteChainReader]:
+    def chain_reader(self) -> Iterator[CursorChainReader]:
         """One read transaction (a WAL snapshot) for scanning the chain."""
         with self.datastore.transaction(commit=False) as c:
-            yield _SQLiteChainReader(self, c.sqlite_cursor)
+            cursor = c.sqlite_cursor
+            cursor.row_factory = None  # plain tuples: much cheaper than sqlite3.Row for a scan
+            yield CursorChainReader(self, cursor)
 
     @contextmanager
     def chain_writer(self) -> Iterator[_SQLiteChainWriter]:
@@ -230,27 +232,6 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
     def close(self) -> None:
         """Close the datastore's connections."""
         self.datastore.close()
-
-
-class _SQLiteChainReader:
-    """Scans the chain inside one read transaction (see ChainReader)."""
-
-    def __init__(self, recorder: ChainedSQLiteApplicationRecorder, cursor: sqlite3.Cursor):
-        self._recorder = recorder
-        self._cursor = cursor
-        # Plain tuples: much cheaper than sqlite3.Row when scanning the whole chain.
-        self._cursor.row_factory = None
-
-    def chain_rows(self, after: int, limit: int) -> list[ChainRow]:
-        self._cursor.execute(self._recorder._sql_chain_rows, (after, limit))
-        return cast("list[ChainRow]", self._cursor.fetchall())
-
-    def first_unchained_event(self, after: int, upto: int | None) -> int | None:
-        self._cursor.execute(
-            self._recorder._sql_unchained, (after, (1 << 63) - 1 if upto is None else upto)
-        )
-        row = self._cursor.fetchone()
-        return None if row is None else int(row[0])
 
 
 class _SQLiteChainWriter(ChainWriter):
