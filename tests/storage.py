@@ -15,7 +15,15 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from ledger.store import ChainedEvent, format_recorded_at, link_hash, parse_url
+from ledger.application import LedgerApplication
+from ledger.cli.record import demo_text, load_commands
+from ledger.store import (
+    ChainedEvent,
+    application_env,
+    format_recorded_at,
+    link_hash,
+    parse_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -233,3 +241,13 @@ def make_chained(
             event.state,
         ),
     )
+
+
+def demo_ledger(url: str) -> Iterator[LedgerApplication]:
+    """A ledger application on `url` with the demo case recorded; closed afterwards."""
+    application = LedgerApplication(env=application_env(url))
+    application.record(load_commands(demo_text(), "demo"))
+    try:
+        yield application
+    finally:
+        application.close()

@@ -8,15 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from storage import demo_ledger
 
 from ledger.application import LedgerApplication
 from ledger.cli import main
-from ledger.cli.record import demo_text, load_commands
 from ledger.domain.budget_line import BudgetLine, BudgetLineState
 from ledger.importers.bookings import LineBook, import_bookings
 from ledger.importers.mapping import default_mapping, load_mapping, parse_mapping
 from ledger.importers.report import ImportRefusedError
-from ledger.store import application_env
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"
@@ -32,22 +31,13 @@ RATES = (
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[LedgerApplication]:
     """The ledger on a fresh SQLite file with the demo case recorded."""
-    yield from _demo_app(f"sqlite:///{tmp_path / 'ledger.db'}")
+    yield from demo_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
 
 
 @pytest.fixture
 def store_app(store_url: str) -> Iterator[LedgerApplication]:
     """The ledger with the demo case on each storage backend."""
-    yield from _demo_app(store_url)
-
-
-def _demo_app(url: str) -> Iterator[LedgerApplication]:
-    application = LedgerApplication(env=application_env(url))
-    application.record(load_commands(demo_text(), "demo"))
-    try:
-        yield application
-    finally:
-        application.close()
+    yield from demo_ledger(store_url)
 
 
 def write(tmp_path: Path, text: str, name: str = "bookings.csv", encoding: str = "utf-8") -> Path:

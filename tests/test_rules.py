@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from storage import demo_ledger
 
 from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
@@ -22,10 +23,7 @@ JHA = "jugendhilfeausschuss"
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[LedgerApplication]:
     """A ledger on a fresh SQLite file with the demo case recorded."""
-    application = LedgerApplication(env=application_env(f"sqlite:///{tmp_path / 'ledger.db'}"))
-    application.record(load_commands(demo_text(), "demo.yaml"))
-    yield application
-    application.close()
+    yield from demo_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
 
 
 def position(app: LedgerApplication) -> int:
