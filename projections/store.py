@@ -56,9 +56,10 @@ from sqlalchemy import (
 
 from ledger.store.url import parse_url, sqlalchemy_url
 from projections.axes import Axes
-from projections.bitemporal import ROW_ID, VersionedModel, visible
+from projections.bitemporal import ROW_ID, VersionedModel
 from projections.errors import NotFoundError
 from projections.registry import MODELS
+from projections.visible import visible
 
 #: The advisory lock every projector transaction takes on PostgreSQL.
 PROJECTOR_LOCK = 0x1ED6E2_0001
