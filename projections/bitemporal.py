@@ -85,7 +85,13 @@ class Version:
 
 @dataclass(slots=True, eq=False)
 class Entity:
-    """A record as the projector keeps it: its facts and its timeline as known now."""
+    """A record as the projector keeps it: its facts and its timeline as known now.
+
+    Between batches the projector keeps records *compact* (`complete` false): no facts
+    and only the last two versions of the timeline, which is all that an event coming
+    last in valid time needs (see `advance`). Any other event needs the whole history
+    (`needs_history`), which the projector first restores from its tables.
+    """
 
     id: str
     model: VersionedModel[Any]
@@ -96,6 +102,8 @@ class Entity:
     timeline: list[Version]
     state: Any
     last_effective: date | None
+    #: Whether `facts` and `timeline` are whole (false once compacted).
+    complete: bool = True
 
     @classmethod
     def new(cls, entity_id: str, model: VersionedModel[Any], created: Any) -> Entity:
@@ -138,14 +146,49 @@ def is_fix(fact: Any) -> bool:
     return isinstance(fact, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
 
 
+def needs_history(entity: Entity, fact: Any) -> bool:
+    """Whether applying `fact` needs facts or versions a compact record no longer holds.
+
+    True for a correction or retraction, a backdated event, and an event on the date of
+    the only version kept (which may fold back into an earlier version's state).
+    """
+    if entity.complete:
+        return False
+    if is_fix(fact):
+        return True
+    last_effective = entity.last_effective
+    if last_effective is not None and fact.effective < last_effective:
+        return True
+    timeline = entity.timeline
+    return len(timeline) < 2 and bool(timeline) and timeline[-1].valid_from == fact.effective
+
+
+def compact(entity: Entity) -> None:
+    """Drops what only a backdated event or a fix would need: facts and older versions.
+
+    The last version keeps its column values (the next event usually closes its row and
+    opens it again with an end date).
+    """
+    entity.facts = {}
+    timeline = entity.timeline
+    if len(timeline) > 2:
+        del timeline[:-2]
+    if len(timeline) == 2:
+        timeline[0].columns = None
+    entity.complete = False
+
+
 def advance(entity: Entity, fact: Any, recorded_at: datetime) -> Change:
     """Adds a fact to a record and returns how its open rows change.
 
     The fast path (a plain event effective on or after every standing fact: it comes
     last in valid time) steps the fold once and only the end of the timeline changes.
     Any other event (backdated, a correction, a retraction) recomputes the timeline from
-    the record's facts and diffs it against the open rows.
+    the record's facts and diffs it against the open rows; a compact record must be
+    made whole first (see `needs_history`).
     """
+    if not entity.complete and needs_history(entity, fact):
+        raise ValueError(f"record {entity.id} is compact; restore its history first")
     entity.facts[fact.originator_version] = fact
     if not is_fix(fact) and (
         entity.last_effective is None or fact.effective >= entity.last_effective
@@ -209,6 +252,7 @@ def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime
     entity.timeline = [Version(d, s, open_rows[d]) for d, s in timeline]
     entity.state = entity.timeline[-1].state if entity.timeline else fold.initial
     entity.last_effective = max((f.effective for f in standing), default=None)
+    entity.complete = True
     return True
 
 

@@ -7,10 +7,14 @@ generation's position. Commit makes all of it visible at once; a crash before co
 leaves nothing, so a restarted projector resumes from the stored position and applies
 every event exactly once.
 
-The projector keeps the records it has seen in memory (their facts and current
-timeline) so that a new event costs one fold step. The cache is only trusted while the
-position it reflects is the stored one: when another process has projected in between,
-or a transaction failed, it is dropped and records are restored from the event table.
+The projector keeps the records it has seen in memory, compact (their last state and
+the last two versions of their timeline), so that a new event coming last in valid time
+costs one fold step. A backdated event, a correction or a retraction needs the record's
+whole history: its facts are read back from the event table (plus the ones this batch
+added, still in memory) and its open rows from its table (plus this batch's changes).
+The cache is only trusted while the position it reflects is the stored one: when another
+process has projected in between, or a transaction failed, it is dropped and records are
+restored from the tables.
 """
 
 from __future__ import annotations
@@ -30,7 +34,15 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
-from projections.bitemporal import Change, Entity, VersionedModel, advance, replay
+from projections.bitemporal import (
+    Change,
+    Entity,
+    VersionedModel,
+    advance,
+    compact,
+    needs_history,
+    replay,
+)
 from projections.bulk import bulk_insert, close_open_rows, delete_open_rows
 from projections.registry import BY_TOPIC_PREFIX
 from projections.store import (
@@ -46,8 +58,8 @@ from projections.store import (
 from projections.trail import ledger_mapper
 
 DEFAULT_BATCH = 500
-#: How many facts (events of records) the projector keeps in memory between batches.
-CACHE_FACTS = 300_000
+#: How many records the projector keeps in memory between batches (compact: ~2 KB each).
+CACHE_RECORDS = 150_000
 
 
 class ProjectionError(LedgerError):
@@ -133,7 +145,6 @@ class Projector:
         self.mapper = ledger_mapper()
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._cache_key: tuple[int, int] | None = None
-        self._cached_facts = 0
         self._ready = False
 
     def close(self) -> None:
@@ -241,7 +252,6 @@ class Projector:
 
     def _forget(self) -> None:
         self._entities.clear()
-        self._cached_facts = 0
         self._cache_key = None
 
     def _apply(
@@ -259,6 +269,8 @@ class Projector:
         pending: dict[str, _Pending] = {}
         event_rows: list[dict[str, Any]] = []
         entity_rows: list[dict[str, Any]] = []
+        #: Per record touched in this batch: its row changes so far, with their time.
+        touched: dict[str, list[tuple[datetime, Change]]] = {}
         last = position
         for c, event in zip(chained, decoded, strict=True):
             if c.position <= last:  # positions increase; PostgreSQL's may have gaps
@@ -287,8 +299,11 @@ class Projector:
                             "position": c.position,
                         }
                     )
+                changes = touched.setdefault(entity_id, [])
+                if not entity.complete and needs_history(entity, event):
+                    self._make_whole(conn, tables, entity, changes, c.position)
                 change = advance(entity, event, at)
-                self._cached_facts += 1
+                changes.append((at, change))
                 pending.setdefault(model.name, _Pending()).record(model, entity_id, change, at)
                 body, key = entity.body, entity.trail_key
             event_rows.append(
@@ -307,16 +322,17 @@ class Projector:
                     "hash": c.hash,
                 }
             )
-        for name, changes in pending.items():
-            changes.flush(conn, tables.table(name))
+        for name, rows in pending.items():
+            rows.flush(conn, tables.table(name))
         bulk_insert(conn, tables.entities, entity_rows)
         bulk_insert(conn, tables.events, event_rows)
         conn.execute(
             update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
         )
-        while self._cached_facts > CACHE_FACTS and self._entities:
-            _, evicted = self._entities.popitem(last=False)
-            self._cached_facts -= len(evicted.facts)
+        for entity_id in touched:
+            compact(self._entities[entity_id])
+        while len(self._entities) > CACHE_RECORDS:
+            self._entities.popitem(last=False)
         return last
 
     def _entity(
@@ -337,7 +353,6 @@ class Projector:
             entity = Entity.new(entity_id, model, event)
         else:
             entity = self._restore(conn, tables, entity_id, model, position)
-            self._cached_facts += len(entity.facts)
         self._entities[entity_id] = entity
         return entity
 
@@ -349,7 +364,8 @@ class Projector:
         model: VersionedModel[Any],
         position: int,
     ) -> Entity:
-        e, ev, t = tables.entities, tables.events, tables.table(model)
+        """A record not in memory, whole, from the tables (none of its events is pending)."""
+        e = tables.entities
         found = conn.execute(
             select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)
         ).first()
@@ -358,6 +374,27 @@ class Projector:
                 f"position {position}: event of record {entity_id} whose creation was never "
                 "projected"
             )
+        entity = Entity(
+            entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
+        )
+        self._make_whole(conn, tables, entity, [], position)
+        return entity
+
+    def _make_whole(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity: Entity,
+        changes: Sequence[tuple[datetime, Change]],
+        position: int,
+    ) -> None:
+        """Restores a record's facts and timeline from the tables and this batch's work.
+
+        The tables hold what earlier batches wrote; the facts this batch added are still in
+        `entity.facts`, and `changes` are this batch's changes of the record's open rows.
+        """
+        entity_id, model = entity.id, entity.model
+        ev, t = tables.events, tables.table(model)
         facts = {}
         for version, topic, state in conn.execute(
             select(ev.c.version, ev.c.topic, ev.c.state)
@@ -373,6 +410,7 @@ class Projector:
                 )
             )
             facts[version] = fact
+        facts.update(entity.facts)
         open_rows: dict[date, datetime] = {
             row[0]: row[1]
             for row in conn.execute(
@@ -381,15 +419,16 @@ class Projector:
                 )
             )
         }
-        entity = Entity(
-            entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
-        )
+        for at, change in changes:
+            for valid_from, _ in change.closed:
+                open_rows.pop(valid_from, None)
+            for valid_from, _, _ in change.opened:
+                open_rows[valid_from] = at
         if not replay(entity, facts, open_rows):
             raise ProjectionError(
                 f"position {position}: the rows of record {entity_id} ({model.name}) do not "
                 "match its facts; run `ledger rebuild`"
             )
-        return entity
 
     # -- rebuild -----------------------------------------------------------------------
 

@@ -213,7 +213,7 @@ def test_records_evicted_from_memory_are_restored_from_the_tables(
             app.record(commands[i : i + 3])
     finally:
         app.close()
-    monkeypatch.setattr("projections.projector.CACHE_FACTS", 20)
+    monkeypatch.setattr("projections.projector.CACHE_RECORDS", 5)
     rm = ReadModel(store_url)
     try:
         with Projector(store_url, batch_size=25) as projector:
