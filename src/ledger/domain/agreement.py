@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.domain.catalogue import check_catalogue, field_name
 from ledger.errors import RuleViolationError
 
@@ -165,24 +165,24 @@ class TargetAgreement(LedgerAggregate):
 
 
 def _replace_goal(state: AgreementState, code: str, **changes: Any) -> AgreementState:
-    goals = tuple(replace(g, **changes) if g.code == code else g for g in state.goals)
-    return replace(state, goals=goals)
+    goals = tuple(evolve(g, **changes) if g.code == code else g for g in state.goals)
+    return evolve(state, goals=goals)
 
 
 def _step(state: AgreementState, fact: Any) -> AgreementState:
     match fact:
         case TargetAgreement.Opened():
-            return replace(state, body=fact.body, process=fact.process, catalogue=fact.catalogue)
+            return evolve(state, body=fact.body, process=fact.process, catalogue=fact.catalogue)
         case TargetAgreement.FieldDefined():
-            return replace(state, fields=(*state.fields, (fact.code, fact.name)))
+            return evolve(state, fields=(*state.fields, (fact.code, fact.name)))
         case TargetAgreement.GoalSet():
-            return replace(state, goals=(*state.goals, Goal(fact.code, fact.field, fact.title)))
+            return evolve(state, goals=(*state.goals, Goal(fact.code, fact.field, fact.title)))
         case TargetAgreement.GoalRevised():
             return _replace_goal(state, fact.code, title=fact.title)
         case TargetAgreement.GoalDropped():
             return _replace_goal(state, fact.code, dropped=True)
         case TargetAgreement.Adopted():
-            return replace(state, adopted_by=fact.resolution, adopted_on=fact.effective)
+            return evolve(state, adopted_by=fact.resolution, adopted_on=fact.effective)
     return state
 
 

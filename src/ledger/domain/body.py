@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.errors import RuleViolationError
 
 MAJORITY_RULES = ("simple", "absolute", "two_thirds")
@@ -95,7 +95,7 @@ def check_slug(field: str, value: str) -> None:
 
 def _step(state: BodyState, fact: Any) -> BodyState:
     if isinstance(fact, Body.Registered):
-        return replace(
+        return evolve(
             state,
             slug=fact.slug,
             name=fact.name,

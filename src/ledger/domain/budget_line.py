@@ -6,13 +6,13 @@ is for a line with no appropriation that year, an überplanmäßige one for a li
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.domain.money import check_amount
 from ledger.errors import RuleViolationError
 
@@ -346,7 +346,7 @@ def check_supplementary_kind(kind: str, appropriation: Decimal | None) -> None:
 def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
     match fact:
         case BudgetLine.Opened():
-            return replace(
+            return evolve(
                 state,
                 body=fact.body,
                 year=fact.year,
@@ -355,27 +355,27 @@ def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
                 direction=fact.direction,
             )
         case BudgetLine.AppropriationSet():
-            return replace(state, appropriation=fact.amount)
+            return evolve(state, appropriation=fact.amount)
         case BudgetLine.SupplementaryApproved():
             approval = Approval(fact.kind, fact.amount, fact.resolution, fact.cover, fact.effective)
-            return replace(state, supplementary=(*state.supplementary, approval))
+            return evolve(state, supplementary=(*state.supplementary, approval))
         case BudgetLine.FundingAwarded():
             funding = Funding(
                 fact.grantor, fact.programme, fact.amount, fact.earmarked, fact.effective
             )
-            return replace(state, funding=(*state.funding, funding))
+            return evolve(state, funding=(*state.funding, funding))
         case BudgetLine.FundingReceived():
-            return replace(state, funding_received=state.funding_received + fact.amount)
+            return evolve(state, funding_received=state.funding_received + fact.amount)
         case BudgetLine.CommitmentRecorded():
-            return replace(state, commitments=state.commitments + fact.amount)
+            return evolve(state, commitments=state.commitments + fact.amount)
         case BudgetLine.PaymentBooked():
-            return replace(
+            return evolve(
                 state,
                 payments=state.payments + fact.amount,
                 payment_count=state.payment_count + 1,
             )
         case BudgetLine.TreasuryStatementRecorded():
-            return replace(state, statements=(*state.statements, fact.text))
+            return evolve(state, statements=(*state.statements, fact.text))
     return state
 
 

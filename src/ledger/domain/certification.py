@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.domain.body import check_slug
 from ledger.errors import RuleViolationError
 
@@ -301,15 +301,15 @@ def _end_last(state: ProcessState, day: date, *, withdrawn: bool) -> ProcessStat
     certificates = list(state.certificates)
     for i in range(len(certificates) - 1, -1, -1):
         if certificates[i].ended_on is None:
-            certificates[i] = replace(certificates[i], ended_on=day, withdrawn=withdrawn)
+            certificates[i] = evolve(certificates[i], ended_on=day, withdrawn=withdrawn)
             break
-    return replace(state, certificates=tuple(certificates))
+    return evolve(state, certificates=tuple(certificates))
 
 
 def _step(state: ProcessState, fact: Any) -> ProcessState:
     match fact:
         case CertificationProcess.Started():
-            return replace(
+            return evolve(
                 state,
                 body=fact.body,
                 programme=fact.programme,
@@ -322,24 +322,24 @@ def _step(state: ProcessState, fact: Any) -> ProcessState:
                 started_on=fact.effective,
             )
         case CertificationProcess.ContractConcluded():
-            return replace(state, contract_on=fact.effective, partner=fact.partner or state.partner)
+            return evolve(state, contract_on=fact.effective, partner=fact.partner or state.partner)
         case CertificationProcess.AuditorAssigned():
-            return replace(state, auditor=fact.auditor)
+            return evolve(state, auditor=fact.auditor)
         case CertificationProcess.WorkshopHeld():
-            return replace(state, workshops=(*state.workshops, (fact.kind, fact.effective)))
+            return evolve(state, workshops=(*state.workshops, (fact.kind, fact.effective)))
         case CertificationProcess.AnnualReportSubmitted():
-            return replace(state, annual_reports=(*state.annual_reports, fact.year))
+            return evolve(state, annual_reports=(*state.annual_reports, fact.year))
         case CertificationProcess.CertificateAwarded():
             certificate = Certificate(fact.valid_from, fact.valid_until)
-            return replace(state, certificates=(*state.certificates, certificate))
+            return evolve(state, certificates=(*state.certificates, certificate))
         case CertificationProcess.CertificateExpired():
             return _end_last(state, fact.effective, withdrawn=False)
         case CertificationProcess.CertificateWithdrawn():
             return _end_last(state, fact.effective, withdrawn=True)
         case CertificationProcess.Completed():
-            return replace(state, completed_on=fact.effective)
+            return evolve(state, completed_on=fact.effective)
         case CertificationProcess.Abandoned():
-            return replace(state, abandoned_on=fact.effective)
+            return evolve(state, abandoned_on=fact.effective)
     return state
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.domain.body import check_slug
 from ledger.errors import RuleViolationError
 
@@ -88,7 +88,7 @@ def _step(state: CommitteeState, fact: Any) -> CommitteeState:
     if isinstance(fact, Committee.Established):
         return CommitteeState(body=fact.body, slug=fact.slug, name=fact.name, seats=fact.seats)
     if isinstance(fact, Committee.SeatsChanged):
-        return replace(state, seats=fact.seats)
+        return evolve(state, seats=fact.seats)
     return state
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.errors import RuleViolationError
 
 FINDING_KINDS = ("observation", "recommendation", "deficiency")
@@ -156,7 +156,7 @@ class Finding(LedgerAggregate):
 def _step(state: FindingState, fact: Any) -> FindingState:
     match fact:
         case Finding.Recorded():
-            return replace(
+            return evolve(
                 state,
                 body=fact.body,
                 process=fact.process,
@@ -169,11 +169,11 @@ def _step(state: FindingState, fact: Any) -> FindingState:
                 recorded_on=fact.effective,
             )
         case Finding.Answered():
-            return replace(state, answer=fact.text, answered_on=fact.effective)
+            return evolve(state, answer=fact.text, answered_on=fact.effective)
         case Finding.Closed():
-            return replace(state, closed_on=fact.effective)
+            return evolve(state, closed_on=fact.effective)
         case Finding.Withdrawn():
-            return replace(state, withdrawn_on=fact.effective)
+            return evolve(state, withdrawn_on=fact.effective)
     return state
 
 

@@ -5,12 +5,12 @@ A measure is its own record so that two people updating two measures never confl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.errors import RuleViolationError
 
 # Umsetzungsstand, with the German label of the annual report.
@@ -181,7 +181,7 @@ def check_status(status: str, progress: int | None) -> None:
 def _step(state: MeasureState, fact: Any) -> MeasureState:
     match fact:
         case Measure.Added():
-            return replace(
+            return evolve(
                 state,
                 body=fact.body,
                 process=fact.process,
@@ -193,16 +193,16 @@ def _step(state: MeasureState, fact: Any) -> MeasureState:
                 added_on=fact.effective,
             )
         case Measure.Revised():
-            return replace(
+            return evolve(
                 state,
                 title=fact.title if fact.title is not None else state.title,
                 responsible=fact.responsible if fact.responsible is not None else state.responsible,
                 period=fact.period if fact.period is not None else state.period,
             )
         case Measure.Dropped():
-            return replace(state, dropped=True, note=fact.reason)
+            return evolve(state, dropped=True, note=fact.reason)
         case Measure.StatusUpdated():
-            return replace(state, status=fact.status, progress=fact.progress, note=fact.note)
+            return evolve(state, status=fact.status, progress=fact.progress, note=fact.note)
     return state
 
 

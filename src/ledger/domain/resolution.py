@@ -7,13 +7,13 @@ voting seats on the meeting date, and the outcome follows the body's majority ru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, record_id
+from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
 from ledger.domain.body import outcome_of
 from ledger.errors import RuleViolationError
 
@@ -285,7 +285,7 @@ def check_vote(
 
 def _step(state: ResolutionState, fact: Any) -> ResolutionState:
     if isinstance(fact, Resolution.Proposed):
-        return replace(
+        return evolve(
             state,
             reference=fact.reference,
             title=fact.title,
@@ -308,18 +308,18 @@ def _step(state: ResolutionState, fact: Any) -> ResolutionState:
             recused=fact.recused,
             outcome=fact.outcome,
         )
-        return replace(state, votes=(*state.votes, vote))
+        return evolve(state, votes=(*state.votes, vote))
     if isinstance(fact, Resolution.Executed):
-        return replace(state, executed_on=fact.effective)
+        return evolve(state, executed_on=fact.effective)
     if isinstance(fact, Resolution.Amended):
-        return replace(
+        return evolve(
             state,
             title=fact.title if fact.title is not None else state.title,
             items=tuple(fact.items) if fact.items is not None else state.items,
             amendments=(*state.amendments, fact.reason),
         )
     if isinstance(fact, Resolution.Revoked):
-        return replace(state, revoked_on=fact.effective)
+        return evolve(state, revoked_on=fact.effective)
     return state
 
 
