@@ -17,6 +17,7 @@ from projections.axes import axes, parse_as_of
 from projections.bitemporal import VersionedModel
 from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
+from projections.visible import visible
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -99,11 +100,24 @@ def public_references(
     keys = sorted(references) if references is not None else None
     if keys == []:
         return set()
-    rows = view.rows("resolution", axes(), body=body, keys=keys)
+    if view.schema is None:
+        return set()
+    rows = visible(
+        view.conn,
+        view.schema.table("resolution"),
+        view.schema.entities,
+        "resolution",
+        axes(),
+        body=body,
+        keys=keys,
+        columns=("reference", "public"),
+    )
     return {r["reference"] for r in rows if r["public"]}
 
 
-def shown_reference(reference: str | None, public: set[str], include_private: bool) -> str | None:
+def shown_reference(
+    reference: str | None, public: Collection[str], include_private: bool
+) -> str | None:
     """A resolution reference as a caller may see it (None: redacted)."""
     if reference is None or include_private or reference in public:
         return reference
