@@ -28,6 +28,7 @@ from api.schemas import Message
 from api.tokens import ReadTokens
 from ledger.store import database_url, parse_url
 from projections import queries
+from projections.cache import AgreementCache
 from projections.queries import ReadModel
 
 PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
@@ -125,6 +126,8 @@ def create_app(
     if tokens is None:
         tokens = ReadTokens.from_env()
     app.state.tokens = tokens if isinstance(tokens, ReadTokens) else ReadTokens(tokens)
+    # Per process (worker): target agreements' timelines at the read model's position.
+    app.state.agreement_cache = AgreementCache()
     errors.install(app)
     for module in (
         bodies,

@@ -7,6 +7,8 @@ whole process are listed at the top).
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text
@@ -21,11 +23,15 @@ from projections.findings import finding_document, visible_findings
 from projections.resolutions import public_references, shown_reference
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping, Sequence
     from datetime import date, datetime
 
-    from sqlalchemy import RowMapping
-
+    from projections.axes import Axes
+    from projections.cache import AgreementCache, AgreementEntry, Timeline
     from projections.store import ReadModel
+
+    #: A row as read from the database (RowMapping) or kept by the cache (dict).
+    Row = Mapping[Any, Any]
 
 
 def _agreement_columns() -> list[Column[Any]]:
@@ -109,7 +115,7 @@ MEASURES = VersionedModel(
 )
 
 
-def measure_document(row: RowMapping, findings: list[dict[str, Any]]) -> dict[str, Any]:
+def measure_document(row: Row, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """A measure as the agreement document shows it."""
     return {
         "code": row["code"],
@@ -126,6 +132,7 @@ def measure_document(row: RowMapping, findings: list[dict[str, Any]]) -> dict[st
     }
 
 
+@lru_cache(maxsize=4096)
 def _code_order(code: str) -> list[Any]:
     """Orders codes such as M1.2.10 after M1.2.9."""
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.replace(".", " ").split()]
@@ -139,31 +146,63 @@ def agreement(
     as_of: date | str | None = None,
     known_at: datetime | date | str | None = None,
     include_private: bool = False,
+    cache: AgreementCache | None = None,
 ) -> dict[str, Any]:
     """The target agreement of a process on as_of, as known at known_at.
 
     fields → goals → measures, each measure with code, title, status, progress, note,
     responsible and the findings that concern it. Anonymous callers see only published
-    findings.
+    findings. With a `cache` (see projections.cache), a query known now is answered from
+    the process's timelines kept in memory for the read model's current position.
     """
     ax = axes(as_of, known_at)
     with rm.view() as view:
-        view.require_body(body)
-        if not (view.known("agreement", body, process) or view.known("process", body, process)):
-            raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
-        found = view.rows("agreement", ax, body=body, keys=[process])
-        measures = view.rows("measure", ax, body=body, scope=process)
-        finding_rows = visible_findings(view, ax, body, process, include_private=include_private)
-        adopted_by = [found[0]["adopted_by"]] if found and found[0]["adopted_by"] else []
-        public = set() if include_private else public_references(view, body, adopted_by)
+        entry = (
+            cache.entry(view, body, process, include_private, ax)
+            if cache is not None and known_at is None
+            else None
+        )
         position = view.position
+        if entry is None:
+            view.require_body(body)
+            if not (view.known("agreement", body, process) or view.known("process", body, process)):
+                raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
+            found = view.rows("agreement", ax, body=body, keys=[process])
+            row: Row | None = found[0] if found else None
+            measures: Sequence[Row] = view.rows("measure", ax, body=body, scope=process)
+            finding_rows: Sequence[Row] = visible_findings(
+                view, ax, body, process, include_private=include_private
+            )
+            adopted_by = [row["adopted_by"]] if row is not None and row["adopted_by"] else []
+            public: Collection[str] = (
+                set() if include_private else public_references(view, body, adopted_by)
+            )
+    if entry is not None:
+        row, measures, finding_rows = entry.at(ax.as_of)
+        public = entry.public
+    return _document(
+        body, process, ax, position, row, measures, finding_rows, public, include_private
+    )
+
+
+def _document(
+    body: str,
+    process: str,
+    ax: Axes,
+    position: int,
+    row: Row | None,
+    measures: Sequence[Row],
+    finding_rows: Sequence[Row],
+    public: Collection[str],
+    include_private: bool,
+) -> dict[str, Any]:
+    """The agreement document from the rows on as_of."""
     about: dict[str, list[dict[str, Any]]] = {}
     for f in finding_rows:
         about.setdefault(f["subject"], []).append(finding_document(f))
-    by_goal: dict[str, list[RowMapping]] = {}
+    by_goal: dict[str, list[Row]] = {}
     for m in sorted(measures, key=lambda r: _code_order(str(r["code"]))):
         by_goal.setdefault(m["goal"], []).append(m)
-    row = found[0] if found else None
     fields: list[dict[str, Any]] = []
     placed: set[str] = set()
     if row is not None:
@@ -209,3 +248,132 @@ def agreement(
     if unplaced:
         document["unplaced_measures"] = unplaced
     return document
+
+
+#: JSON as the API sends it (FastAPI's JSONResponse: UTF-8, no spaces).
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def agreement_json(
+    rm: ReadModel,
+    body: str,
+    process: str,
+    *,
+    as_of: date | str | None = None,
+    known_at: datetime | date | str | None = None,
+    include_private: bool = False,
+    cache: AgreementCache | None = None,
+) -> tuple[str, int]:
+    """The `agreement` document as compact JSON text, and the position it reflects.
+
+    From a cache entry, the text is put together from each row's JSON, rendered once per
+    row; the result is the text of `agreement`'s document (same keys, same order).
+    """
+    ax = axes(as_of, known_at)
+    if cache is not None and known_at is None:
+        with rm.view() as view:
+            entry = cache.entry(view, body, process, include_private, ax)
+            position = view.position
+        if entry is not None:
+            return _entry_json(entry, body, process, ax, position), position
+    document = agreement(
+        rm, body, process, as_of=as_of, known_at=known_at, include_private=include_private
+    )
+    return _dumps(document), int(document["position"])
+
+
+def _measure_json(line: Timeline, i: int) -> str:
+    text = line.memo[i]
+    if text is None:
+        text = line.memo[i] = _dumps(measure_document(line.rows[i], []))
+    return str(text)
+
+
+def _fields_json(line: Timeline, i: int) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per field of action of an agreement row: its JSON up to its goals, and per goal its
+    code and its JSON up to its findings (rendered once per row)."""
+    parts = line.memo[i]
+    if parts is None:
+        row = line.rows[i]
+        goals = row["goals"] or []
+        parts = [
+            (
+                _dumps({"code": code, "name": name, "goals": []})[:-2],
+                [
+                    (
+                        g["code"],
+                        _dumps({"code": g["code"], "title": g["title"], "dropped": g["dropped"]})[
+                            :-1
+                        ]
+                        + ',"findings":[',
+                    )
+                    for g in goals
+                    if g["field"] == code
+                ],
+            )
+            for code, name in row["fields"] or []
+        ]
+        line.memo[i] = parts
+    return list(parts)
+
+
+def _entry_json(entry: AgreementEntry, body: str, process: str, ax: Axes, position: int) -> str:
+    """The agreement document's JSON on ax.as_of from a cache entry (see `_document`)."""
+    day = ax.as_of
+    about: dict[str, list[str]] = {}
+    for f in entry.findings_at(day):
+        about.setdefault(f["subject"], []).append(_dumps(finding_document(f)))
+    chosen = [(t, i) for t in entry.measures if (i := t.index(day)) is not None]
+    chosen.sort(key=lambda ti: _code_order(str(ti[0].rows[ti[1]]["code"])))
+    by_goal: dict[str, list[str]] = {}
+    for line, i in chosen:
+        m = line.rows[i]
+        text = _measure_json(line, i)
+        concerning = about.get(f"measure:{m['code']}")
+        if concerning:  # the rendered measure ends with "findings":[]}
+            text = text[:-2] + ",".join(concerning) + "]}"
+        by_goal.setdefault(m["goal"], []).append(text)
+    agreement_line = entry.agreement
+    index = agreement_line.index(day) if agreement_line is not None else None
+    row = agreement_line.rows[index] if agreement_line is not None and index is not None else None
+    fields: list[str] = []
+    placed: set[str] = set()
+    if agreement_line is not None and index is not None:
+        for field_head, goals in _fields_json(agreement_line, index):
+            goal_texts = []
+            for code, goal_head in goals:
+                placed.add(code)
+                goal_texts.append(
+                    goal_head
+                    + ",".join(about.get(f"goal:{code}", []))
+                    + '],"measures":['
+                    + ",".join(by_goal.get(code, []))
+                    + "]}"
+                )
+            fields.append(field_head + ",".join(goal_texts) + "]}")
+    unplaced = [text for goal, texts in by_goal.items() if goal not in placed for text in texts]
+    head = _dumps(
+        {
+            "body": body,
+            "process": process,
+            **ax.header(),
+            "position": position,
+            "catalogue": row["catalogue"] if row else None,
+            "adopted_by": (
+                shown_reference(row["adopted_by"], entry.public, entry.include_private)
+                if row
+                else None
+            ),
+            "adopted_on": iso(row["adopted_on"]) if row else None,
+        }
+    )
+    return (
+        head[:-1]
+        + ',"findings":['
+        + ",".join(about.get("process", []))
+        + '],"fields":['
+        + ",".join(fields)
+        + "]"
+        + (',"unplaced_measures":[' + ",".join(unplaced) + "]" if unplaced else "")
+        + "}"
+    )

@@ -13,6 +13,7 @@ from projections.documents import iso
 from projections.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import date, datetime
 
     from sqlalchemy import RowMapping
@@ -68,7 +69,7 @@ FINDINGS = VersionedModel(
 )
 
 
-def finding_document(row: RowMapping) -> dict[str, Any]:
+def finding_document(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A finding as documents show it."""
     return {
         "process": row["process"],

@@ -7,7 +7,7 @@ that says the ledger position it reflects.
 
 from __future__ import annotations
 
-from projections.agreement import agreement
+from projections.agreement import agreement, agreement_json
 from projections.annual_report import annual_report, annual_report_csv
 from projections.bodies import get_body, list_bodies
 from projections.budget import budget
@@ -24,6 +24,7 @@ __all__ = [
     "QueryError",
     "ReadModel",
     "agreement",
+    "agreement_json",
     "annual_report",
     "annual_report_csv",
     "budget",

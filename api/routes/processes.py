@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import (
     MAX_YEAR,
@@ -19,7 +19,7 @@ from api.deps import (
     PrivateDep,
     ReadModelDep,
 )
-from api.routes import POSITION_HEADER, positioned
+from api.routes import POSITION_HEADER, json_response, positioned
 from api.schemas import AnnualReport, Process, ProcessList, TargetAgreement
 from projections import queries
 from projections.errors import NotFoundError
@@ -108,14 +108,20 @@ def target_agreement(
     private: PrivateDep,
     as_of: AsOfDep,
     known_at: KnownAtDep,
-    response: Response,
-) -> dict[str, Any]:
+    request: Request,
+) -> Response:
     """Fields of action, goals and measures at the date, with the findings on each."""
     process = f"{programme}/{cycle}"
-    document = queries.agreement(
-        rm, body, process, as_of=as_of, known_at=known_at, include_private=private
+    text, position = queries.agreement_json(
+        rm,
+        body,
+        process,
+        as_of=as_of,
+        known_at=known_at,
+        include_private=private,
+        cache=request.app.state.agreement_cache,
     )
-    return positioned(response, document)
+    return json_response(text, position)
 
 
 @router.get(

@@ -1,0 +1,237 @@
+"""A per-process cache of what a target-agreement query needs, answered at any as_of.
+
+An entry holds, for one process of one body at one read-model generation and position, and
+for one kind of reader (anonymous or with a read token), the timelines *as known now* of
+the agreement, its measures and its findings (every row, whatever its valid time), and
+which resolution references are public now. A query at any as_of with known_at = now is
+then answered from memory: per record, the row whose valid-time interval holds as_of
+(a bisection), exactly the row `projections.visible.visible` would select.
+
+Honesty:
+
+- The key has the generation and the position (what `X-Ledger-Position` shows). A query
+  reads the current position in its own snapshot first and only uses an entry built at
+  that very position; the projector changes rows only in transactions that advance the
+  position (or, on a rebuild, the generation), so an entry is the database's answer.
+- An entry is used only for known_at at or after the moment it was built, and only when
+  every row read then was already known and not yet closed at that moment (otherwise a
+  clock disagreement makes "known now" move: the query goes to the database).
+- "Now" for published findings and public resolutions means today's date (UTC): an
+  entry built on another day is not used.
+- Anonymous entries never hold a finding that is not published now, nor any resolution
+  row; entries with and without a token are kept under different keys.
+- An LRU of a few entries bounds memory; entries of older positions are dropped as soon as
+  a newer position is seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from projections.axes import Axes
+from projections.visible import known_now
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
+
+    from projections.store import View
+
+#: Entries kept per process (worker): each is a process's timelines for one kind of reader.
+DEFAULT_SIZE = 16
+
+
+class Timeline:
+    """One record's rows as known now, ordered by valid_from."""
+
+    __slots__ = ("ends", "memo", "rows", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[date] = []
+        self.ends: list[date | None] = []
+        self.rows: list[dict[str, Any]] = []
+        #: Per row, what a renderer derived from it once (e.g. its JSON text), or None.
+        self.memo: list[Any] = []
+
+    def index(self, day: date) -> int | None:
+        """The index of the row valid on `day` (None: the record does not exist that day)."""
+        i = bisect_right(self.starts, day) - 1
+        if i < 0:
+            return None
+        end = self.ends[i]
+        if end is not None and end <= day:
+            return None
+        return i
+
+    def at(self, day: date) -> dict[str, Any] | None:
+        """The row valid on `day` (None: the record does not exist on that day)."""
+        i = self.index(day)
+        return self.rows[i] if i is not None else None
+
+
+def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | None:
+    """Rows ordered by (entity, valid_from) as one timeline per record.
+
+    None when they are not plain timelines as known at `built` (a row recorded after it or
+    closed after it, or two rows of a record from the same day): such records go to the
+    database.
+    """
+    out: list[Timeline] = []
+    entity = None
+    line = Timeline()
+    for r in rows:
+        if r["recorded_to"] is not None or r["recorded_from"] > built:
+            return None
+        if r["entity"] != entity:
+            entity = r["entity"]
+            line = Timeline()
+            out.append(line)
+        elif line.starts[-1] >= r["valid_from"]:
+            return None
+        line.starts.append(r["valid_from"])
+        line.ends.append(r["valid_to"])
+        line.rows.append(dict(r))
+        line.memo.append(None)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementEntry:
+    """What an agreement query needs that does not depend on as_of, at one position."""
+
+    position: int
+    #: The moment (naive UTC) the timelines were read; known_at must not be earlier.
+    built: datetime
+    #: The day "now" meant for published findings and public references.
+    today: date
+    include_private: bool
+    agreement: Timeline | None
+    measures: list[Timeline]
+    #: Without include_private: only the findings published now.
+    findings: list[Timeline]
+    #: The references the agreement's rows mention that are public now (anonymous only).
+    public: frozenset[str]
+
+    def usable(self, ax: Axes) -> bool:
+        """Whether this entry answers a query at these axes (known_at now, same day)."""
+        return self.built <= ax.known_at_naive and self.today == ax.known_at.date()
+
+    def findings_at(self, as_of: date) -> list[dict[str, Any]]:
+        """The finding rows on as_of the reader may see, by (process, number)."""
+        findings = [r for r in (t.at(as_of) for t in self.findings) if r is not None]
+        if not self.include_private:
+            findings = [r for r in findings if r["published"]]
+        findings.sort(key=lambda r: (str(r["process"]), int(r["number"])))
+        return findings
+
+    def at(
+        self, as_of: date
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+        """(agreement row, measure rows, finding rows) on as_of, as `agreement` reads them."""
+        found = self.agreement.at(as_of) if self.agreement is not None else None
+        measures = [r for r in (t.at(as_of) for t in self.measures) if r is not None]
+        return found, measures, self.findings_at(as_of)
+
+
+def build_entry(
+    view: View, body: str, process: str, include_private: bool, ax: Axes
+) -> AgreementEntry | None:
+    """Reads an entry in the view's snapshot; None when the query must go to the database
+    (no such body or process, or rows that are no plain timeline as known now)."""
+    schema = view.schema
+    if schema is None or not view.known("body", body):
+        return None
+    if not (view.known("agreement", body, process) or view.known("process", body, process)):
+        return None
+    conn, entities = view.conn, schema.entities
+    built = ax.known_at_naive
+    today = ax.known_at.date()
+
+    def read(model: str, **where: Any) -> list[Timeline] | None:
+        rows = known_now(conn, schema.table(model), entities, model, ax, body=body, **where)
+        return timelines(rows, built)
+
+    agreements = read("agreement", keys=[process])
+    measures = read("measure", scope=process)
+    findings = read("finding", scope=process)
+    if agreements is None or measures is None or findings is None or len(agreements) > 1:
+        return None
+    public: frozenset[str] = frozenset()
+    if not include_private:
+        findings = [t for t in findings if (r := t.at(today)) is not None and r["published"]]
+        references = sorted(
+            {r["adopted_by"] for t in agreements for r in t.rows if r["adopted_by"]}
+        )
+        if references:
+            resolutions = read("resolution", keys=references, columns=("reference", "public"))
+            if resolutions is None:
+                return None
+            now_rows = [t.at(today) for t in resolutions]
+            public = frozenset(r["reference"] for r in now_rows if r is not None and r["public"])
+    return AgreementEntry(
+        view.position,
+        built,
+        today,
+        include_private,
+        agreements[0] if agreements else None,
+        measures,
+        findings,
+        public,
+    )
+
+
+class AgreementCache:
+    """An LRU of agreement entries by (generation, position, body, process, with token)."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], AgreementEntry] = OrderedDict()
+        self._lock = threading.Lock()
+        #: Entries built and entries answered from memory (for tests and diagnostics).
+        self.builds = 0
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(
+        self, view: View, body: str, process: str, include_private: bool, ax: Axes
+    ) -> AgreementEntry | None:
+        """The entry for the view's generation and position, read in the view on a miss.
+
+        None when the query must go to the database (see `build_entry`, `AgreementEntry.usable`).
+        """
+        if view.schema is None:
+            return None
+        generation = view.schema.generation
+        key = (generation, view.position, body, process, include_private)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        if found is not None and found.usable(ax):
+            self.hits += 1
+            return found
+        built = build_entry(view, body, process, include_private, ax)
+        if built is None:
+            return None
+        with self._lock:
+            self.builds += 1
+            # Entries of another generation or an older position are of no further use.
+            for old in [k for k in self._entries if k[0] != generation or k[1] < view.position]:
+                del self._entries[old]
+            self._entries[key] = built
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return built
+
+    def clear(self) -> None:
+        """Drops every entry."""
+        with self._lock:
+            self._entries.clear()
