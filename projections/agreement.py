@@ -271,11 +271,12 @@ def agreement_json(
     """
     ax = axes(as_of, known_at)
     if cache is not None and known_at is None:
-        with rm.view() as view:
-            entry = cache.entry(view, body, process, include_private, ax)
-            position = view.position
+        entry = cache.current(rm, body, process, include_private, ax)
+        if entry is None:
+            with rm.view() as view:
+                entry = cache.entry(view, body, process, include_private, ax)
         if entry is not None:
-            return _entry_json(entry, body, process, ax, position), position
+            return _entry_json(entry, body, process, ax, entry.position), entry.position
     document = agreement(
         rm, body, process, as_of=as_of, known_at=known_at, include_private=include_private
     )
@@ -317,14 +318,34 @@ def _fields_json(line: Timeline, i: int) -> list[tuple[str, list[tuple[str, str]
     return list(parts)
 
 
+def _measure_order(entry: AgreementEntry) -> list[Timeline] | None:
+    """The entry's measures in document order, when that order is the same on every day
+    (each measure keeps one code, no two codes sort alike); else None (sort per query)."""
+    if "measure_order" not in entry.memo:
+        codes = [{str(r["code"]) for r in t.rows} for t in entry.measures]
+        keys = [tuple(_code_order(next(iter(c)))) for c in codes if len(c) == 1]
+        order = None
+        if len(keys) == len(codes) and len(set(keys)) == len(keys):
+            by_key = dict(zip(keys, entry.measures, strict=True))
+            order = [by_key[k] for k in sorted(by_key)]
+        entry.memo["measure_order"] = order
+    found: list[Timeline] | None = entry.memo["measure_order"]
+    return found
+
+
 def _entry_json(entry: AgreementEntry, body: str, process: str, ax: Axes, position: int) -> str:
     """The agreement document's JSON on ax.as_of from a cache entry (see `_document`)."""
     day = ax.as_of
     about: dict[str, list[str]] = {}
     for f in entry.findings_at(day):
         about.setdefault(f["subject"], []).append(_dumps(finding_document(f)))
-    chosen = [(t, i) for t in entry.measures if (i := t.index(day)) is not None]
-    chosen.sort(key=lambda ti: _code_order(str(ti[0].rows[ti[1]]["code"])))
+    order = _measure_order(entry)
+    if order is not None:
+        chosen = [(t, i) for t in order if (i := t.index(day)) is not None]
+    else:  # as `_document` sorts the rows read in the order of their ids
+        chosen = [(t, i) for t in entry.measures if (i := t.index(day)) is not None]
+        chosen.sort(key=lambda ti: int(ti[0].rows[ti[1]]["id"]))
+        chosen.sort(key=lambda ti: _code_order(str(ti[0].rows[ti[1]]["code"])))
     by_goal: dict[str, list[str]] = {}
     for line, i in chosen:
         m = line.rows[i]

@@ -30,20 +30,30 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from projections.axes import Axes
+from projections.store import GENERATIONS, POINTER
 from projections.visible import known_now
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
-    from projections.store import View
+    from projections.store import ReadModel, View
 
 #: Entries kept per process (worker): each is a process's timelines for one kind of reader.
 DEFAULT_SIZE = 16
+
+#: The generation queries read and its position (what ReadModel.view reads first), prebuilt.
+_CURRENT = (
+    select(POINTER.c.generation, GENERATIONS.c.position)
+    .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
+    .where(POINTER.c.id == 1)
+)
 
 
 class Timeline:
@@ -116,6 +126,8 @@ class AgreementEntry:
     findings: list[Timeline]
     #: The references the agreement's rows mention that are public now (anonymous only).
     public: frozenset[str]
+    #: What a renderer derived from the whole entry once (e.g. the order of the measures).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def usable(self, ax: Axes) -> bool:
         """Whether this entry answers a query at these axes (known_at now, same day)."""
@@ -198,6 +210,31 @@ class AgreementCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def current(
+        self, rm: ReadModel, body: str, process: str, include_private: bool, ax: Axes
+    ) -> AgreementEntry | None:
+        """The entry for the read model's current generation and position, if one is kept.
+
+        Reads the generation and position in one statement (as ReadModel.view does, without
+        building its statement each time); None on a miss (then use `entry` in a view).
+        """
+        with self._lock:
+            if not any(k[2:] == (body, process, include_private) for k in self._entries):
+                return None
+        with rm.engine.connect() as conn, conn.begin():
+            row = conn.execute(_CURRENT).first()
+        if row is None:
+            return None
+        key = (int(row[0]), int(row[1]), body, process, include_private)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        if found is None or not found.usable(ax):
+            return None
+        self.hits += 1
+        return found
 
     def entry(
         self, view: View, body: str, process: str, include_private: bool, ax: Axes
