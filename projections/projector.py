@@ -30,7 +30,18 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
@@ -145,6 +156,7 @@ class Projector:
         self.mapper = ledger_mapper()
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._cache_key: tuple[int, int] | None = None
+        self._statements: dict[tuple[int, str], tuple[Select[Any], Select[Any]]] = {}
         self._ready = False
 
     def close(self) -> None:
@@ -394,30 +406,23 @@ class Projector:
         `entity.facts`, and `changes` are this batch's changes of the record's open rows.
         """
         entity_id, model = entity.id, entity.model
-        ev, t = tables.events, tables.table(model)
-        facts = {}
-        for version, topic, state in conn.execute(
-            select(ev.c.version, ev.c.topic, ev.c.state)
-            .where(ev.c.entity == entity_id)
-            .order_by(ev.c.version)
-        ):
-            fact = self.mapper.to_domain_event(
+        facts_of, open_rows_of = self._history_statements(tables, model)
+        originator = UUID(entity_id)
+        to_domain_event = self.mapper.to_domain_event
+        facts = {
+            version: to_domain_event(
                 StoredEvent(
-                    originator_id=UUID(entity_id),
+                    originator_id=originator,
                     originator_version=version,
                     topic=topic,
                     state=bytes(state),
                 )
             )
-            facts[version] = fact
+            for version, topic, state in conn.execute(facts_of, {"entity": entity_id})
+        }
         facts.update(entity.facts)
         open_rows: dict[date, datetime] = {
-            row[0]: row[1]
-            for row in conn.execute(
-                select(t.c.valid_from, t.c.recorded_from).where(
-                    t.c.entity == entity_id, t.c.recorded_to.is_(None)
-                )
-            )
+            row[0]: row[1] for row in conn.execute(open_rows_of, {"entity": entity_id})
         }
         for at, change in changes:
             for valid_from, _ in change.closed:
@@ -429,6 +434,26 @@ class Projector:
                 f"position {position}: the rows of record {entity_id} ({model.name}) do not "
                 "match its facts; run `ledger rebuild`"
             )
+
+    def _history_statements(
+        self, tables: Schema, model: VersionedModel[Any]
+    ) -> tuple[Select[Any], Select[Any]]:
+        """(facts, open rows) of one record of `model`, built once per generation."""
+        key = (tables.generation, model.name)
+        found: tuple[Select[Any], Select[Any]] | None = self._statements.get(key)
+        if found is None:
+            ev, t = tables.events, tables.table(model)
+            entity: BindParameter[str] = bindparam("entity")
+            facts: Select[Any] = (
+                select(ev.c.version, ev.c.topic, ev.c.state)
+                .where(ev.c.entity == entity)
+                .order_by(ev.c.version)
+            )
+            open_rows: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
+                t.c.entity == entity, t.c.recorded_to.is_(None)
+            )
+            found = self._statements[key] = (facts, open_rows)
+        return found
 
     # -- rebuild -----------------------------------------------------------------------
 
