@@ -21,14 +21,16 @@ from projections.documents import iso
 from projections.errors import NotFoundError
 from projections.findings import finding_document, visible_findings
 from projections.resolutions import public_references, shown_reference
+from projections.visible import records_exist
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
     from datetime import date, datetime
 
     from projections.axes import Axes
-    from projections.cache import AgreementCache, AgreementEntry, Timeline
-    from projections.store import ReadModel
+    from projections.cache import AgreementCache, AgreementEntry
+    from projections.store import ReadModel, View
+    from projections.visible import Timeline
 
     #: A row as read from the database (RowMapping) or kept by the cache (dict).
     Row = Mapping[Any, Any]
@@ -138,6 +140,23 @@ def _code_order(code: str) -> list[Any]:
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.replace(".", " ").split()]
 
 
+def _require_process(view: View, body: str, process: str) -> None:
+    """Refuses an unknown body, or a process of the body with neither agreement nor record."""
+    if view.schema is None:
+        view.require_body(body)
+        return
+    found_body, found_agreement, found_process = records_exist(
+        view.conn,
+        view.schema.entities,
+        body,
+        [("body", None), ("agreement", process), ("process", process)],
+    )
+    if not found_body:
+        view.require_body(body)
+    if not (found_agreement or found_process):
+        raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
+
+
 def agreement(
     rm: ReadModel,
     body: str,
@@ -164,14 +183,12 @@ def agreement(
         )
         position = view.position
         if entry is None:
-            view.require_body(body)
-            if not (view.known("agreement", body, process) or view.known("process", body, process)):
-                raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
+            _require_process(view, body, process)
             found = view.rows("agreement", ax, body=body, keys=[process])
             row: Row | None = found[0] if found else None
             measures: Sequence[Row] = view.rows("measure", ax, body=body, scope=process)
             finding_rows: Sequence[Row] = visible_findings(
-                view, ax, body, process, include_private=include_private
+                view, ax, body, process, include_private=include_private, now=known_at is None
             )
             adopted_by = [row["adopted_by"]] if row is not None and row["adopted_by"] else []
             public: Collection[str] = (

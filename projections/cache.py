@@ -27,9 +27,7 @@ Honesty:
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,11 +36,9 @@ from sqlalchemy import select
 
 from projections.axes import Axes
 from projections.store import GENERATIONS, POINTER
-from projections.visible import known_now
+from projections.visible import Timeline, known_now, records_exist, timelines
 
 if TYPE_CHECKING:
-    from sqlalchemy import RowMapping
-
     from projections.store import ReadModel, View
 
 #: Entries kept per process (worker): each is a process's timelines for one kind of reader.
@@ -54,60 +50,6 @@ _CURRENT = (
     .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
     .where(POINTER.c.id == 1)
 )
-
-
-class Timeline:
-    """One record's rows as known now, ordered by valid_from."""
-
-    __slots__ = ("ends", "memo", "rows", "starts")
-
-    def __init__(self) -> None:
-        self.starts: list[date] = []
-        self.ends: list[date | None] = []
-        self.rows: list[dict[str, Any]] = []
-        #: Per row, what a renderer derived from it once (e.g. its JSON text), or None.
-        self.memo: list[Any] = []
-
-    def index(self, day: date) -> int | None:
-        """The index of the row valid on `day` (None: the record does not exist that day)."""
-        i = bisect_right(self.starts, day) - 1
-        if i < 0:
-            return None
-        end = self.ends[i]
-        if end is not None and end <= day:
-            return None
-        return i
-
-    def at(self, day: date) -> dict[str, Any] | None:
-        """The row valid on `day` (None: the record does not exist on that day)."""
-        i = self.index(day)
-        return self.rows[i] if i is not None else None
-
-
-def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | None:
-    """Rows ordered by (entity, valid_from) as one timeline per record.
-
-    None when they are not plain timelines as known at `built` (a row recorded after it or
-    closed after it, or two rows of a record from the same day): such records go to the
-    database.
-    """
-    out: list[Timeline] = []
-    entity = None
-    line = Timeline()
-    for r in rows:
-        if r["recorded_to"] is not None or r["recorded_from"] > built:
-            return None
-        if r["entity"] != entity:
-            entity = r["entity"]
-            line = Timeline()
-            out.append(line)
-        elif line.starts[-1] >= r["valid_from"]:
-            return None
-        line.starts.append(r["valid_from"])
-        line.ends.append(r["valid_to"])
-        line.rows.append(dict(r))
-        line.memo.append(None)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +98,15 @@ def build_entry(
     """Reads an entry in the view's snapshot; None when the query must go to the database
     (no such body or process, or rows that are no plain timeline as known now)."""
     schema = view.schema
-    if schema is None or not view.known("body", body):
+    if schema is None:
         return None
-    if not (view.known("agreement", body, process) or view.known("process", body, process)):
+    found_body, found_agreement, found_process = records_exist(
+        view.conn,
+        schema.entities,
+        body,
+        [("body", None), ("agreement", process), ("process", process)],
+    )
+    if not found_body or not (found_agreement or found_process):
         return None
     conn, entities = view.conn, schema.entities
     built = ax.known_at_naive

@@ -11,12 +11,11 @@ from projections.axes import Axes, axes
 from projections.bitemporal import VersionedModel
 from projections.documents import iso
 from projections.errors import NotFoundError
+from projections.visible import known_now, timelines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, datetime
-
-    from sqlalchemy import RowMapping
 
     from projections.store import ReadModel, View
 
@@ -89,14 +88,46 @@ def finding_document(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def visible_findings(
-    view: View, ax: Axes, body: str, process: str | None, *, include_private: bool
-) -> list[RowMapping]:
+    view: View,
+    ax: Axes,
+    body: str,
+    process: str | None,
+    *,
+    include_private: bool,
+    now: bool = False,
+) -> list[Mapping[Any, Any]]:
     """The findings at the query's axes, by (process, number); anonymous: only published ones.
 
     A finding counts as published only if it is published both at the query's axes and
     as it stands now (a finding unpublished later is not shown for the past either).
+    `now`: ax.known_at is the present moment, so both can be read from the findings'
+    timelines as known now, in one statement.
     """
-    rows = view.rows("finding", ax, body=body, scope=process)
+    if not include_private and now and view.schema is not None:
+        lines = timelines(
+            known_now(
+                view.conn,
+                view.schema.table("finding"),
+                view.schema.entities,
+                "finding",
+                ax,
+                body=body,
+                scope=process,
+            ),
+            ax.known_at_naive,
+        )
+        if lines is not None:
+            today = ax.known_at.date()
+            shown = [
+                r
+                for line in lines
+                if (r := line.at(ax.as_of)) is not None
+                and r["published"]
+                and (current := line.at(today)) is not None
+                and current["published"]
+            ]
+            return sorted(shown, key=lambda r: (str(r["process"]), int(r["number"])))
+    rows: list[Mapping[Any, Any]] = list(view.rows("finding", ax, body=body, scope=process))
     if not include_private:
         published_now = {
             (r["process"], r["number"])
@@ -124,7 +155,9 @@ def findings(
             view.known("process", body, process) or view.known("agreement", body, process)
         ):
             raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
-        rows = visible_findings(view, ax, body, process, include_private=include_private)
+        rows = visible_findings(
+            view, ax, body, process, include_private=include_private, now=known_at is None
+        )
         position = view.position
     return {
         "body": body,

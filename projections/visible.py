@@ -8,12 +8,79 @@ costs its execution, not the building of an alias and its column collection ever
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import Connection, RowMapping, Select, Table, and_, bindparam, or_, select
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+)
 
 from projections.axes import Axes
+
+
+class Timeline:
+    """One record's rows as known now, ordered by valid_from."""
+
+    __slots__ = ("ends", "memo", "rows", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[date] = []
+        self.ends: list[date | None] = []
+        self.rows: list[dict[str, Any]] = []
+        #: Per row, what a renderer derived from it once (e.g. its JSON text), or None.
+        self.memo: list[Any] = []
+
+    def index(self, day: date) -> int | None:
+        """The index of the row valid on `day` (None: the record does not exist that day)."""
+        i = bisect_right(self.starts, day) - 1
+        if i < 0:
+            return None
+        end = self.ends[i]
+        if end is not None and end <= day:
+            return None
+        return i
+
+    def at(self, day: date) -> dict[str, Any] | None:
+        """The row valid on `day` (None: the record does not exist on that day)."""
+        i = self.index(day)
+        return self.rows[i] if i is not None else None
+
+
+def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | None:
+    """Rows ordered by (entity, valid_from) as one timeline per record.
+
+    None when they are not plain timelines as known at `built` (a row recorded after it or
+    closed after it, or two rows of a record from the same day): such records go to the
+    database.
+    """
+    out: list[Timeline] = []
+    entity = None
+    line = Timeline()
+    for r in rows:
+        if r["recorded_to"] is not None or r["recorded_from"] > built:
+            return None
+        if r["entity"] != entity:
+            entity = r["entity"]
+            line = Timeline()
+            out.append(line)
+        elif line.starts[-1] >= r["valid_from"]:
+            return None
+        line.starts.append(r["valid_from"])
+        line.ends.append(r["valid_to"])
+        line.rows.append(dict(r))
+        line.memo.append(None)
+    return out
+
 
 #: Prebuilt statements by (table, entities, body?, scope?, keys?, ids?, columns).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}
@@ -110,7 +177,7 @@ def visible(
         params["keys"] = list(keys)
     if ids is not None:
         params["ids"] = list(ids)
-    return list(conn.execute(statement, params).mappings())
+    return list(conn.execute(statement, params).mappings().all())
 
 
 def known_now(
@@ -163,4 +230,33 @@ def known_now(
         params["scope"] = scope
     if keys is not None:
         params["keys"] = list(keys)
-    return list(conn.execute(statement, params).mappings())
+    return list(conn.execute(statement, params).mappings().all())
+
+
+def records_exist(
+    conn: Connection, entities: Table, body: str, probes: Sequence[tuple[str, str | None]]
+) -> list[bool]:
+    """Per (model, key) probe, whether a record of that model (with that key, if given) of
+    the body has been projected: one statement for all of them."""
+    shape = ("exist", entities, tuple(key is not None for _, key in probes))
+    statement = _statements.get(shape)
+    if statement is None:
+        checks = []
+        for n, (_, key) in enumerate(probes):
+            conditions = [
+                entities.c.model == bindparam(f"model{n}", type_=entities.c.model.type),
+                entities.c.body == bindparam("body", type_=entities.c.body.type),
+            ]
+            if key is not None:
+                conditions.append(entities.c.key == bindparam(f"key{n}", type_=entities.c.key.type))
+            checks.append(exists().where(*conditions).label(f"found{n}"))
+        built = cast("Select[Any]", select(*checks))
+        with _lock:
+            statement = _statements.setdefault(shape, built)
+    params: dict[str, Any] = {"body": body}
+    for n, (model, key) in enumerate(probes):
+        params[f"model{n}"] = model
+        if key is not None:
+            params[f"key{n}"] = key
+    row = conn.execute(statement, params).one()
+    return [bool(found) for found in row]
