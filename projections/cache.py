@@ -44,6 +44,14 @@ if TYPE_CHECKING:
 #: Entries kept per process (worker): each is a process's timelines for one kind of reader.
 DEFAULT_SIZE = 16
 
+#: An entry is built on this many queries of a process at one position; the ones before
+#: go to the database. Building reads every row of the process known now (about five
+#: uncached queries' worth), so a position that changes after every query or two (a busy
+#: projector) costs little more than no cache.
+BUILD_AFTER = 3
+#: At most this many keys are counted towards BUILD_AFTER.
+MAX_COUNTED = 4096
+
 #: The generation queries read and its position (what ReadModel.view reads first), prebuilt.
 _CURRENT = (
     select(POINTER.c.generation, GENERATIONS.c.position)
@@ -148,9 +156,12 @@ def build_entry(
 class AgreementCache:
     """An LRU of agreement entries by (generation, position, body, process, with token)."""
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, build_after: int = BUILD_AFTER) -> None:
         self.size = size
+        self.build_after = build_after
         self._entries: OrderedDict[tuple[Any, ...], AgreementEntry] = OrderedDict()
+        #: Misses per key at the current position, until one of them builds the entry.
+        self._misses: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
         #: Entries built and entries answered from memory (for tests and diagnostics).
         self.builds = 0
@@ -189,7 +200,8 @@ class AgreementCache:
     ) -> AgreementEntry | None:
         """The entry for the view's generation and position, read in the view on a miss.
 
-        None when the query must go to the database (see `build_entry`, `AgreementEntry.usable`).
+        None when the query must go to the database: the first `build_after` - 1 misses of
+        a key at a position, and see `build_entry` and `AgreementEntry.usable`.
         """
         if view.schema is None:
             return None
@@ -202,6 +214,16 @@ class AgreementCache:
         if found is not None and found.usable(ax):
             self.hits += 1
             return found
+        with self._lock:
+            misses = self._misses.get(key, 0) + 1
+            if misses < self.build_after:
+                if len(self._misses) >= MAX_COUNTED or any(
+                    k[:2] != key[:2] for k in self._misses
+                ):  # counts of another position, or too many keys: start again
+                    self._misses.clear()
+                self._misses[key] = misses
+                return None
+            self._misses.pop(key, None)
         built = build_entry(view, body, process, include_private, ax)
         if built is None:
             return None

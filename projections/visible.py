@@ -27,6 +27,11 @@ from sqlalchemy import (
 
 from projections.axes import Axes
 
+#: Columns a timeline keeps apart from its rows (or checks once and drops).
+_BOOKKEEPING = frozenset(
+    ["entity", "valid_from", "valid_to", "recorded_from", "recorded_to", "record_key"]
+)
+
 
 class Timeline:
     """One record's rows as known now, ordered by valid_from."""
@@ -77,7 +82,11 @@ def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | N
             return None
         line.starts.append(r["valid_from"])
         line.ends.append(r["valid_to"])
-        line.rows.append(dict(r))
+        row = {k: v for k, v in r.items() if k not in _BOOKKEEPING}
+        if line.rows:  # values unchanged since the previous row share its objects
+            previous = line.rows[-1]
+            row = {k: previous[k] if previous.get(k) == v else v for k, v in row.items()}
+        line.rows.append(row)
         line.memo.append(None)
     return out
 

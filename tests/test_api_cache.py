@@ -47,12 +47,14 @@ def demo(store_url: str) -> str:
 def client(demo: str) -> Iterator[TestClient]:
     """The API over the demo store (its projector is not running: tests move it)."""
     with api_client(demo) as test_client:
+        # Build on the first query, so that every later one is answered from memory.
+        test_client.app.state.agreement_cache = AgreementCache(build_after=1)  # type: ignore[attr-defined]
         yield test_client
 
 
 def test_cached_documents_equal_the_database_query(demo: str) -> None:
     rm = ReadModel(demo)
-    cache = AgreementCache()
+    cache = AgreementCache(build_after=1)
     try:
         compared = 0
         for process in PROCESSES:
@@ -77,7 +79,7 @@ def test_cached_documents_equal_the_database_query(demo: str) -> None:
 def test_the_json_text_is_the_documents_compact_json(demo: str) -> None:
     rm = ReadModel(demo)
     try:
-        for cache in (None, AgreementCache()):
+        for cache in (None, AgreementCache(build_after=1)):
             for _ in range(2):
                 text, _ = queries.agreement_json(
                     rm, BODY, "audit-fgk/2015", as_of="2018-12-31", cache=cache
@@ -153,7 +155,7 @@ def test_anonymous_and_token_answers_are_kept_apart(client: TestClient) -> None:
 
 def test_anonymous_entries_hold_no_unpublished_finding_nor_resolution(demo: str) -> None:
     rm = ReadModel(demo)
-    cache = AgreementCache()
+    cache = AgreementCache(build_after=1)
     try:
         with rm.view() as view:
             entry = cache.entry(view, BODY, "audit-fgk/2015", False, axes())
@@ -182,7 +184,7 @@ def test_explicit_known_at_and_unknown_records_go_to_the_database(
 
 def test_an_entry_is_not_used_before_it_was_built_nor_on_another_day(demo: str) -> None:
     rm = ReadModel(demo)
-    cache = AgreementCache()
+    cache = AgreementCache(build_after=1)
     try:
         now = axes()
         with rm.view() as view:
@@ -199,11 +201,26 @@ def test_an_entry_is_not_used_before_it_was_built_nor_on_another_day(demo: str) 
 
 def test_the_cache_is_bounded(demo: str) -> None:
     rm = ReadModel(demo)
-    cache = AgreementCache(size=2)
+    cache = AgreementCache(size=2, build_after=1)
     try:
         for process in PROCESSES:
             for private in (False, True):
                 queries.agreement_json(rm, BODY, process, include_private=private, cache=cache)
         assert len(cache) == 2
+    finally:
+        rm.close()
+
+
+def test_an_entry_is_built_on_the_third_query_at_a_position(demo: str) -> None:
+    rm = ReadModel(demo)
+    cache = AgreementCache()
+    try:
+        answers = [
+            queries.agreement_json(rm, BODY, "audit-fgk/2015", as_of="2018-12-31", cache=cache)
+            for _ in range(4)
+        ]
+        assert (cache.builds, cache.hits, len(cache)) == (1, 1, 1)
+        documents = [_without_known_at(json.loads(text)) for text, _ in answers]
+        assert all(d == documents[0] for d in documents)
     finally:
         rm.close()

@@ -25,6 +25,8 @@ from api_support import (
     record_demo,
 )
 
+from projections.cache import AgreementCache
+
 # The demo's own unpublished finding (number 2) must stay hidden as well.
 DEMO_UNPUBLISHED_FINDING = "Das Ziel nennt keine messbaren Kriterien"
 SECRETS = (SECRET_REFERENCE, SECRET_TITLE, SECRET_FINDING, DEMO_UNPUBLISHED_FINDING)
@@ -79,6 +81,8 @@ def client(store_url: str) -> Iterator[TestClient]:
     """The API over the demo case with the non-public records recorded on top."""
     record_demo(store_url, private=True)
     with api_client(store_url) as test_client:
+        # Target agreements from the per-worker cache after their first query, too.
+        test_client.app.state.agreement_cache = AgreementCache(build_after=1)  # type: ignore[attr-defined]
         yield test_client
 
 
