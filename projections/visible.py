@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     or_,
     select,
+    true,
 )
 
 from projections.axes import Axes
@@ -101,28 +102,15 @@ def _statement(
     entities: Table,
     shape: tuple[bool, bool, bool, bool],
     columns: tuple[str, ...] | None,
+    lateral: bool,
 ) -> Select[Any]:
-    key = (table, entities, shape, columns)
+    key = (table, entities, shape, columns, lateral)
     found = _statements.get(key)
     if found is not None:
         return found
     with_body, with_scope, with_keys, with_ids = shape
     known = bindparam("known_at", type_=table.c.recorded_from.type)
     as_of = bindparam("as_of", type_=table.c.valid_from.type)
-    inner = table.alias("v")
-    latest = (
-        select(inner.c.id)
-        .where(
-            inner.c.entity == entities.c.entity,
-            inner.c.valid_from <= as_of,
-            inner.c.recorded_from <= known,
-            or_(inner.c.recorded_to.is_(None), inner.c.recorded_to > known),
-        )
-        .order_by(inner.c.valid_from.desc())
-        .limit(1)
-        .correlate(entities)
-        .scalar_subquery()
-    )
     conditions = [entities.c.model == bindparam("model", type_=entities.c.model.type)]
     if with_body:
         conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
@@ -132,19 +120,53 @@ def _statement(
         conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
     if with_ids:
         conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
-    chosen = select(latest).where(and_(*conditions))
-    selected = [table.c[name] for name in columns] if columns is not None else [table]
-    statement = (
-        select(*selected, entities.c.key.label("record_key"))
-        .join(entities, entities.c.entity == table.c.entity)
-        .where(
-            table.c.id.in_(chosen),
-            or_(table.c.valid_to.is_(None), table.c.valid_to > as_of),
-        )
-        .order_by(table.c.id)
+    inner = table.alias("v")
+    known_then = (
+        inner.c.entity == entities.c.entity,
+        inner.c.valid_from <= as_of,
+        inner.c.recorded_from <= known,
+        or_(inner.c.recorded_to.is_(None), inner.c.recorded_to > known),
     )
+    statement: Select[Any]
+    if lateral:
+        # PostgreSQL: per record, one backward index scan that yields the row itself.
+        row = (
+            select(inner)
+            .where(*known_then)
+            .order_by(inner.c.valid_from.desc())
+            .limit(1)
+            .lateral("r")
+        )
+        selected = [row.c[name] for name in columns] if columns is not None else list(row.c)
+        statement = (
+            select(*selected, entities.c.key.label("record_key"))
+            .select_from(entities)
+            .join(row, true())
+            .where(and_(*conditions), or_(row.c.valid_to.is_(None), row.c.valid_to > as_of))
+            .order_by(row.c.id)
+        )
+    else:
+        latest = (
+            select(inner.c.id)
+            .where(*known_then)
+            .order_by(inner.c.valid_from.desc())
+            .limit(1)
+            .correlate(entities)
+            .scalar_subquery()
+        )
+        chosen = select(latest).where(and_(*conditions))
+        columns_read = [table.c[name] for name in columns] if columns is not None else [table]
+        statement = (
+            select(*columns_read, entities.c.key.label("record_key"))
+            .join(entities, entities.c.entity == table.c.entity)
+            .where(
+                table.c.id.in_(chosen),
+                or_(table.c.valid_to.is_(None), table.c.valid_to > as_of),
+            )
+            .order_by(table.c.id)
+        )
     with _lock:
-        return _statements.setdefault(key, statement)
+        return _statements.setdefault(key, cast("Select[Any]", statement))
 
 
 def visible(
@@ -172,7 +194,9 @@ def visible(
     created the record, so the state's own key fields can still be empty).
     """
     shape = (body is not None, scope is not None, keys is not None, ids is not None)
-    statement = _statement(table, entities, shape, tuple(columns) if columns is not None else None)
+    lateral = conn.dialect.name == "postgresql"
+    wanted = tuple(columns) if columns is not None else None
+    statement = _statement(table, entities, shape, wanted, lateral)
     params: dict[str, Any] = {
         "model": model,
         "as_of": axes.as_of,
