@@ -166,15 +166,15 @@ def needs_history(entity: Entity, fact: Any) -> bool:
 def compact(entity: Entity) -> None:
     """Drops what only a backdated event or a fix would need: facts and older versions.
 
-    The last version keeps its column values (the next event usually closes its row and
-    opens it again with an end date).
+    The column values go too (they are half of what a compact record would hold, and
+    computing them again costs less than a fold step).
     """
     entity.facts = {}
     timeline = entity.timeline
     if len(timeline) > 2:
         del timeline[:-2]
-    if len(timeline) == 2:
-        timeline[0].columns = None
+    for version in timeline:
+        version.columns = None
     entity.complete = False
 
 

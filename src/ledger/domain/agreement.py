@@ -12,7 +12,7 @@ from ledger.domain.catalogue import check_catalogue, field_name
 from ledger.errors import RuleViolationError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Goal:
     """A goal (Ziel) in a field of action."""
 
@@ -22,7 +22,7 @@ class Goal:
     dropped: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgreementState:
     """The target agreement as it stands at a date (measures are their own records)."""
 

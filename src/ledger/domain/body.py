@@ -15,7 +15,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DEFAULT_LINE_PATTERN = r"^\d{2}\.\d{4}\.\d{4}$"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BodyState:
     """A body as it stands at a date."""
 

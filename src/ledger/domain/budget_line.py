@@ -21,7 +21,7 @@ SUPPLEMENTARY_KINDS = ("ueberplanmaessig", "ausserplanmaessig")
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Approval:
     """A supplementary approval (über- or außerplanmäßig) and the resolution behind it."""
 
@@ -32,7 +32,7 @@ class Approval:
     approved_on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Funding:
     """Funding awarded for the line (Fördermittel)."""
 
@@ -43,7 +43,7 @@ class Funding:
     awarded_on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BudgetLineState:
     """A budget line as it stands at a date; amounts are sums of what was recorded."""
 

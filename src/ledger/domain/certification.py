@@ -15,7 +15,7 @@ PROCESS_KINDS = ("certification", "recertification")
 WORKSHOP_KINDS = ("strategy", "target_agreement", "balance", "annual")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Certificate:
     """A certificate with the dates printed on it; `ended_on` is set when expired or withdrawn."""
 
@@ -33,7 +33,7 @@ class Certificate:
         return not (self.ended_on is not None and day >= self.ended_on)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProcessState:
     """A certification process as it stands at a date."""
 

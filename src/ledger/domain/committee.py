@@ -12,7 +12,7 @@ from ledger.domain.body import check_slug
 from ledger.errors import RuleViolationError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommitteeState:
     """A committee as it stands at a date; seats 0 means not yet established."""
 

@@ -14,7 +14,7 @@ FINDING_KINDS = ("observation", "recommendation", "deficiency")
 ASSESSMENTS = ("appropriate", "not_appropriate", "feasible", "not_feasible", "none")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FindingState:
     """A finding as it stands at a date."""
 

@@ -23,7 +23,7 @@ STATUSES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeasureState:
     """A measure as it stands at a date."""
 

@@ -21,7 +21,7 @@ REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*(?:/[0-9A-Za-z._-]+)*$")
 OUTCOMES = ("adopted", "rejected")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     """One vote in a committee meeting."""
 
@@ -34,7 +34,7 @@ class Vote:
     outcome: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResolutionState:
     """A resolution as it stands at a date."""
 
