@@ -14,7 +14,6 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Table
@@ -55,12 +54,9 @@ class BulkInsert:
     def __init__(self, table: Table, dialect: str, quote: Callable[[str], str]):
         columns = [c for c in table.columns if c.name != "id"]
         self.dialect = dialect
-        self.getter = itemgetter(*(c.name for c in columns))
-        self.converters = [
-            (c.name, convert)
-            for c in columns
-            if (convert := _converter(c.type, dialect)) is not None
-        ]
+        self.parameters = _parameters(
+            [c.name for c in columns], [_converter(c.type, dialect) for c in columns]
+        )
         names = ", ".join(quote(c.name) for c in columns)
         if dialect == "postgresql":
             self.sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
@@ -69,18 +65,37 @@ class BulkInsert:
             self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Inserts the rows (dicts with every column but id; converted in place)."""
+        """Inserts the rows (dicts with every column but id)."""
         if not rows:
             return
-        for row in rows:
-            for name, convert in self.converters:
-                row[name] = convert(row[name])
         if self.dialect == "postgresql":
             with _driver(conn).cursor() as cursor, cursor.copy(self.sql) as copy:
-                for row in rows:
-                    copy.write_row(self.getter(row))
+                for row in map(self.parameters, rows):
+                    copy.write_row(row)
         else:
-            conn.exec_driver_sql(self.sql, list(map(self.getter, rows)))
+            conn.exec_driver_sql(self.sql, list(map(self.parameters, rows)))
+
+
+def _parameters(
+    names: Sequence[str], converters: Sequence[Converter | None]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function from a row (dict) to its parameters in column order, converted.
+
+    Generated once per table (a tuple display with one item per column), since the loop
+    it replaces ran for every column of every row the projector writes.
+    """
+    namespace: dict[str, Any] = {}
+    items = []
+    for i, (name, convert) in enumerate(zip(names, converters, strict=True)):
+        if convert is None:
+            items.append(f"row[{name!r}]")
+        else:
+            namespace[f"convert{i}"] = convert
+            items.append(f"convert{i}(row[{name!r}])")
+    source = f"def parameters(row):\n    return ({', '.join(items)},)\n"
+    exec(source, namespace)  # column names of our own tables, each quoted by repr
+    function: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["parameters"]
+    return function
 
 
 def _driver(conn: Connection) -> Any:
