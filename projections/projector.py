@@ -68,7 +68,9 @@ from projections.store import (
 )
 from projections.trail import ledger_mapper
 
-DEFAULT_BATCH = 500
+#: Events per transaction. Fewer, larger commits make catching up from 0 faster; a batch
+#: holds the projector lock (on SQLite the database's write lock) for a fraction of a second.
+DEFAULT_BATCH = 2000
 #: How many records the projector keeps in memory between batches (compact: ~2 KB each).
 CACHE_RECORDS = 150_000
 
