@@ -22,6 +22,12 @@ Honesty:
   row; entries with and without a token are kept under different keys.
 - An LRU of a few entries bounds memory; entries of older positions are dropped as soon as
   a newer position is seen.
+
+Cost: building an entry reads every row of the process known now (a few uncached queries'
+worth), so a process is built only on its third query at a position, and when entries
+keep being dropped before they paid for themselves (more processes asked than the LRU
+holds, or a projector that moves on after every few queries) the cache waits for more
+queries before building, down to little more than the cost of no cache.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ DEFAULT_SIZE = 16
 #: uncached queries' worth), so a position that changes after every query or two (a busy
 #: projector) costs little more than no cache.
 BUILD_AFTER = 3
+#: An entry dropped before it answered this many queries cost more than it saved.
+WORTH_BUILDING = 8
+#: The most misses a key waits for (when entries keep being dropped unused: thrashing).
+MAX_BUILD_AFTER = 64
 #: At most this many keys are counted towards BUILD_AFTER.
 MAX_COUNTED = 4096
 
@@ -158,7 +168,11 @@ class AgreementCache:
 
     def __init__(self, size: int = DEFAULT_SIZE, build_after: int = BUILD_AFTER) -> None:
         self.size = size
+        #: Misses of a key at one position before it is built; adapts (see `_drop`).
         self.build_after = build_after
+        self.least_build_after = build_after
+        #: Queries each kept entry has answered.
+        self._answered: dict[tuple[Any, ...], int] = {}
         self._entries: OrderedDict[tuple[Any, ...], AgreementEntry] = OrderedDict()
         #: Misses per key at the current position, until one of them builds the entry.
         self._misses: dict[tuple[Any, ...], int] = {}
@@ -186,14 +200,17 @@ class AgreementCache:
         if row is None:
             return None
         key = (int(row[0]), int(row[1]), body, process, include_private)
+        return self._hit(key, ax)
+
+    def _hit(self, key: tuple[Any, ...], ax: Axes) -> AgreementEntry | None:
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-        if found is None or not found.usable(ax):
-            return None
-        self.hits += 1
-        return found
+            if found is None or not found.usable(ax):
+                return None
+            self._entries.move_to_end(key)
+            self._answered[key] = self._answered.get(key, 0) + 1
+            self.hits += 1
+            return found
 
     def entry(
         self, view: View, body: str, process: str, include_private: bool, ax: Axes
@@ -207,12 +224,8 @@ class AgreementCache:
             return None
         generation = view.schema.generation
         key = (generation, view.position, body, process, include_private)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-        if found is not None and found.usable(ax):
-            self.hits += 1
+        found = self._hit(key, ax)
+        if found is not None:
             return found
         with self._lock:
             misses = self._misses.get(key, 0) + 1
@@ -231,14 +244,28 @@ class AgreementCache:
             self.builds += 1
             # Entries of another generation or an older position are of no further use.
             for old in [k for k in self._entries if k[0] != generation or k[1] < view.position]:
-                del self._entries[old]
+                self._drop(old)
+            if key in self._entries:
+                self._drop(key)
             self._entries[key] = built
-            self._entries.move_to_end(key)
+            self._answered[key] = 1
             while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+                self._drop(next(iter(self._entries)))
         return built
+
+    def _drop(self, key: tuple[Any, ...]) -> None:
+        """Drops an entry (lock held). One that answered fewer queries than building it
+        cost (evicted by others, or its position passed) makes the next builds wait for
+        twice as many misses; one that paid off halves the wait again."""
+        del self._entries[key]
+        if self._answered.pop(key, 0) < WORTH_BUILDING:
+            self.build_after = min(self.build_after * 2, MAX_BUILD_AFTER)
+        else:
+            self.build_after = max(self.least_build_after, self.build_after // 2)
 
     def clear(self) -> None:
         """Drops every entry."""
         with self._lock:
             self._entries.clear()
+            self._answered.clear()
+            self._misses.clear()

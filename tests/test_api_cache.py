@@ -224,3 +224,20 @@ def test_an_entry_is_built_on_the_third_query_at_a_position(demo: str) -> None:
         assert all(d == documents[0] for d in documents)
     finally:
         rm.close()
+
+
+def test_the_cache_builds_less_when_its_entries_do_not_pay_off(demo: str) -> None:
+    rm = ReadModel(demo)
+    cache = AgreementCache(size=1, build_after=1)
+    try:
+        for _ in range(40):  # two processes take turns in a cache of one: thrashing
+            for process in PROCESSES[:2]:
+                queries.agreement_json(rm, BODY, process, as_of="2018-12-31", cache=cache)
+        assert cache.build_after > 1
+        assert cache.builds < 20
+        for _ in range(40):  # one process: its entry pays off, the wait shrinks again
+            queries.agreement_json(rm, BODY, PROCESSES[0], as_of="2018-12-31", cache=cache)
+        queries.agreement_json(rm, BODY, PROCESSES[1], as_of="2018-12-31", cache=cache)
+        assert cache.hits >= 30
+    finally:
+        rm.close()
