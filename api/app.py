@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -26,12 +26,14 @@ from api.routes import (
 )
 from api.schemas import Message
 from api.tokens import ReadTokens
+from ledger.errors import LedgerError
 from ledger.store import database_url, parse_url
 from projections import queries
-from projections.cache import AgreementCache
+from projections.cache import DEFAULT_SIZE, AgreementCache
 from projections.queries import ReadModel
 
 PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
+CACHE_VAR: Final = "LEDGER_AGREEMENT_CACHE"
 POSITION_HEADER_DOC: Final = {
     "description": "The ledger position the response was computed from.",
     "schema": {"type": "integer"},
@@ -104,6 +106,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def agreement_cache(environ: Mapping[str, str] | None = None) -> AgreementCache | None:
+    """The worker's agreement cache: LEDGER_AGREEMENT_CACHE entries (default 16; 0: none)."""
+    setting = (os.environ if environ is None else environ).get(CACHE_VAR, "").strip()
+    try:
+        size = int(setting) if setting else DEFAULT_SIZE
+    except ValueError:
+        raise LedgerError(f"{CACHE_VAR}={setting!r}: expected a number of entries") from None
+    return AgreementCache(size) if size > 0 else None
+
+
 def create_app(
     read_model: ReadModel | None = None, tokens: ReadTokens | Iterable[str] | None = None
 ) -> FastAPI:
@@ -127,7 +139,7 @@ def create_app(
         tokens = ReadTokens.from_env()
     app.state.tokens = tokens if isinstance(tokens, ReadTokens) else ReadTokens(tokens)
     # Per process (worker): target agreements' timelines at the read model's position.
-    app.state.agreement_cache = AgreementCache()
+    app.state.agreement_cache = agreement_cache()
     errors.install(app)
     for module in (
         bodies,

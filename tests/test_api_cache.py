@@ -23,6 +23,8 @@ from api_support import (
     record_demo,
 )
 
+from api.app import agreement_cache
+from ledger.errors import LedgerError
 from projections import queries
 from projections.axes import axes
 from projections.cache import AgreementCache
@@ -241,3 +243,21 @@ def test_the_cache_builds_less_when_its_entries_do_not_pay_off(demo: str) -> Non
         assert cache.hits >= 30
     finally:
         rm.close()
+
+
+def test_the_cache_size_is_a_setting() -> None:
+    default = agreement_cache({})
+    assert default is not None and default.size == 16
+    sized = agreement_cache({"LEDGER_AGREEMENT_CACHE": "4"})
+    assert sized is not None and sized.size == 4
+    assert agreement_cache({"LEDGER_AGREEMENT_CACHE": "0"}) is None
+    with pytest.raises(LedgerError):
+        agreement_cache({"LEDGER_AGREEMENT_CACHE": "many"})
+
+
+def test_without_a_cache_the_route_answers_from_the_database(client: TestClient) -> None:
+    client.app.state.agreement_cache = None  # type: ignore[attr-defined]
+    answer = client.get(URL, params={"as_of": "2018-12-31"})
+    assert answer.status_code == 200
+    assert answer.json()["position"] == int(answer.headers["X-Ledger-Position"])
+    assert answer.json()["adopted_by"] is None
