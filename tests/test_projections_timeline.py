@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ledger.domain.base import current_facts
 from ledger.domain.measure import MEASURE, Measure
 from projections.agreement import MEASURES
-from projections.bitemporal import Entity, advance, replay, rows_from
+from projections.bitemporal import Entity, advance, compact, needs_history, replay, rows_from
 
 DAY0 = date(2020, 1, 1)
 ID = uuid4()
@@ -120,3 +120,51 @@ def test_replay_refuses_open_rows_that_do_not_match_the_facts() -> None:
     added = _event(1, "added", None, DAY0)
     entity = Entity.new(ID.hex, MEASURES, added)
     assert not replay(entity, {1: added}, {DAY0 + timedelta(days=1): datetime(2024, 1, 1)})
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=steps, every=st.integers(1, 4))
+def test_a_compact_record_changes_its_rows_as_a_whole_one_does(
+    steps: list[tuple[Any, ...]], every: int
+) -> None:
+    """Compacted after every `every` events (as the projector does after each batch) and
+    made whole from its facts and open rows when `needs_history` says so, a record gives
+    the same row changes as one that always holds everything."""
+    added = _event(1, "added", None, DAY0)
+    whole = Entity.new(ID.hex, MEASURES, added)
+    lean = Entity.new(ID.hex, MEASURES, added)
+    events = [added]
+    open_rows: dict[date, datetime] = {}
+    clock = datetime(2024, 1, 1)
+    restored = 0
+    for version, step in enumerate([("added",), *steps], start=1):
+        if version == 1:
+            event = added
+        elif step[0] == "update":
+            event = _event(version, "update", step[2], DAY0 + timedelta(days=step[1]))
+        else:
+            updates = [e for e in events if isinstance(e, Measure.StatusUpdated)]
+            if not updates:
+                continue
+            target = updates[step[1] % len(updates)].originator_version
+            payload = (target, step[2]) if step[0] == "correct" else target
+            event = _event(version, step[0], payload, DAY0)
+        events.append(event)
+        clock += timedelta(seconds=1)
+        if needs_history(lean, event):
+            restored += 1
+            assert replay(lean, {e.originator_version: e for e in events[:-1]}, open_rows)
+        expected = advance(whole, event, clock)
+        change = advance(lean, event, clock)
+        assert sorted(change.closed) == sorted(expected.closed)
+        assert sorted((vf, vt, v.state) for vf, vt, v in change.opened) == sorted(
+            (vf, vt, v.state) for vf, vt, v in expected.opened
+        )
+        for valid_from, _ in change.closed:
+            del open_rows[valid_from]
+        for valid_from, _, _ in change.opened:
+            open_rows[valid_from] = clock
+        assert lean.state == whole.state
+        if version % every == 0:
+            compact(lean)
+            assert not lean.facts and len(lean.timeline) <= 2
