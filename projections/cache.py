@@ -107,6 +107,7 @@ class AgreementEntry:
         """(agreement row, measure rows, finding rows) on as_of, as `agreement` reads them."""
         found = self.agreement.at(as_of) if self.agreement is not None else None
         measures = [r for r in (t.at(as_of) for t in self.measures) if r is not None]
+        measures.sort(key=lambda r: int(r["id"]))  # as the database returns them
         return found, measures, self.findings_at(as_of)
 
 
