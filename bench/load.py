@@ -174,8 +174,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
-    """`ledger serve --workers N` on a free loopback port, stopped afterwards."""
+def server(
+    url: str, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """`ledger serve --workers N` on a free loopback port (extra `env`), stopped afterwards."""
     port = free_port()
     ledger = Path(sys.executable).with_name("ledger")
     command = (
@@ -194,11 +196,10 @@ def server(url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "LEDGER_DATABASE_URL": url}
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "LEDGER_DATABASE_URL": url, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -232,11 +233,18 @@ def server(url: str, workers: int = 2) -> Iterator[tuple[str, int]]:
 
 
 def measure_http(
-    url: str, paths: list[str], *, total: int, seconds: float, rounds: int = 2, concurrency: int = 8
+    url: str,
+    paths: list[str],
+    *,
+    total: int,
+    seconds: float,
+    rounds: int = 2,
+    concurrency: int = 8,
+    env: dict[str, str] | None = None,
 ) -> HttpFigure:
     """Alternating rounds of agreement queries and /healthz against `ledger serve --workers 2`."""
     figure = HttpFigure(path=paths[0], concurrency=concurrency)
-    with server(url) as (host, port):
+    with server(url, env=env) as (host, port):
         drive(
             host, port, paths, total=min(200, total), seconds=10, concurrency=concurrency
         )  # warm-up
