@@ -38,10 +38,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from projections.axes import Axes
-from projections.store import GENERATIONS, POINTER
+from projections.store import CURRENT
 from projections.visible import Timeline, known_now, records_exist, timelines
 
 if TYPE_CHECKING:
@@ -61,13 +59,6 @@ WORTH_BUILDING = 8
 MAX_BUILD_AFTER = 64
 #: At most this many keys are counted towards BUILD_AFTER.
 MAX_COUNTED = 4096
-
-#: The generation queries read and its position (what ReadModel.view reads first), prebuilt.
-_CURRENT = (
-    select(POINTER.c.generation, GENERATIONS.c.position)
-    .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
-    .where(POINTER.c.id == 1)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +188,7 @@ class AgreementCache:
             if not any(k[2:] == (body, process, include_private) for k in self._entries):
                 return None
         with rm.engine.connect() as conn, conn.begin():
-            row = conn.execute(_CURRENT).first()
+            row = conn.execute(CURRENT).first()
         if row is None:
             return None
         key = (int(row[0]), int(row[1]), body, process, include_private)

@@ -84,6 +84,14 @@ GENERATIONS = Table(
 )
 
 
+#: The generation queries read and its position (prebuilt: every query reads it first).
+CURRENT = (
+    select(POINTER.c.generation, GENERATIONS.c.position)
+    .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
+    .where(POINTER.c.id == 1)
+)
+
+
 @dataclass(eq=False)
 class Schema:
     """The tables of one generation of the read model."""
@@ -273,11 +281,7 @@ class ReadModel:
                 yield View(conn, None, 0)
             return
         with self.engine.connect() as conn, conn.begin():
-            row = conn.execute(
-                select(POINTER.c.generation, GENERATIONS.c.position)
-                .join(GENERATIONS, GENERATIONS.c.generation == POINTER.c.generation)
-                .where(POINTER.c.id == 1)
-            ).first()
+            row = conn.execute(CURRENT).first()
             if row is None:
                 yield View(conn, None, 0)
             else:
