@@ -17,6 +17,7 @@ from projections.axes import axes
 from projections.bitemporal import VersionedModel
 from projections.documents import day, iso
 from projections.errors import NotFoundError
+from projections.resolutions import public_references, shown_reference
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -212,16 +213,29 @@ def get_process(
     *,
     as_of: date | str | None = None,
     known_at: datetime | date | str | None = None,
+    include_private: bool = False,
 ) -> dict[str, Any]:
-    """One certification process on as_of, as known at known_at ("exists": false before it)."""
+    """One certification process on as_of, as known at known_at ("exists": false before it).
+
+    Without include_private the authorising resolution's reference is None unless that
+    resolution is public as it stands now.
+    """
     ax = axes(as_of, known_at)
     with rm.view() as view:
         view.require_body(body)
         if not view.known("process", body, process):
             raise NotFoundError(f"no process '{process}' of body '{body}' is in the ledger")
         rows = view.rows("process", ax, body=body, keys=[process])
+        reference = rows[0]["resolution"] if rows else None
+        public = (
+            public_references(view, body, [reference])
+            if reference and not include_private
+            else set()
+        )
         position = view.position
     document: dict[str, Any] = {"body": body, **ax.header(), "position": position}
     if not rows:
         return {**document, "process": process, "exists": False}
-    return {**document, **process_document(rows[0]), "exists": True}
+    found = process_document(rows[0])
+    found["resolution"] = shown_reference(reference, public, include_private)
+    return {**document, **found, "exists": True}

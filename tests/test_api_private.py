@@ -26,6 +26,8 @@ from api_support import (
 )
 
 from projections.cache import AgreementCache
+from projections.projector import catch_up
+from projections.queries import ReadModel, get_process
 
 # The demo's own unpublished finding (number 2) must stay hidden as well.
 DEMO_UNPUBLISHED_FINDING = "Das Ziel nennt keine messbaren Kriterien"
@@ -165,3 +167,17 @@ def test_a_wrong_or_malformed_token_is_401_on_every_route(
         assert isinstance(response.json()["detail"], str)
         for secret in SECRETS:
             assert secret not in response.text
+
+
+def test_the_process_projection_redacts_its_non_public_resolution(store_url: str) -> None:
+    """The redaction is the projection's (get_process), not only the route's."""
+    record_demo(store_url, private=True)
+    rm = ReadModel(store_url)
+    try:
+        catch_up(rm)
+        anonymous = get_process(rm, BODY, "familienbuendnis/2018")
+        assert anonymous["exists"] and anonymous["resolution"] is None
+        private = get_process(rm, BODY, "familienbuendnis/2018", include_private=True)
+        assert private["resolution"] == SECRET_REFERENCE
+    finally:
+        rm.close()

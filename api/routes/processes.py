@@ -22,8 +22,6 @@ from api.deps import (
 from api.routes import POSITION_HEADER, json_response, positioned
 from api.schemas import AnnualReport, Process, ProcessList, TargetAgreement
 from projections import queries
-from projections.errors import NotFoundError
-from projections.queries import ReadModel
 
 router = APIRouter(prefix="/v1/bodies/{body}/processes", tags=["processes"])
 
@@ -40,24 +38,6 @@ ReportFormat = Annotated[
     Literal["json", "csv"],
     Query(alias="format", description="json, or csv (UTF-8 with BOM, ';'-separated, for Excel)."),
 ]
-
-
-def _hide_non_public_resolution(
-    rm: ReadModel, body: str, document: dict[str, Any], private: bool
-) -> dict[str, Any]:
-    """Redacts the authorising resolution of a process when an anonymous reader may not see it.
-
-    get_process has no include_private (yet), so the API asks the resolution query, which
-    answers NotFoundError for a non-public resolution without a token.
-    """
-    reference = document.get("resolution")
-    if private or not reference:
-        return document
-    try:
-        queries.get_resolution(rm, body, reference, include_private=False)
-    except NotFoundError:
-        return {**document, "resolution": None}
-    return document
 
 
 @router.get("", response_model=ProcessList, summary="Certification processes")
@@ -91,8 +71,10 @@ def get_process(
 ) -> dict[str, Any]:
     """One process: kind, dates, certificates, workshops, annual reports."""
     process = f"{programme}/{cycle}"
-    document = queries.get_process(rm, body, process, as_of=as_of, known_at=known_at)
-    return positioned(response, _hide_non_public_resolution(rm, body, document, private))
+    document = queries.get_process(
+        rm, body, process, as_of=as_of, known_at=known_at, include_private=private
+    )
+    return positioned(response, document)
 
 
 @router.get(
