@@ -289,13 +289,18 @@ def agreement_json(
     ax = axes(as_of, known_at)
     if cache is not None and known_at is None:
         entry = cache.current(rm, body, process, include_private, ax)
-        if entry is None:
-            with rm.view() as view:
-                entry = cache.entry(view, body, process, include_private, ax)
         if entry is not None:
             return _entry_json(entry, body, process, ax, entry.position), entry.position
+    # A miss: `agreement` asks the cache again in its own snapshot (which counts the miss
+    # and builds the entry when it is due) and answers from the entry or the database.
     document = agreement(
-        rm, body, process, as_of=as_of, known_at=known_at, include_private=include_private
+        rm,
+        body,
+        process,
+        as_of=as_of,
+        known_at=known_at,
+        include_private=include_private,
+        cache=cache,
     )
     return _dumps(document), int(document["position"])
 

@@ -218,7 +218,7 @@ class View:
         keys: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
     ) -> list[RowMapping]:
-        """The rows of a model's records at the query's axes (see bitemporal.visible)."""
+        """The rows of a model's records at the query's axes (see projections.visible.visible)."""
         if self.schema is None:
             return []
         return visible(
