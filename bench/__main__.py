@@ -246,8 +246,8 @@ def asof_figures(
 HTTP_PROCESSES = 8
 
 
-def http_paths(history: History, n: int = 200) -> list[str]:
-    """Target-agreement paths at random dates over the first HTTP_PROCESSES processes."""
+def http_paths(history: History, processes: int = HTTP_PROCESSES, n: int = 200) -> list[str]:
+    """Target-agreement paths at random dates over the first `processes` processes."""
     import random
 
     rng = random.Random(history.seed + 1)
@@ -255,7 +255,7 @@ def http_paths(history: History, n: int = 200) -> list[str]:
         (body, process, start, min(until, history.last_day))
         for body in history.manifest.bodies
         for process, start, until in history.manifest.processes[body]
-    ][:HTTP_PROCESSES]
+    ][:processes]
     paths = []
     for i in range(n):
         body, process, start, until = subjects[i % len(subjects)]
@@ -273,7 +273,7 @@ def http_figure(
     figures: dict[str, Figure], store: Store, history: History, args: argparse.Namespace
 ) -> None:
     """Requests/s and p95 of as-of agreement queries over HTTP, with and without the cache."""
-    paths = http_paths(history)
+    paths = http_paths(history, args.http_processes, max(200, 25 * args.http_processes))
     processes = len({p.split("/target-agreement")[0] for p in paths})
     for name, env in (("http", None), ("http-uncached", {"LEDGER_AGREEMENT_CACHE": "0"})):
         fig = load.measure_http(
@@ -334,6 +334,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--queries", type=int, default=200, help="as-of queries per kind")
     p.add_argument("--http-requests", type=int, default=3000)
     p.add_argument("--http-seconds", type=float, default=15.0)
+    p.add_argument(
+        "--http-processes",
+        type=int,
+        default=HTTP_PROCESSES,
+        help="processes the HTTP load spreads over (more than the agreement cache's 16 "
+        "entries per worker shows the uncached path)",
+    )
     p.add_argument(
         "--skip", default="", help="comma-separated: ingest-baseline,verify,catch-up,asof,http"
     )
