@@ -10,8 +10,8 @@ every event exactly once.
 The projector keeps the records it has seen in memory, compact (their last state and
 the last two versions of their timeline), so that a new event coming last in valid time
 costs one fold step. A backdated event, a correction or a retraction needs the record's
-whole history: its facts are read back from the event table (plus the ones this batch
-added, still in memory) and its open rows from its table (plus this batch's changes).
+whole history: its facts are read back from the ledger (the ones this batch decoded are
+still in memory) and its open rows from its table (plus this batch's changes).
 The cache is only trusted while the position it reflects is the stored one: when another
 process has projected in between, or a transaction failed, it is dropped and records are
 restored from the tables.
@@ -160,7 +160,7 @@ class Projector:
         self.mapper = ledger_mapper()
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._cache_key: tuple[int, int] | None = None
-        self._statements: dict[tuple[int, str], tuple[Select[Any], Select[Any]]] = {}
+        self._statements: dict[tuple[int, str], Select[Any]] = {}
         self._ready = False
 
     def close(self) -> None:
@@ -320,7 +320,9 @@ class Projector:
                     )
                 changes = touched.setdefault(entity_id, [])
                 if not entity.complete and needs_history(entity, event):
-                    self._make_whole(conn, tables, entity, changes, c.position)
+                    self._make_whole(
+                        conn, tables, entity, changes, c.originator_version - 1, c.position
+                    )
                 change = advance(entity, event, at)
                 changes.append((at, change))
                 pending.setdefault(model.name, _Pending()).record(model, entity_id, change, at)
@@ -371,7 +373,7 @@ class Projector:
         if event.originator_version == 1:
             entity = Entity.new(entity_id, model, event)
         else:
-            entity = self._restore(conn, tables, entity_id, model, position)
+            entity = self._restore(conn, tables, entity_id, model, event, position)
         self._entities[entity_id] = entity
         return entity
 
@@ -381,9 +383,11 @@ class Projector:
         tables: Schema,
         entity_id: str,
         model: VersionedModel[Any],
+        event: Any,
         position: int,
     ) -> Entity:
-        """A record not in memory, whole, from the tables (none of its events is pending)."""
+        """A record not in memory, whole, from the ledger and the tables (none of its events
+        is pending)."""
         e = tables.entities
         found = conn.execute(
             select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)
@@ -396,7 +400,7 @@ class Projector:
         entity = Entity(
             entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
         )
-        self._make_whole(conn, tables, entity, [], position)
+        self._make_whole(conn, tables, entity, [], event.originator_version - 1, position)
         return entity
 
     def _make_whole(
@@ -405,61 +409,46 @@ class Projector:
         tables: Schema,
         entity: Entity,
         changes: Sequence[tuple[datetime, Change]],
+        before: int,
         position: int,
     ) -> None:
-        """Restores a record's facts and timeline from the tables and this batch's work.
+        """Restores a record's facts and timeline from the ledger, its table and this batch.
 
-        The tables hold what earlier batches wrote; the facts this batch added are still in
-        `entity.facts`, and `changes` are this batch's changes of the record's open rows.
+        Its facts are its events in the ledger up to version `before` (the ones this batch
+        already decoded are taken from `entity.facts`); its open rows are those earlier
+        batches wrote to its table, with `changes` (this batch's changes of them) applied.
         """
         entity_id, model = entity.id, entity.model
-        facts_of, open_rows_of = self._history_statements(tables, model)
-        originator = UUID(entity_id)
+        known = entity.facts
         to_domain_event = self.mapper.to_domain_event
-        facts = {
-            version: to_domain_event(
-                StoredEvent(
-                    originator_id=originator,
-                    originator_version=version,
-                    topic=topic,
-                    state=bytes(state),
-                )
-            )
-            for version, topic, state in conn.execute(facts_of, {"entity": entity_id})
-        }
-        facts.update(entity.facts)
-        open_rows: dict[date, datetime] = {
-            row[0]: row[1] for row in conn.execute(open_rows_of, {"entity": entity_id})
-        }
+        facts: dict[int, Any] = {}
+        for stored in self.recorder.select_events(UUID(entity_id), lte=before):
+            fact = known.get(stored.originator_version)
+            facts[stored.originator_version] = fact if fact is not None else to_domain_event(stored)
+        rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
+        open_rows: dict[date, datetime] = {row[0]: row[1] for row in rows}
         for at, change in changes:
             for valid_from, _ in change.closed:
                 open_rows.pop(valid_from, None)
             for valid_from, _, _ in change.opened:
                 open_rows[valid_from] = at
-        if not replay(entity, facts, open_rows):
+        if len(facts) != before or not replay(entity, facts, open_rows):
             raise ProjectionError(
                 f"position {position}: the rows of record {entity_id} ({model.name}) do not "
                 "match its facts; run `ledger rebuild`"
             )
 
-    def _history_statements(
-        self, tables: Schema, model: VersionedModel[Any]
-    ) -> tuple[Select[Any], Select[Any]]:
-        """(facts, open rows) of one record of `model`, built once per generation."""
+    def _open_rows(self, tables: Schema, model: VersionedModel[Any]) -> Select[Any]:
+        """The statement for one record's open rows of `model`, built once per generation."""
         key = (tables.generation, model.name)
-        found: tuple[Select[Any], Select[Any]] | None = self._statements.get(key)
+        found: Select[Any] | None = self._statements.get(key)
         if found is None:
-            ev, t = tables.events, tables.table(model)
+            t = tables.table(model)
             entity: BindParameter[str] = bindparam("entity")
-            facts: Select[Any] = (
-                select(ev.c.version, ev.c.topic, ev.c.state)
-                .where(ev.c.entity == entity)
-                .order_by(ev.c.version)
-            )
-            open_rows: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
+            built: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
                 t.c.entity == entity, t.c.recorded_to.is_(None)
             )
-            found = self._statements[key] = (facts, open_rows)
+            found = self._statements[key] = built
         return found
 
     # -- rebuild -----------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Generations and the swap
 ------------------------
 Every read-model table exists once per *generation*: generation 3 has rm3_measure,
-rm3_budget_line, ..., rm3_event (the events as the projector saw them: its facts and the
-audit trail) and rm3_entity (the directory of records). Two control tables hold which
+rm3_budget_line, ..., rm3_event (the events as the projector saw them, for the audit
+trail) and rm3_entity (the directory of records). Two control tables hold which
 generation readers use and how far each generation is projected:
 
 - ``rm_pointer`` — one row: the generation every query reads;
@@ -121,7 +121,6 @@ class Schema:
             Column("topic", String, nullable=False),
             Column("state", LargeBinary, nullable=False),
             Column("hash", LargeBinary, nullable=False),
-            Index(f"{prefix}event_entity_version", "entity", "version", unique=True),
             Index(f"{prefix}event_body_position", "body", "position"),
         )
         self.entities = Table(
