@@ -79,8 +79,8 @@ class Version:
     valid_from: date
     state: Any
     recorded_from: datetime
-    #: The state's column values, once computed (see VersionedModel.row).
-    columns: dict[str, Any] | None = None
+    #: The state's column values as the table's INSERT takes them, once computed.
+    values: tuple[Any, ...] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -174,7 +174,7 @@ def compact(entity: Entity) -> None:
     if len(timeline) > 2:
         del timeline[:-2]
     for version in timeline:
-        version.columns = None
+        version.values = None
     entity.complete = False
 
 
@@ -268,7 +268,7 @@ def _rebase(timeline: list[Version], old: list[Row], recorded_at: datetime) -> C
         if previous is not None and previous.state == version.state:
             kept.add(key)
             version.recorded_from = previous.recorded_from
-            version.columns = previous.columns
+            version.values = previous.values
         else:
             opened.append(row)
     closed = [(r[0], r[2].recorded_from) for r in old if (r[0], r[1]) not in kept]

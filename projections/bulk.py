@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, DateTime, Table
+from sqlalchemy import JSON, Connection, Date, DateTime, Dialect, Table
 
 Converter = Callable[[Any], Any]
 #: Rows per statement when closing rows on PostgreSQL (3 parameters each).
@@ -64,16 +64,44 @@ class BulkInsert:
             marks = ", ".join("?" for _ in columns)
             self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
 
-    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Inserts the rows (dicts with every column but id)."""
-        if not rows:
+    def rows(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """The rows (dicts with every column but id) as parameters in column order."""
+        return list(map(self.parameters, rows))
+
+    def execute(self, conn: Connection, parameters: Sequence[tuple[Any, ...]]) -> None:
+        """Inserts rows given as parameters in column order (see `rows`)."""
+        if not parameters:
             return
         if self.dialect == "postgresql":
             with _driver(conn).cursor() as cursor, cursor.copy(self.sql) as copy:
-                for row in map(self.parameters, rows):
+                for row in parameters:
                     copy.write_row(row)
         else:
-            conn.exec_driver_sql(self.sql, list(map(self.parameters, rows)))
+            conn.exec_driver_sql(self.sql, list(parameters))
+
+
+#: The first columns of a bitemporal table (after its row id), in table order.
+TIME_COLUMNS = ("entity", "valid_from", "valid_to", "recorded_from", "recorded_to")
+
+
+class VersionRows:
+    """Rows of a bitemporal table as its INSERT takes them: the time columns, then the
+    state columns of a version, converted once per version (see `state`)."""
+
+    def __init__(self, table: Table, dialect: str):
+        names = [c.name for c in table.columns if c.name != "id"]
+        if tuple(names[:5]) != TIME_COLUMNS:
+            raise ValueError(f"{table.name}: expected the columns {TIME_COLUMNS} first")
+        state = names[5:]
+        #: A version's state columns (a dict by name) as parameters, converted.
+        self.state = _parameters(state, [_converter(table.c[n].type, dialect) for n in state])
+        sqlite = dialect == "sqlite"
+        self.date: Converter = _sqlite_date if sqlite else _same
+        self.time: Converter = _sqlite_datetime if sqlite else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _parameters(
@@ -104,18 +132,33 @@ def _driver(conn: Connection) -> Any:
 
 
 _inserts: dict[tuple[str, str], BulkInsert] = {}
+_version_rows: dict[tuple[str, str], VersionRows] = {}
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Inserts many rows into a table with one driver-level executemany (or COPY)."""
-    dialect = conn.dialect
+def inserter(dialect: Dialect, table: Table) -> BulkInsert:
+    """The (cached) bulk INSERT of a table for a dialect."""
     key = (table.name, dialect.name)
     statement = _inserts.get(key)
     if statement is None:
         statement = _inserts[key] = BulkInsert(
             table, dialect.name, dialect.identifier_preparer.quote
         )
-    statement.execute(conn, rows)
+    return statement
+
+
+def version_rows(dialect: Dialect, table: Table) -> VersionRows:
+    """The (cached) row conversion of a bitemporal table for a dialect."""
+    key = (table.name, dialect.name)
+    found = _version_rows.get(key)
+    if found is None:
+        found = _version_rows[key] = VersionRows(table, dialect.name)
+    return found
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Inserts many rows into a table with one driver-level executemany (or COPY)."""
+    statement = inserter(conn.dialect, table)
+    statement.execute(conn, statement.rows(rows))
 
 
 def close_open_rows(

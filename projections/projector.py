@@ -54,7 +54,14 @@ from projections.bitemporal import (
     needs_history,
     replay,
 )
-from projections.bulk import bulk_insert, close_open_rows, delete_open_rows
+from projections.bulk import (
+    VersionRows,
+    bulk_insert,
+    close_open_rows,
+    delete_open_rows,
+    inserter,
+    version_rows,
+)
 from projections.registry import BY_TOPIC_PREFIX
 from projections.store import (
     CONTROL,
@@ -79,12 +86,20 @@ class ProjectionError(LedgerError):
     """The read model is out of step with the ledger (run `ledger rebuild`)."""
 
 
+#: A row a batch opened and has not closed: (valid_to, recorded_from, state parameters).
+_Opened = tuple[date | None, datetime, tuple[Any, ...]]
+#: A row a batch opened and closed: (entity, valid_from, valid_to, recorded_from,
+#: recorded_to, state parameters).
+_Closed = tuple[str, date, date | None, datetime, datetime, tuple[Any, ...]]
+
+
 @dataclass
 class _Pending:
     """The row changes of one model in one batch, written with executemany at the end."""
 
-    opened: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)
-    closed: list[dict[str, Any]] = field(default_factory=list)
+    rows: VersionRows
+    opened: dict[tuple[str, date], _Opened] = field(default_factory=dict)
+    closed: list[_Closed] = field(default_factory=list)
     updates: list[tuple[str, date, datetime]] = field(default_factory=list)
     deletes: list[tuple[str, date]] = field(default_factory=list)
 
@@ -97,30 +112,33 @@ class _Pending:
         for valid_from, recorded_from in change.closed:
             pending = self.opened.pop((entity, valid_from), None)
             if pending is not None:
-                if pending["recorded_from"] != at:
-                    pending["recorded_to"] = at
-                    self.closed.append(pending)
+                valid_to, opened_at, values = pending
+                if opened_at != at:
+                    self.closed.append((entity, valid_from, valid_to, opened_at, at, values))
             elif recorded_from == at:
                 self.deletes.append((entity, valid_from))
             else:
                 self.updates.append((entity, valid_from, at))
         for valid_from, valid_to, version in change.opened:
-            columns = version.columns
-            if columns is None:
-                columns = version.columns = model.row(version.state)
-            row = dict(columns)
-            row["entity"] = entity
-            row["valid_from"] = valid_from
-            row["valid_to"] = valid_to
-            row["recorded_from"] = at
-            row["recorded_to"] = None
-            self.opened[(entity, valid_from)] = row
+            state = version.values
+            if state is None:
+                state = version.values = self.rows.state(model.row(version.state))
+            self.opened[(entity, valid_from)] = (valid_to, at, state)
 
     def flush(self, conn: Connection, table: Table) -> None:
         """Writes the changes: closes and deletes first, then the new rows."""
         delete_open_rows(conn, table, self.deletes)
         close_open_rows(conn, table, self.updates)
-        bulk_insert(conn, table, self.closed + list(self.opened.values()))
+        day, moment = self.rows.date, self.rows.time
+        rows = [
+            (e, day(vf), day(vt), moment(rf), moment(rt), *values)
+            for e, vf, vt, rf, rt, values in self.closed
+        ]
+        rows.extend(
+            (e, day(vf), day(vt), moment(rf), None, *values)
+            for (e, vf), (vt, rf, values) in self.opened.items()
+        )
+        inserter(conn.dialect, table).execute(conn, rows)
 
 
 @contextmanager
@@ -325,7 +343,11 @@ class Projector:
                     )
                 change = advance(entity, event, at)
                 changes.append((at, change))
-                pending.setdefault(model.name, _Pending()).record(model, entity_id, change, at)
+                written = pending.get(model.name)
+                if written is None:
+                    table = tables.table(model)
+                    written = pending[model.name] = _Pending(version_rows(conn.dialect, table))
+                written.record(model, entity_id, change, at)
                 body, key = entity.body, entity.trail_key
             event_rows.append(
                 {
