@@ -45,6 +45,7 @@ from sqlalchemy import (
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
+from ledger.store.url import parse_url
 from projections.bitemporal import (
     Change,
     Entity,
@@ -62,6 +63,7 @@ from projections.bulk import (
     inserter,
     version_rows,
 )
+from projections.checkpoint import Checkpointer
 from projections.registry import BY_TOPIC_PREFIX
 from projections.store import (
     CONTROL,
@@ -69,6 +71,7 @@ from projections.store import (
     POINTER,
     ReadModel,
     Schema,
+    is_sqlite,
     lock,
     make_engine,
     schema,
@@ -77,7 +80,7 @@ from projections.trail import ledger_mapper
 
 #: Events per transaction. Fewer, larger commits make catching up from 0 faster; a batch
 #: holds the projector lock (on SQLite the database's write lock) for a fraction of a second.
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 5000
 #: How many records the projector keeps in memory between batches (compact: ~2 KB each).
 CACHE_RECORDS = 150_000
 
@@ -175,6 +178,8 @@ class Projector:
         self.batch_size = batch_size
         self.recorder: ChainedRecorder = open_recorder(url)
         self.engine = make_engine(url, writer=True)
+        sqlite_file = parse_url(url).path if is_sqlite(url) else None
+        self.checkpointer = Checkpointer(sqlite_file) if sqlite_file is not None else None
         self.mapper = ledger_mapper()
         self._entities: OrderedDict[str, Entity] = OrderedDict()
         self._cache_key: tuple[int, int] | None = None
@@ -183,6 +188,8 @@ class Projector:
 
     def close(self) -> None:
         """Closes the recorder and the engine."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.recorder.close()
         self.engine.dispose()
 
@@ -270,6 +277,8 @@ class Projector:
                 self._forget()
                 raise
         self._cache_key = (target, new_position)
+        if self.checkpointer is not None:
+            self.checkpointer.request()
         return False, new_position
 
     def _decode(self, chained: ChainedEvent) -> Any:
@@ -542,6 +551,8 @@ class Projector:
         except BaseException:
             self._forget()
             raise
+        if self.checkpointer is not None:
+            self.checkpointer.request()
         return position
 
 
