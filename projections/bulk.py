@@ -23,7 +23,9 @@ Converter = Callable[[Any], Any]
 CHUNK = 2000
 
 
+@functools.lru_cache(maxsize=65536)
 def _sqlite_date(value: date | None) -> str | None:
+    # Cached: the rows of a batch share their dates.
     return value.isoformat() if value is not None else None
 
 
@@ -102,6 +104,13 @@ class VersionRows:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def time_converters(dialect: Dialect) -> tuple[Converter, Converter]:
+    """(date, datetime) as a dialect's driver takes them in bulk writes."""
+    if dialect.name == "sqlite":
+        return _sqlite_date, _sqlite_datetime
+    return _same, _same
 
 
 def _parameters(

@@ -61,6 +61,7 @@ from projections.bulk import (
     close_open_rows,
     delete_open_rows,
     inserter,
+    time_converters,
     version_rows,
 )
 from projections.checkpoint import Checkpointer
@@ -313,18 +314,23 @@ class Projector:
             self._forget()
         tables = schema(generation)
         pending: dict[str, _Pending] = {}
-        event_rows: list[dict[str, Any]] = []
+        event_rows: list[tuple[Any, ...]] = []
+        day, moment = time_converters(conn.dialect)
         entity_rows: list[dict[str, Any]] = []
         #: Per record touched in this batch: its row changes so far, with their time.
         touched: dict[str, list[tuple[datetime, Change]]] = {}
         last = position
+        recorded_at: datetime | None = None
         for c, event in zip(chained, decoded, strict=True):
             if c.position <= last:  # positions increase; PostgreSQL's may have gaps
                 raise ProjectionError(
                     f"expected a position after {last} next, the ledger gave {c.position}"
                 )
             last = c.position
-            at = _naive(c.recorded_at)
+            if c.recorded_at != recorded_at:  # a transaction's events share one time
+                recorded_at = c.recorded_at
+                at = _naive(recorded_at)
+                stamp = moment(at)
             entity_id = c.originator_id.hex
             topic = c.topic
             cut = topic.rfind(".")
@@ -359,25 +365,22 @@ class Projector:
                 written.record(model, entity_id, change, at)
                 body, key = entity.body, entity.trail_key
             event_rows.append(
-                {
-                    "position": c.position,
-                    "entity": entity_id,
-                    "version": c.originator_version,
-                    "recorded_at": at,
-                    "effective": getattr(event, "effective", None),
-                    "body": body,
-                    "record": type_name.partition(".")[0],
-                    "key": key,
-                    "type": type_name,
-                    "topic": topic,
-                    "state": c.state,
-                    "hash": c.hash,
-                }
+                (
+                    c.position,
+                    entity_id,
+                    c.originator_version,
+                    stamp,
+                    day(getattr(event, "effective", None)),
+                    body,
+                    type_name.partition(".")[0],
+                    key,
+                    type_name,
+                )
             )
         for name, rows in pending.items():
             rows.flush(conn, tables.table(name))
         bulk_insert(conn, tables.entities, entity_rows)
-        bulk_insert(conn, tables.events, event_rows)
+        inserter(conn.dialect, tables.events).execute(conn, event_rows)
         conn.execute(
             update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
         )

@@ -3,8 +3,9 @@
 Generations and the swap
 ------------------------
 Every read-model table exists once per *generation*: generation 3 has rm3_measure,
-rm3_budget_line, ..., rm3_event (the events as the projector saw them, for the audit
-trail) and rm3_entity (the directory of records). Two control tables hold which
+rm3_budget_line, ..., rm3_event (what the audit trail filters the events by; their stored
+bytes and chain hashes stay in the ledger's own tables, see `ledger_events`) and
+rm3_entity (the directory of records). Two control tables hold which
 generation readers use and how far each generation is projected:
 
 - ``rm_pointer`` — one row: the generation every query reads;
@@ -54,6 +55,7 @@ from sqlalchemy import (
     text,
 )
 
+from ledger.store import CHAIN_TABLE, EVENTS_TABLE
 from ledger.store.url import parse_url, sqlalchemy_url
 from projections.axes import Axes
 from projections.bitemporal import ROW_ID, VersionedModel
@@ -92,6 +94,33 @@ CURRENT = (
 )
 
 
+#: The ledger's own tables, as the read side joins them (never created or written here):
+#: the stored events, keyed by their position (SQLite's rowid, PostgreSQL's
+#: notification_id), and the chain links with their hashes.
+_LEDGER = MetaData()
+CHAIN = Table(
+    CHAIN_TABLE,
+    _LEDGER,
+    Column("position", BigInteger, primary_key=True),
+    Column("hash", LargeBinary, nullable=False),
+)
+_STORED: dict[str, Table] = {
+    dialect: Table(
+        EVENTS_TABLE,
+        MetaData(),
+        Column(position, BigInteger, key="position", primary_key=True),
+        Column("topic", String, nullable=False),
+        Column("state", LargeBinary, nullable=False),
+    )
+    for dialect, position in (("sqlite", "rowid"), ("postgresql", "notification_id"))
+}
+
+
+def ledger_events(dialect: str) -> Table:
+    """The ledger's stored-events table in a dialect, with `position` as its column key."""
+    return _STORED[dialect]
+
+
 @dataclass(eq=False)
 class Schema:
     """The tables of one generation of the read model."""
@@ -118,9 +147,6 @@ class Schema:
             Column("record", String),
             Column("key", String),
             Column("type", String, nullable=False),
-            Column("topic", String, nullable=False),
-            Column("state", LargeBinary, nullable=False),
-            Column("hash", LargeBinary, nullable=False),
             Index(f"{prefix}event_body_position", "body", "position"),
         )
         self.entities = Table(

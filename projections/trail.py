@@ -1,7 +1,8 @@
 """The audit trail read model: every event as the projector saw it; `events` and `head`.
 
-The projector's event table doubles as the store of each record's facts (rebuilding a
-record's timeline reads them instead of scanning the ledger). Anonymous callers do not
+The projector's event table holds what the trail filters by (body, record, type); each
+event's stored bytes and chain hash are read from the ledger's own tables, joined by
+position in the same snapshot. Anonymous callers do not
 see the events of non-public resolutions or of unpublished findings, and references to
 non-public resolutions inside other events are redacted.
 """
@@ -22,6 +23,7 @@ from ledger.application import LedgerApplication
 from ledger.domain.money import format_amount
 from projections.axes import axes
 from projections.errors import QueryError
+from projections.store import CHAIN, ledger_events
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
@@ -114,7 +116,13 @@ def events(
         if view.schema is None:
             return {"events": [], "next_after": after, "position": position}
         t = view.schema.events
-        statement = select(t).where(t.c.position <= position)
+        stored = ledger_events(view.conn.dialect.name)
+        statement = (
+            select(t, stored.c.topic, stored.c.state, CHAIN.c.hash)
+            .join(stored, stored.c.position == t.c.position)
+            .join(CHAIN, CHAIN.c.position == t.c.position)
+            .where(t.c.position <= position)
+        )
         if body is not None:
             statement = statement.where(t.c.body == body)
         if type is not None:
@@ -217,8 +225,9 @@ def head(rm: ReadModel) -> dict[str, Any]:
         position = view.position
         found = None
         if view.schema is not None and position > 0:
-            t = view.schema.events
-            found = view.conn.execute(select(t.c.hash).where(t.c.position == position)).scalar()
+            found = view.conn.execute(
+                select(CHAIN.c.hash).where(CHAIN.c.position == position)
+            ).scalar()
     digest_hash = bytes(found).hex() if found is not None else None
     return {
         "position": position,
