@@ -170,7 +170,9 @@ def catch_up_figures(
         ratio_label="of idle",
         target="≤ 500 MB at 10^6",
         met=fig.peak_rss_mb <= 500 if large else None,
-        note="peak RSS (VmHWM) of the child process that ran the catch-up / rebuild; "
+        note="peak RSS (VmHWM) of the child process that ran the catch-up / rebuild, plus "
+        "the peak of its fold worker process when it started one (largest run: projector "
+        f"{fig.projector_rss_mb:.0f} MB + worker {fig.worker_rss_mb:.0f} MB); "
         "ru_maxrss is not used because Linux carries it over from the forked parent"
         + ("" if large else "; the target applies at 10^6 events"),
     )

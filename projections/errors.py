@@ -1,4 +1,5 @@
-"""Errors of the read side: unknown things asked for, and bad query parameters."""
+"""Errors of the read side: unknown things asked for, bad query parameters, a read model
+out of step with the ledger."""
 
 from __future__ import annotations
 
@@ -16,3 +17,7 @@ class QueryError(LedgerError):
         self.parameter = parameter
         self.rule = rule
         super().__init__(f"parameter '{parameter}': {rule}")
+
+
+class ProjectionError(LedgerError):
+    """The read model is out of step with the ledger (run `ledger rebuild`)."""

@@ -1,148 +1,67 @@
 """The projector: a catch-up loop over the ledger that keeps the read-model tables.
 
-Each batch of events (`select_chained`, in position order) is decoded outside any lock,
-then applied in one transaction that holds the projector lock: the records' bitemporal
-rows, the events (facts and audit trail), new records in the directory, and the
-generation's position. Commit makes all of it visible at once; a crash before commit
-leaves nothing, so a restarted projector resumes from the stored position and applies
-every event exactly once.
+Each batch of events (`select_chained`, in position order) is folded into its records
+outside any lock (`projections.records`: what each record's rows become), then written
+in one transaction that holds the projector lock, after checking that nobody projected
+meanwhile: the records' bitemporal rows, the events (for the audit trail), new records
+in the directory, and the generation's position. Commit makes all of it visible at once;
+a crash before commit leaves nothing, so a restarted projector resumes from the stored
+position and applies every event exactly once.
 
-The projector keeps the records it has seen in memory, compact (their last state and
-the last two versions of their timeline), so that a new event coming last in valid time
-costs one fold step. A backdated event, a correction or a retraction needs the record's
-whole history: its facts are read back from the ledger (the ones this batch decoded are
-still in memory) and its open rows from its table (plus this batch's changes).
-The cache is only trusted while the position it reflects is the stored one: when another
-process has projected in between, or a transaction failed, it is dropped and records are
-restored from the tables.
+Far behind the ledger (a rebuild, a first catch-up), the projector folds each batch
+together with a worker process (`projections.worker`), each its own share of the
+records, and writes both parts in its one transaction.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
-from uuid import UUID
+from datetime import UTC, datetime
 
-from eventsourcing.persistence import StoredEvent
-from sqlalchemy import (
-    BindParameter,
-    Connection,
-    Select,
-    Table,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
 from ledger.store.url import parse_url
-from projections.bitemporal import (
-    Change,
-    Entity,
-    VersionedModel,
-    advance,
-    compact,
-    needs_history,
-    replay,
-)
-from projections.bulk import (
-    VersionRows,
-    bulk_insert,
-    close_open_rows,
-    delete_open_rows,
-    inserter,
-    time_converters,
-    version_rows,
-)
+from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
-from projections.registry import BY_TOPIC_PREFIX
+from projections.errors import ProjectionError
+from projections.records import CACHE_RECORDS, BatchWrites, Records
 from projections.store import (
     CONTROL,
     GENERATIONS,
     POINTER,
     ReadModel,
-    Schema,
     is_sqlite,
     lock,
     make_engine,
     schema,
 )
-from projections.trail import ledger_mapper
+from projections.worker import FoldWorker, worker_folds
+
+__all__ = ["DEFAULT_BATCH", "ProjectionError", "Projector", "catch_up"]
 
 #: Events per transaction. Fewer, larger commits make catching up from 0 faster; a batch
-#: holds the projector lock (on SQLite the database's write lock) for a fraction of a second.
+#: holds the projector lock (on SQLite the database's write lock) while it is written.
 DEFAULT_BATCH = 5000
-#: How many records the projector keeps in memory between batches (compact: ~2 KB each).
-CACHE_RECORDS = 150_000
+#: A catch-up at least this many events behind folds with a worker process; below it,
+#: starting one (a second interpreter) costs more than it saves.
+PARALLEL_BACKLOG = 50_000
 
 
-class ProjectionError(LedgerError):
-    """The read model is out of step with the ledger (run `ledger rebuild`)."""
-
-
-#: A row a batch opened and has not closed: (valid_to, recorded_from, state parameters).
-_Opened = tuple[date | None, datetime, tuple[Any, ...]]
-#: A row a batch opened and closed: (entity, valid_from, valid_to, recorded_from,
-#: recorded_to, state parameters).
-_Closed = tuple[str, date, date | None, datetime, datetime, tuple[Any, ...]]
-
-
-@dataclass
-class _Pending:
-    """The row changes of one model in one batch, written with executemany at the end."""
-
-    rows: VersionRows
-    opened: dict[tuple[str, date], _Opened] = field(default_factory=dict)
-    closed: list[_Closed] = field(default_factory=list)
-    updates: list[tuple[str, date, datetime]] = field(default_factory=list)
-    deletes: list[tuple[str, date]] = field(default_factory=list)
-
-    def record(self, model: VersionedModel[Any], entity: str, change: Change, at: datetime) -> None:
-        """Adds one event's change of a record's open rows.
-
-        A row opened and closed at the same transaction time was never visible and is
-        not written at all (or deleted, if an earlier batch wrote it).
-        """
-        for valid_from, recorded_from in change.closed:
-            pending = self.opened.pop((entity, valid_from), None)
-            if pending is not None:
-                valid_to, opened_at, values = pending
-                if opened_at != at:
-                    self.closed.append((entity, valid_from, valid_to, opened_at, at, values))
-            elif recorded_from == at:
-                self.deletes.append((entity, valid_from))
-            else:
-                self.updates.append((entity, valid_from, at))
-        for valid_from, valid_to, version in change.opened:
-            state = version.values
-            if state is None:
-                state = version.values = self.rows.state(model.row(version.state))
-            self.opened[(entity, valid_from)] = (valid_to, at, state)
-
-    def flush(self, conn: Connection, table: Table) -> None:
-        """Writes the changes: closes and deletes first, then the new rows."""
-        delete_open_rows(conn, table, self.deletes)
-        close_open_rows(conn, table, self.updates)
-        day, moment = self.rows.date, self.rows.time
-        rows = [
-            (e, day(vf), day(vt), moment(rf), moment(rt), *values)
-            for e, vf, vt, rf, rt, values in self.closed
-        ]
-        rows.extend(
-            (e, day(vf), day(vt), moment(rf), None, *values)
-            for (e, vf), (vt, rf, values) in self.opened.items()
-        )
-        inserter(conn.dialect, table).execute(conn, rows)
+def default_workers() -> int:
+    """Fold workers a projector may start: LEDGER_PROJECTOR_WORKERS (0 or 1), else 1 where
+    there is a second core."""
+    setting = os.environ.get("LEDGER_PROJECTOR_WORKERS", "").strip()
+    if not setting:
+        return 1 if (os.cpu_count() or 1) > 1 else 0
+    if setting not in ("0", "1"):
+        raise LedgerError(f"LEDGER_PROJECTOR_WORKERS={setting!r}: expected 0 or 1")
+    return int(setting)
 
 
 @contextmanager
@@ -169,30 +88,59 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def _last_position(position: int, chained: Sequence[ChainedEvent]) -> int:
+    """The batch's last position, after checking that positions increase from `position`."""
+    last = position
+    for c in chained:
+        if c.position <= last:  # positions increase; PostgreSQL's may have gaps
+            raise ProjectionError(
+                f"expected a position after {last} next, the ledger gave {c.position}"
+            )
+        last = c.position
+    return last
+
+
 class Projector:
     """Catches the read model up with the ledger, batch by batch (exactly once)."""
 
-    def __init__(self, url: str | None = None, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        workers: int | None = None,
+        parallel_backlog: int = PARALLEL_BACKLOG,
+        cache_records: int = CACHE_RECORDS,
+    ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        self.workers = default_workers() if workers is None else workers
+        if self.workers not in (0, 1):
+            raise ValueError(f"workers must be 0 or 1, got {self.workers}")
         self.url = url
         self.batch_size = batch_size
+        self.parallel_backlog = parallel_backlog
+        self.cache_records = cache_records
         self.recorder: ChainedRecorder = open_recorder(url)
         self.engine = make_engine(url, writer=True)
+        #: Folds read the tables outside the projector lock, in a snapshot of their own.
+        self.reader = make_engine(url, writer=False)
         sqlite_file = parse_url(url).path if is_sqlite(url) else None
         self.checkpointer = Checkpointer(sqlite_file) if sqlite_file is not None else None
-        self.mapper = ledger_mapper()
-        self._entities: OrderedDict[str, Entity] = OrderedDict()
-        self._cache_key: tuple[int, int] | None = None
-        self._statements: dict[tuple[int, str], Select[Any]] = {}
+        self.records = Records(self.recorder, cache_records=cache_records)
+        #: The fold worker, once a catch-up far behind started it (kept until `close`).
+        self.worker: FoldWorker | None = None
         self._ready = False
 
     def close(self) -> None:
-        """Closes the recorder and the engine."""
+        """Stops the fold worker, closes the recorder and the engines."""
+        if self.worker is not None:
+            self.worker.close()
         if self.checkpointer is not None:
             self.checkpointer.close()
         self.recorder.close()
         self.engine.dispose()
+        self.reader.dispose()
 
     def __enter__(self) -> Projector:
         return self
@@ -236,8 +184,9 @@ class Projector:
         """Projects every event not yet applied (up to `until`); returns the position."""
         self.ensure()
         try:
+            self._start_worker_if_behind(generation, until)
             while True:
-                done, position = self._step(generation, until)
+                done, position = self._run(generation, until)
                 if done:
                     return position
         finally:
@@ -251,239 +200,124 @@ class Projector:
             position = self.catch_up()
         return position
 
-    def _step(self, generation: int | None, until: int | None) -> tuple[bool, int]:
-        """One batch: (True, position) when nothing was left to apply."""
+    def _start_worker_if_behind(self, generation: int | None, until: int | None) -> None:
+        """Starts the fold worker when the ledger is at least `parallel_backlog` ahead."""
+        if self.worker is not None or not self.workers:
+            return
+        with self.engine.connect() as conn:
+            _, position = self._state(conn, generation)
+            conn.rollback()
+        head = self.recorder.max_notification_id() or 0
+        if until is not None:
+            head = min(head, until)
+        if head - position >= self.parallel_backlog:
+            self._forget()  # the worker's share of the records is the worker's from now on
+            self.worker = FoldWorker(self.url, cache_records=self.cache_records)
+
+    def _run(self, generation: int | None, until: int | None) -> tuple[bool, int]:
+        """Projects batch after batch; (True, position) when nothing is left to apply, or
+        (False, position) when another projector moved the position meanwhile.
+
+        Batch k is folded while batch k-1 is written: the worker starts on its share of k,
+        then the projector commits k-1 and folds its own share of k (which reads the tables
+        as k-1 left them), then it waits for the worker's share.
+        """
         with self.engine.connect() as conn:
             target, position = self._state(conn, generation)
             conn.rollback()
-        limit = self.batch_size
-        if until is not None:
-            limit = min(limit, until - position)
-            if limit <= 0:
-                return True, position
-        with _collector_paused():
-            chained = self.recorder.select_chained(position + 1, limit)
-            if until is not None:
-                chained = [c for c in chained if c.position <= until]
-            if not chained:
-                return True, position
-            decoded = [self._decode(c) for c in chained]
-            try:
-                with self.engine.begin() as conn:
-                    lock(conn)
-                    if self._state(conn, generation) != (target, position):
-                        return False, position  # someone else projected meanwhile: again
-                    new_position = self._apply(conn, target, position, chained, decoded)
-            except BaseException:
+        #: The batch folded and not yet written: (its start, its last position, writes).
+        pending: tuple[int, int, BatchWrites] | None = None
+        try:
+            while True:
+                with _collector_paused():
+                    limit = self.batch_size
+                    if until is not None:
+                        limit = min(limit, until - position)
+                    chained = self.recorder.select_chained(position + 1, limit) if limit > 0 else []
+                    if until is not None:
+                        chained = [c for c in chained if c.position <= until]
+                    if not chained:
+                        break
+                    last = _last_position(position, chained)
+                    mine = self._submit(target, position, last, chained)
+                    if pending is not None:
+                        if not self._commit(generation, target, *pending):
+                            self._forget()
+                            return False, pending[0]
+                        pending = None
+                    decoded = [self.records.decode(c) for c in mine]
+                    with self.reader.connect() as reading, reading.begin():
+                        writes = self.records.fold(reading, target, position, last, mine, decoded)
+                    if self.worker is not None:
+                        writes.extend(self.worker.result())
+                        writes.events.sort()  # by position
+                    pending = (position, last, writes)
+                    position = last
+            if pending is not None and not self._commit(generation, target, *pending):
                 self._forget()
-                raise
-        self._cache_key = (target, new_position)
+                return False, pending[0]
+        except BaseException:
+            self._forget()
+            raise
+        return True, position
+
+    def _submit(
+        self, generation: int, position: int, last: int, chained: Sequence[ChainedEvent]
+    ) -> Sequence[ChainedEvent]:
+        """Sends the worker (if any) its share of a batch; returns the projector's share."""
+        if self.worker is None:
+            return chained
+        theirs: list[ChainedEvent] = []
+        mine: list[ChainedEvent] = []
+        for c in chained:
+            (theirs if worker_folds(c.originator_id) else mine).append(c)
+        self.worker.submit(generation, position, last, theirs)
+        return mine
+
+    def _commit(
+        self, generation: int | None, target: int, start: int, last: int, writes: BatchWrites
+    ) -> bool:
+        """Writes a folded batch in one locked transaction, if the position is still `start`
+        (False: another projector moved it, nothing is written)."""
+        with self.engine.begin() as conn:
+            lock(conn)
+            if self._state(conn, generation) != (target, start):
+                return False
+            self._write(conn, target, last, writes)
         if self.checkpointer is not None:
             self.checkpointer.request()
-        return False, new_position
-
-    def _decode(self, chained: ChainedEvent) -> Any:
-        try:
-            return self.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=chained.originator_id,
-                    originator_version=chained.originator_version,
-                    topic=chained.topic,
-                    state=chained.state,
-                )
-            )
-        except Exception as exc:
-            raise ProjectionError(
-                f"position {chained.position}: cannot decode event {chained.topic}: {exc}"
-            ) from exc
+        return True
 
     def _forget(self) -> None:
-        self._entities.clear()
-        self._cache_key = None
+        """Drops the kept records, here and in the worker (after a batch not committed)."""
+        self.records.forget()
+        if self.worker is not None:
+            self.worker.discard()
 
-    def _apply(
-        self,
-        conn: Connection,
-        generation: int,
-        position: int,
-        chained: Sequence[ChainedEvent],
-        decoded: Sequence[Any],
-    ) -> int:
-        """Applies events after `position` in the caller's locked transaction."""
-        if self._cache_key != (generation, position):
-            self._forget()
+    def _fold_here(
+        self, conn: Connection, generation: int, position: int, chained: Sequence[ChainedEvent]
+    ) -> tuple[int, BatchWrites]:
+        """Folds a batch in this process alone (`conn` sees the tables as of `position`,
+        uncommitted writes included); (last position, writes)."""
+        if self.worker is not None:
+            self.worker.discard()  # its records miss this batch from now on
+        last = _last_position(position, chained)
+        decoded = [self.records.decode(c) for c in chained]
+        return last, self.records.fold(conn, generation, position, last, chained, decoded)
+
+    def _write(self, conn: Connection, generation: int, last: int, writes: BatchWrites) -> None:
+        """Writes a batch's changes and moves the generation's position to `last`."""
         tables = schema(generation)
-        pending: dict[str, _Pending] = {}
-        event_rows: list[tuple[Any, ...]] = []
-        day, moment = time_converters(conn.dialect)
-        entity_rows: list[dict[str, Any]] = []
-        #: Per record touched in this batch: its row changes so far, with their time.
-        touched: dict[str, list[tuple[datetime, Change]]] = {}
-        last = position
-        recorded_at: datetime | None = None
-        for c, event in zip(chained, decoded, strict=True):
-            if c.position <= last:  # positions increase; PostgreSQL's may have gaps
-                raise ProjectionError(
-                    f"expected a position after {last} next, the ledger gave {c.position}"
-                )
-            last = c.position
-            if c.recorded_at != recorded_at:  # a transaction's events share one time
-                recorded_at = c.recorded_at
-                at = _naive(recorded_at)
-                stamp = moment(at)
-            entity_id = c.originator_id.hex
-            topic = c.topic
-            cut = topic.rfind(".")
-            model = BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
-            type_name = topic.partition(":")[2] or topic
-            body: str | None = getattr(event, "body", None)
-            key: str | None = None
-            if model is not None:
-                entity = self._entity(conn, tables, entity_id, model, event, c.position)
-                if c.originator_version == 1:
-                    entity_rows.append(
-                        {
-                            "entity": entity_id,
-                            "model": model.name,
-                            "body": entity.body,
-                            "scope": entity.scope,
-                            "key": entity.key,
-                            "position": c.position,
-                        }
-                    )
-                changes = touched.setdefault(entity_id, [])
-                if not entity.complete and needs_history(entity, event):
-                    self._make_whole(
-                        conn, tables, entity, changes, c.originator_version - 1, c.position
-                    )
-                change = advance(entity, event, at)
-                changes.append((at, change))
-                written = pending.get(model.name)
-                if written is None:
-                    table = tables.table(model)
-                    written = pending[model.name] = _Pending(version_rows(conn.dialect, table))
-                written.record(model, entity_id, change, at)
-                body, key = entity.body, entity.trail_key
-            event_rows.append(
-                (
-                    c.position,
-                    entity_id,
-                    c.originator_version,
-                    stamp,
-                    day(getattr(event, "effective", None)),
-                    body,
-                    type_name.partition(".")[0],
-                    key,
-                    type_name,
-                )
-            )
-        for name, rows in pending.items():
-            rows.flush(conn, tables.table(name))
-        bulk_insert(conn, tables.entities, entity_rows)
-        inserter(conn.dialect, tables.events).execute(conn, event_rows)
+        for name, changes in writes.tables.items():
+            table = tables.table(name)
+            delete_open_rows(conn, table, changes.deletes)
+            close_open_rows(conn, table, changes.closes)
+            inserter(conn.dialect, table).execute(conn, changes.rows)
+        inserter(conn.dialect, tables.entities).execute(conn, writes.entities)
+        inserter(conn.dialect, tables.events).execute(conn, writes.events)
         conn.execute(
             update(GENERATIONS).where(GENERATIONS.c.generation == generation).values(position=last)
         )
-        for entity_id in touched:
-            compact(self._entities[entity_id])
-        while len(self._entities) > CACHE_RECORDS:
-            self._entities.popitem(last=False)
-        return last
-
-    def _entity(
-        self,
-        conn: Connection,
-        tables: Schema,
-        entity_id: str,
-        model: VersionedModel[Any],
-        event: Any,
-        position: int,
-    ) -> Entity:
-        """The record an event belongs to: from memory, new, or restored from the tables."""
-        entity = self._entities.get(entity_id)
-        if entity is not None:
-            self._entities.move_to_end(entity_id)
-            return entity
-        if event.originator_version == 1:
-            entity = Entity.new(entity_id, model, event)
-        else:
-            entity = self._restore(conn, tables, entity_id, model, event, position)
-        self._entities[entity_id] = entity
-        return entity
-
-    def _restore(
-        self,
-        conn: Connection,
-        tables: Schema,
-        entity_id: str,
-        model: VersionedModel[Any],
-        event: Any,
-        position: int,
-    ) -> Entity:
-        """A record not in memory, whole, from the ledger and the tables (none of its events
-        is pending)."""
-        e = tables.entities
-        found = conn.execute(
-            select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)
-        ).first()
-        if found is None:
-            raise ProjectionError(
-                f"position {position}: event of record {entity_id} whose creation was never "
-                "projected"
-            )
-        entity = Entity(
-            entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
-        )
-        self._make_whole(conn, tables, entity, [], event.originator_version - 1, position)
-        return entity
-
-    def _make_whole(
-        self,
-        conn: Connection,
-        tables: Schema,
-        entity: Entity,
-        changes: Sequence[tuple[datetime, Change]],
-        before: int,
-        position: int,
-    ) -> None:
-        """Restores a record's facts and timeline from the ledger, its table and this batch.
-
-        Its facts are its events in the ledger up to version `before` (the ones this batch
-        already decoded are taken from `entity.facts`); its open rows are those earlier
-        batches wrote to its table, with `changes` (this batch's changes of them) applied.
-        """
-        entity_id, model = entity.id, entity.model
-        known = entity.facts
-        to_domain_event = self.mapper.to_domain_event
-        facts: dict[int, Any] = {}
-        for stored in self.recorder.select_events(UUID(entity_id), lte=before):
-            fact = known.get(stored.originator_version)
-            facts[stored.originator_version] = fact if fact is not None else to_domain_event(stored)
-        rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
-        open_rows: dict[date, datetime] = {row[0]: row[1] for row in rows}
-        for at, change in changes:
-            for valid_from, _ in change.closed:
-                open_rows.pop(valid_from, None)
-            for valid_from, _, _ in change.opened:
-                open_rows[valid_from] = at
-        if len(facts) != before or not replay(entity, facts, open_rows):
-            raise ProjectionError(
-                f"position {position}: the rows of record {entity_id} ({model.name}) do not "
-                "match its facts; run `ledger rebuild`"
-            )
-
-    def _open_rows(self, tables: Schema, model: VersionedModel[Any]) -> Select[Any]:
-        """The statement for one record's open rows of `model`, built once per generation."""
-        key = (tables.generation, model.name)
-        found: Select[Any] | None = self._statements.get(key)
-        if found is None:
-            t = tables.table(model)
-            entity: BindParameter[str] = bindparam("entity")
-            built: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
-                t.c.entity == entity, t.c.recorded_to.is_(None)
-            )
-            found = self._statements[key] = built
-        return found
 
     # -- rebuild -----------------------------------------------------------------------
 
@@ -536,9 +370,11 @@ class Projector:
                     )
                     if not chained:
                         break
-                    decoded = [self._decode(c) for c in chained]
-                    position = self._apply(conn, generation, position, chained, decoded)
-                    self._cache_key = (generation, position)
+                    # Without the worker: it reads committed tables, and this
+                    # transaction's own batches are not committed yet.
+                    last, writes = self._fold_here(conn, generation, position, chained)
+                    self._write(conn, generation, last, writes)
+                    position = last
                 stamp = _naive(datetime.now(UTC))
                 conn.execute(
                     update(GENERATIONS)
@@ -584,8 +420,8 @@ def catch_up(target: ReadModel | str | None = None, *, batch_size: int = DEFAULT
     """
     if isinstance(target, ReadModel):
         with target.projector_lock:
-            if target.projector is None:
-                target.projector = Projector(target.url, batch_size=batch_size)
+            if target.projector is None:  # the server's: no second process
+                target.projector = Projector(target.url, batch_size=batch_size, workers=0)
             position: int = target.projector.catch_up()
         target.mark_ready()
         return position

@@ -130,3 +130,14 @@ def test_bad_input_exits_2_with_one_line_naming_it(
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_a_bad_worker_setting_exits_2_naming_it(
+    demo: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_PROJECTOR_WORKERS", "2")
+    assert main(["project"]) == 2
+    assert "LEDGER_PROJECTOR_WORKERS='2': expected 0 or 1" in capsys.readouterr().err
+    monkeypatch.setenv("LEDGER_PROJECTOR_WORKERS", "0")
+    assert main(["project"]) == 0
+    assert capsys.readouterr().out == "position 41\n"

@@ -202,9 +202,7 @@ def test_history_is_valid_and_has_fixes(size: int) -> None:
     assert {"correction", "retraction", "measure-update", "payment"} <= kinds
 
 
-def test_records_evicted_from_memory_are_restored_from_the_tables(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_records_evicted_from_memory_are_restored_from_the_tables(store_url: str) -> None:
     app = LedgerApplication(env=application_env(store_url))
     try:
         commands = history(600, seed=11)
@@ -214,13 +212,11 @@ def test_records_evicted_from_memory_are_restored_from_the_tables(
             app.record(commands[i : i + 3])
     finally:
         app.close()
-    monkeypatch.setattr("projections.projector.CACHE_RECORDS", 5)
     rm = ReadModel(store_url)
     try:
-        with Projector(store_url, batch_size=25) as projector:
+        with Projector(store_url, batch_size=25, cache_records=5) as projector:
             assert projector.catch_up() == 600
         forgetful = rm.dump()
-        monkeypatch.undo()
         with Projector(store_url) as projector:
             projector.rebuild()
         assert rm.dump() == forgetful

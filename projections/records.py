@@ -1,0 +1,372 @@
+"""The records a projector keeps in memory, and what folding a batch of events writes.
+
+`Records` folds events into their records' timelines and returns the row changes as
+`BatchWrites`, without writing anything: the projector writes them in its transaction.
+One projector folds a whole batch itself, or splits it by record with a worker process
+(`projections.worker`) that keeps the other records; records never share events, so
+the two parts of a batch are independent.
+
+Records are kept compact between batches (their last state and the last two versions of
+their timeline), so that a new event coming last in valid time costs one fold step. A
+backdated event, a correction or a retraction needs the record's whole history: its
+facts are read back from the ledger (the ones this batch decoded are still in memory)
+and its open rows from its table (plus this batch's changes). The kept records are only
+trusted while the position they reflect is the one the batch starts from: otherwise
+(another process projected, a transaction failed) they are dropped and restored from the
+tables.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import BindParameter, Connection, Select, bindparam, select
+
+from ledger.store import ChainedEvent, ChainedRecorder
+from projections.bitemporal import (
+    Change,
+    Entity,
+    VersionedModel,
+    advance,
+    compact,
+    needs_history,
+    replay,
+)
+from projections.bulk import VersionRows, time_converters, version_rows
+from projections.errors import ProjectionError
+from projections.registry import BY_TOPIC_PREFIX
+from projections.store import Schema, schema
+from projections.trail import ledger_mapper
+
+#: How many records are kept in memory between batches (compact: ~2 KB each).
+CACHE_RECORDS = 150_000
+
+
+#: A row a batch opened and has not closed: (valid_to, recorded_from, state parameters).
+_Opened = tuple[date | None, datetime, tuple[Any, ...]]
+#: A row a batch opened and closed: (entity, valid_from, valid_to, recorded_from,
+#: recorded_to, state parameters).
+_Closed = tuple[str, date, date | None, datetime, datetime, tuple[Any, ...]]
+
+
+@dataclass
+class TableWrites:
+    """One table's row changes from one batch: rows to delete, rows to close, new rows."""
+
+    #: Open rows to delete: (entity, valid_from).
+    deletes: list[tuple[str, date]] = field(default_factory=list)
+    #: Open rows to close: (entity, valid_from, recorded_to).
+    closes: list[tuple[str, date, datetime]] = field(default_factory=list)
+    #: New rows as the table's bulk INSERT takes them (every column but the row id).
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def extend(self, other: TableWrites) -> None:
+        """Adds another part's changes of the same table (other records)."""
+        self.deletes.extend(other.deletes)
+        self.closes.extend(other.closes)
+        self.rows.extend(other.rows)
+
+
+@dataclass
+class BatchWrites:
+    """Everything one batch (or one part of it) writes to the read model."""
+
+    #: Per model name, its table's row changes.
+    tables: dict[str, TableWrites] = field(default_factory=dict)
+    #: New records for the directory: (entity, model, body, scope, key, position).
+    entities: list[tuple[Any, ...]] = field(default_factory=list)
+    #: The audit trail's rows: (position, entity, version, recorded_at, effective, body,
+    #: record, key, type), converted for the driver.
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def extend(self, other: BatchWrites) -> None:
+        """Adds another part of the same batch."""
+        for name, writes in other.tables.items():
+            mine = self.tables.get(name)
+            if mine is None:
+                self.tables[name] = writes
+            else:
+                mine.extend(writes)
+        self.entities.extend(other.entities)
+        self.events.extend(other.events)
+
+
+@dataclass
+class _Pending:
+    """The row changes of one model in one batch, collected event by event."""
+
+    rows: VersionRows
+    opened: dict[tuple[str, date], _Opened] = field(default_factory=dict)
+    closed: list[_Closed] = field(default_factory=list)
+    updates: list[tuple[str, date, datetime]] = field(default_factory=list)
+    deletes: list[tuple[str, date]] = field(default_factory=list)
+
+    def record(self, model: VersionedModel[Any], entity: str, change: Change, at: datetime) -> None:
+        """Adds one event's change of a record's open rows.
+
+        A row opened and closed at the same transaction time was never visible and is
+        not written at all (or deleted, if an earlier batch wrote it).
+        """
+        for valid_from, recorded_from in change.closed:
+            pending = self.opened.pop((entity, valid_from), None)
+            if pending is not None:
+                valid_to, opened_at, values = pending
+                if opened_at != at:
+                    self.closed.append((entity, valid_from, valid_to, opened_at, at, values))
+            elif recorded_from == at:
+                self.deletes.append((entity, valid_from))
+            else:
+                self.updates.append((entity, valid_from, at))
+        for valid_from, valid_to, version in change.opened:
+            state = version.values
+            if state is None:
+                state = version.values = self.rows.state(model.row(version.state))
+            self.opened[(entity, valid_from)] = (valid_to, at, state)
+
+    def writes(self) -> TableWrites:
+        """The changes as the table takes them: closed and new rows converted."""
+        day, moment = self.rows.date, self.rows.time
+        rows = [
+            (e, day(vf), day(vt), moment(rf), moment(rt), *values)
+            for e, vf, vt, rf, rt, values in self.closed
+        ]
+        rows.extend(
+            (e, day(vf), day(vt), moment(rf), None, *values)
+            for (e, vf), (vt, rf, values) in self.opened.items()
+        )
+        return TableWrites(self.deletes, self.updates, rows)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class Records:
+    """The records one process keeps, and the fold of a batch's events into them."""
+
+    def __init__(
+        self,
+        recorder: ChainedRecorder,
+        *,
+        cache_records: int = CACHE_RECORDS,
+        overlapped: bool = False,
+    ) -> None:
+        self.recorder = recorder
+        self.cache_records = cache_records
+        #: Whether a batch may be folded before the previous one is committed (the
+        #: worker's case): restores then apply the previous batch's changes of a record
+        #: too. Applying them to tables that already hold them changes nothing.
+        self.overlapped = overlapped
+        self.mapper = ledger_mapper()
+        self._entities: OrderedDict[str, Entity] = OrderedDict()
+        #: (generation, position) the kept records reflect, or None.
+        self._key: tuple[int, int] | None = None
+        #: Per record, the row changes of the last batch folded (see `overlapped`).
+        self._previous: dict[str, list[tuple[datetime, Change]]] = {}
+        self._statements: dict[tuple[int, str], Select[Any]] = {}
+
+    def forget(self) -> None:
+        """Drops every kept record (they are restored from the tables when needed)."""
+        self._entities.clear()
+        self._previous = {}
+        self._key = None
+
+    def decode(self, chained: ChainedEvent) -> Any:
+        """The domain event of a stored event."""
+        try:
+            return self.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=chained.originator_id,
+                    originator_version=chained.originator_version,
+                    topic=chained.topic,
+                    state=chained.state,
+                )
+            )
+        except Exception as exc:
+            raise ProjectionError(
+                f"position {chained.position}: cannot decode event {chained.topic}: {exc}"
+            ) from exc
+
+    def fold(
+        self,
+        conn: Connection,
+        generation: int,
+        position: int,
+        last: int,
+        chained: Sequence[ChainedEvent],
+        decoded: Sequence[Any],
+    ) -> BatchWrites:
+        """Folds events after `position` (a batch ending at `last`, or this process's part
+        of it) into their records; returns what to write. `conn` reads the tables as of
+        `position`. The kept records then reflect `last`, until `forget` (call it when
+        the batch is not committed)."""
+        if self._key != (generation, position):
+            self.forget()
+        self._key = None  # until the fold is through
+        tables = schema(generation)
+        day, moment = time_converters(conn.dialect)
+        pending: dict[str, _Pending] = {}
+        out = BatchWrites()
+        #: Per record touched in this batch: its row changes so far, with their time.
+        touched: dict[str, list[tuple[datetime, Change]]] = {}
+        recorded_at: datetime | None = None
+        at = stamp = None
+        for c, event in zip(chained, decoded, strict=True):
+            if c.recorded_at != recorded_at:  # a transaction's events share one time
+                recorded_at = c.recorded_at
+                at = _naive(recorded_at)
+                stamp = moment(at)
+            assert at is not None
+            entity_id = c.originator_id.hex
+            topic = c.topic
+            cut = topic.rfind(".")
+            model = BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
+            type_name = topic.partition(":")[2] or topic
+            body: str | None = getattr(event, "body", None)
+            key: str | None = None
+            if model is not None:
+                entity = self._entity(conn, tables, entity_id, model, event, c.position)
+                if c.originator_version == 1:
+                    out.entities.append(
+                        (entity_id, model.name, entity.body, entity.scope, entity.key, c.position)
+                    )
+                changes = touched.setdefault(entity_id, [])
+                if not entity.complete and needs_history(entity, event):
+                    self._make_whole(
+                        conn, tables, entity, changes, c.originator_version - 1, c.position
+                    )
+                change = advance(entity, event, at)
+                changes.append((at, change))
+                written = pending.get(model.name)
+                if written is None:
+                    table = tables.table(model)
+                    written = pending[model.name] = _Pending(version_rows(conn.dialect, table))
+                written.record(model, entity_id, change, at)
+                body, key = entity.body, entity.trail_key
+            out.events.append(
+                (
+                    c.position,
+                    entity_id,
+                    c.originator_version,
+                    stamp,
+                    day(getattr(event, "effective", None)),
+                    body,
+                    type_name.partition(".")[0],
+                    key,
+                    type_name,
+                )
+            )
+        out.tables = {name: rows.writes() for name, rows in pending.items()}
+        entities = self._entities
+        for entity_id in touched:
+            compact(entities[entity_id])
+        # The batch's records stay (they are the newest): the next batch may need them
+        # before this one is committed.
+        while len(entities) > self.cache_records and next(iter(entities)) not in touched:
+            entities.popitem(last=False)
+        if self.overlapped:
+            self._previous = touched
+        self._key = (generation, last)
+        return out
+
+    def _entity(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity_id: str,
+        model: VersionedModel[Any],
+        event: Any,
+        position: int,
+    ) -> Entity:
+        """The record an event belongs to: from memory, new, or restored from the tables."""
+        entity = self._entities.get(entity_id)
+        if entity is not None:
+            self._entities.move_to_end(entity_id)
+            return entity
+        if event.originator_version == 1:
+            entity = Entity.new(entity_id, model, event)
+        else:
+            entity = self._restore(conn, tables, entity_id, model, event, position)
+        self._entities[entity_id] = entity
+        return entity
+
+    def _restore(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity_id: str,
+        model: VersionedModel[Any],
+        event: Any,
+        position: int,
+    ) -> Entity:
+        """A record not in memory, whole, from the ledger and the tables (none of its events
+        is pending)."""
+        e = tables.entities
+        found = conn.execute(
+            select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)
+        ).first()
+        if found is None:
+            raise ProjectionError(
+                f"position {position}: event of record {entity_id} whose creation was never "
+                "projected"
+            )
+        entity = Entity.located(entity_id, model, found[0], found[1], found[2])
+        self._make_whole(conn, tables, entity, [], event.originator_version - 1, position)
+        return entity
+
+    def _make_whole(
+        self,
+        conn: Connection,
+        tables: Schema,
+        entity: Entity,
+        changes: Sequence[tuple[datetime, Change]],
+        before: int,
+        position: int,
+    ) -> None:
+        """Restores a record's facts and timeline from the ledger, its table and this batch.
+
+        Its facts are its events in the ledger up to version `before` (the ones this batch
+        already decoded are taken from `entity.facts`); its open rows are those earlier
+        batches wrote to its table, with `changes` (this batch's changes of them) applied,
+        after the previous batch's if that one may not be committed yet (`overlapped`).
+        """
+        entity_id, model = entity.id, entity.model
+        known = entity.facts
+        to_domain_event = self.mapper.to_domain_event
+        facts: dict[int, Any] = {}
+        for stored in self.recorder.select_events(UUID(entity_id), lte=before):
+            fact = known.get(stored.originator_version)
+            facts[stored.originator_version] = fact if fact is not None else to_domain_event(stored)
+        rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
+        open_rows: dict[date, datetime] = {row[0]: row[1] for row in rows}
+        if self.overlapped:
+            changes = [*self._previous.get(entity_id, ()), *changes]
+        for at, change in changes:
+            for valid_from, _ in change.closed:
+                open_rows.pop(valid_from, None)
+            for valid_from, _, _ in change.opened:
+                open_rows[valid_from] = at
+        if len(facts) != before or not replay(entity, facts, open_rows):
+            raise ProjectionError(
+                f"position {position}: the rows of record {entity_id} ({model.name}) do not "
+                "match its facts; run `ledger rebuild`"
+            )
+
+    def _open_rows(self, tables: Schema, model: VersionedModel[Any]) -> Select[Any]:
+        """The statement for one record's open rows of `model`, built once per generation."""
+        key = (tables.generation, model.name)
+        found: Select[Any] | None = self._statements.get(key)
+        if found is None:
+            t = tables.table(model)
+            entity: BindParameter[str] = bindparam("entity")
+            built: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
+                t.c.entity == entity, t.c.recorded_to.is_(None)
+            )
+            found = self._statements[key] = built
+        return found

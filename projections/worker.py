@@ -1,0 +1,153 @@
+"""The fold worker: a second process that folds its share of each batch's records.
+
+Folding a batch (decoding the events, stepping the folds, building the rows) is Python
+and most of a catch-up; it cannot use a second core in one process. Records never share
+events, so a projector catching up a long backlog splits every batch by record: the
+worker keeps its share of the records (`projections.records.Records`) and folds their
+events while the projector folds the others; the projector then writes both parts and
+its position in one transaction, as before. The worker only reads (the ledger, and the
+read-model tables); the projector holds the lock and writes.
+
+The worker starts on batch k while the projector still commits batch k-1, so a record it
+restores from the tables may miss k-1's rows: it applies the changes of k-1 it folded
+itself on top (`Records(overlapped=True)`); where the commit came first, they are already
+there and applying them again changes nothing. A batch the projector does not commit
+(another projector moved the position, an error) bumps the epoch: the worker then drops
+its kept records, as the projector drops its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+from uuid import UUID
+
+from ledger.store import ChainedEvent, open_recorder
+from projections.errors import ProjectionError
+from projections.records import CACHE_RECORDS, BatchWrites, Records
+
+#: Of 16 record slots, how many the worker folds. The projector also reads the batch and
+#: writes it, so the worker takes the larger share.
+WORKER_SLOTS = 10
+
+
+def worker_folds(record: UUID) -> bool:
+    """Whether the worker folds the events of this record (always the same side)."""
+    return record.int % 16 < WORKER_SLOTS
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory (VmHWM) in KB, or 0 where /proc has none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class FoldWorker:
+    """The projector's handle on one worker process (started at once, stopped by `close`)."""
+
+    def __init__(self, url: str | None, *, cache_records: int = CACHE_RECORDS) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(child, url, cache_records),
+            name="ledger-fold-worker",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self.epoch = 0
+        self._waiting = False
+        #: The worker's peak resident memory in KB, reported when it stops.
+        self.peak_rss_kb = 0
+
+    def submit(
+        self, generation: int, position: int, last: int, chained: Sequence[ChainedEvent]
+    ) -> None:
+        """Sends the worker its part of the batch after `position` that ends at `last`."""
+        self._pipe.send(("fold", self.epoch, generation, position, last, list(chained)))
+        self._waiting = True
+
+    def result(self) -> BatchWrites:
+        """What the worker's part of the batch writes (waits for it)."""
+        self._waiting = False
+        try:
+            reply = self._pipe.recv()
+        except (EOFError, OSError) as exc:
+            raise ProjectionError(f"the fold worker stopped ({exc or 'no reply'})") from exc
+        if reply[0] != "ok":
+            raise ProjectionError(reply[1])
+        writes: BatchWrites = reply[1]
+        return writes
+
+    def discard(self) -> None:
+        """Abandons the batch under way: its result is dropped, and the kept records with it."""
+        if self._waiting:
+            with contextlib.suppress(ProjectionError):
+                self.result()
+        self.epoch += 1
+
+    def close(self) -> None:
+        """Stops the worker process."""
+        try:
+            if self._waiting:
+                self.discard()
+            self._pipe.send(("stop",))
+            reply = self._pipe.recv()
+            self.peak_rss_kb = int(reply[1])
+        except (EOFError, OSError, ProjectionError):
+            pass
+        self._pipe.close()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
+    """The worker process: folds the parts it is sent until told to stop."""
+    from projections.store import make_engine
+
+    recorder = open_recorder(url)
+    engine = make_engine(url, writer=False)
+    records = Records(recorder, cache_records=cache_records, overlapped=True)
+    epoch: int | None = None
+    try:
+        while True:
+            try:
+                message: tuple[Any, ...] = pipe.recv()
+            except EOFError:
+                return
+            if message[0] == "stop":
+                pipe.send(("stopped", peak_rss_kb()))
+                return
+            _, sent_epoch, generation, position, last, chained = message
+            if sent_epoch != epoch:
+                records.forget()
+                epoch = sent_epoch
+            gc.disable()  # as the projector does: the batch's garbage is acyclic
+            try:
+                decoded = [records.decode(c) for c in chained]
+                with engine.connect() as conn, conn.begin():
+                    writes = records.fold(conn, generation, position, last, chained, decoded)
+                reply: tuple[str, Any] = ("ok", writes)
+            except Exception as exc:  # reported to the projector, which stops the batch
+                records.forget()
+                reply = ("error", str(exc) if isinstance(exc, ProjectionError) else repr(exc))
+            finally:
+                gc.freeze()
+                gc.enable()
+            pipe.send(reply)
+    finally:
+        recorder.close()
+        engine.dispose()
