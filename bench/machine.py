@@ -30,6 +30,9 @@ def _ram_gib() -> float:
     return 0.0
 
 
+_NOT_CODE = [f":(exclude)bench/{name}" for name in ("RESULTS.md", "results.json", "PROFILES.md")]
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -39,12 +42,13 @@ def _commit() -> str:
             check=False,
             cwd=Path(__file__).resolve().parent,
         )
+        # The benchmark's own results and notes are not changes to the code it measured.
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *_NOT_CODE],
             capture_output=True,
             text=True,
             check=False,
-            cwd=Path(__file__).resolve().parent,
+            cwd=Path(__file__).resolve().parent.parent,
         )
     except OSError:
         return "unknown"
