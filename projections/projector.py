@@ -289,10 +289,17 @@ class Projector:
         return True
 
     def _forget(self) -> None:
-        """Drops the kept records, here and in the worker (after a batch not committed)."""
+        """Drops the kept records, here and in the worker (after a batch not committed).
+
+        A worker that died is let go: the next catch-up starts another, if still far behind.
+        """
         self.records.forget()
         if self.worker is not None:
-            self.worker.discard()
+            if self.worker.alive:
+                self.worker.discard()
+            else:
+                self.worker.close()
+                self.worker = None
 
     def _fold_here(
         self, conn: Connection, generation: int, position: int, chained: Sequence[ChainedEvent]

@@ -71,11 +71,19 @@ class FoldWorker:
         #: The worker's peak resident memory in KB, reported when it stops.
         self.peak_rss_kb = 0
 
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process is still running."""
+        return self._process.is_alive()
+
     def submit(
         self, generation: int, position: int, last: int, chained: Sequence[ChainedEvent]
     ) -> None:
         """Sends the worker its part of the batch after `position` that ends at `last`."""
-        self._pipe.send(("fold", self.epoch, generation, position, last, list(chained)))
+        try:
+            self._pipe.send(("fold", self.epoch, generation, position, last, list(chained)))
+        except OSError as exc:
+            raise ProjectionError(f"the fold worker stopped ({exc})") from exc
         self._waiting = True
 
     def result(self) -> BatchWrites:

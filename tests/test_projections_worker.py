@@ -128,3 +128,29 @@ def test_a_damaged_record_stops_the_projector_on_either_side(store_url: str, wor
             assert projector.catch_up() == 121
     finally:
         rm.close()
+
+
+def test_a_worker_that_dies_stops_the_batch_and_the_next_catch_up_goes_on(
+    store_url: str,
+) -> None:
+    _record(store_url, 300, seed=8)
+    rm = ReadModel(store_url)
+    try:
+        with _parallel(store_url, batch_size=30) as projector:
+            assert projector.catch_up(until=90) == 90
+            worker = projector.worker
+            assert worker is not None
+            worker._process.kill()
+            worker._process.join()
+            with pytest.raises(ProjectionError, match="the fold worker stopped"):
+                projector.catch_up()
+            assert projector.worker is None
+            assert rm.position() == 90  # the batch the worker died in was not written
+            assert projector.catch_up() == 300
+            assert projector.worker is not None and projector.worker is not worker
+        survived = rm.dump()
+        with Projector(store_url, workers=0) as alone:
+            alone.rebuild()
+        assert rm.dump() == survived
+    finally:
+        rm.close()
