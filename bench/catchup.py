@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from projections.worker import peak_rss_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 1000
@@ -126,22 +127,6 @@ def measure_catch_up(url: str, repeats: int, batch_size: int | None = None) -> C
         figure.events = events
         figure.scan_rates.append(events / seconds if seconds else 0.0)
     return figure
-
-
-def peak_rss_kb() -> int:
-    """This process's peak RSS in KB since it started its program.
-
-    VmHWM of the process's memory; ru_maxrss is not used because Linux carries it over
-    from the forked parent across exec, so it would count the bench process's own memory.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def child(url: str, mode: str, batch_size: int | None) -> None:

@@ -41,7 +41,10 @@ def worker_folds(record: UUID) -> bool:
 
 
 def peak_rss_kb() -> int:
-    """This process's peak resident memory (VmHWM) in KB, or 0 where /proc has none."""
+    """This process's peak resident memory (VmHWM) in KB, or 0 where /proc has none.
+
+    Not ru_maxrss: Linux carries that over from a forked parent across exec.
+    """
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:

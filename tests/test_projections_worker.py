@@ -81,8 +81,9 @@ def test_a_projector_that_another_one_overtook_drops_the_workers_records(
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_a_damaged_record_stops_the_projector_on_either_side(store_url: str, workers: int) -> None:
-    """Whichever side folds the damaged record, the error reaches the caller and the batch
-    is not written; a rebuild repairs the read model."""
+    """A restore checks the record's open rows against its facts from the ledger: a damaged
+    read model is reported (rebuild it), not extended. Whichever side folds the damaged
+    record, the error reaches the caller and the batch is not written."""
     app = LedgerApplication(env=application_env(store_url))
     try:
         app.record(history(120, seed=3))
