@@ -83,8 +83,10 @@ class FoldWorker:
         self, generation: int, position: int, last: int, chained: Sequence[ChainedEvent]
     ) -> None:
         """Sends the worker its part of the batch after `position` that ends at `last`."""
+        # Sent as plain tuples with the record id as bytes: a third of the pickling time.
+        events = [(c.position, c.recorded_at, c.originator_id.bytes, *c[3:]) for c in chained]
         try:
-            self._pipe.send(("fold", self.epoch, generation, position, last, list(chained)))
+            self._pipe.send(("fold", self.epoch, generation, position, last, events))
         except OSError as exc:
             raise ProjectionError(f"the fold worker stopped ({exc})") from exc
         self._waiting = True
@@ -142,7 +144,8 @@ def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
             if message[0] == "stop":
                 pipe.send(("stopped", peak_rss_kb()))
                 return
-            _, sent_epoch, generation, position, last, chained = message
+            _, sent_epoch, generation, position, last, events = message
+            chained = [ChainedEvent(p, at, UUID(bytes=i), *rest) for p, at, i, *rest in events]
             if sent_epoch != epoch:
                 records.forget()
                 epoch = sent_epoch
