@@ -144,7 +144,7 @@ def child(url: str, mode: str, batch_size: int | None) -> None:
     seconds = time.perf_counter() - began  # with the final checkpoint and the worker's stop
     peak = peak_rss_kb()
     # The fold worker reports its own peak when it stops (0: no worker was started).
-    worker = p.worker.peak_rss_kb if p.worker is not None else 0
+    worker = p.worker_peak_rss_kb
     print(
         json.dumps(
             {

@@ -21,3 +21,8 @@ class QueryError(LedgerError):
 
 class ProjectionError(LedgerError):
     """The read model is out of step with the ledger (run `ledger rebuild`)."""
+
+
+class FoldWorkerError(LedgerError):
+    """The projector's fold worker process stopped or failed (the read model is intact: a
+    batch it was part of is not written, and the projector can go on without it)."""

@@ -8,9 +8,10 @@ in the directory, and the generation's position. Commit makes all of it visible 
 a crash before commit leaves nothing, so a restarted projector resumes from the stored
 position and applies every event exactly once.
 
-Far behind the ledger (a rebuild, a first catch-up), the projector folds each batch
-together with a worker process (`projections.worker`), each its own share of the
-records, and writes both parts in its one transaction.
+A catch-up far behind the ledger (a rebuild, a first catch-up) folds each batch together
+with a worker process (`projections.worker`), each its own share of the records, and
+writes both parts in its one transaction; the worker stops when the catch-up returns,
+and if it fails, the projector goes on alone.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, inspect, select, update
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
 from ledger.store.url import parse_url
 from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
-from projections.errors import ProjectionError
+from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records
 from projections.store import (
     CONTROL,
@@ -128,19 +129,26 @@ class Projector:
         sqlite_file = parse_url(url).path if is_sqlite(url) else None
         self.checkpointer = Checkpointer(sqlite_file) if sqlite_file is not None else None
         self.records = Records(self.recorder, cache_records=cache_records)
-        #: The fold worker, once a catch-up far behind started it (kept until `close`).
+        #: The fold worker while a catch-up far behind runs.
         self.worker: FoldWorker | None = None
+        #: Of the workers this projector ran: the highest peak RSS (KB), the batches they
+        #: had a share of, the events they were sent.
+        self.worker_peak_rss_kb = 0
+        self.worker_batches = 0
+        self.worker_events = 0
+        self._layout_checked: set[int] = set()
         self._ready = False
 
     def close(self) -> None:
         """Stops the fold worker, closes the recorder and the engines."""
-        if self.worker is not None:
-            self.worker.close()
-        if self.checkpointer is not None:
-            self.checkpointer.close()
-        self.recorder.close()
-        self.engine.dispose()
-        self.reader.dispose()
+        try:
+            self._let_worker_go()
+            if self.checkpointer is not None:
+                self.checkpointer.close()
+        finally:
+            self.recorder.close()
+            self.engine.dispose()
+            self.reader.dispose()
 
     def __enter__(self) -> Projector:
         return self
@@ -181,7 +189,10 @@ class Projector:
     # -- catching up -------------------------------------------------------------------
 
     def catch_up(self, *, until: int | None = None, generation: int | None = None) -> int:
-        """Projects every event not yet applied (up to `until`); returns the position."""
+        """Projects every event not yet applied (up to `until`); returns the position.
+
+        A fold worker started for a long backlog is stopped when this returns.
+        """
         self.ensure()
         try:
             self._start_worker_if_behind(generation, until)
@@ -190,6 +201,7 @@ class Projector:
                 if done:
                     return position
         finally:
+            self._let_worker_go()
             gc.unfreeze()
 
     def follow(self, interval: float = 1.0, *, stop: Callable[[], bool] = lambda: False) -> int:
@@ -224,6 +236,7 @@ class Projector:
         """
         with self.engine.connect() as conn:
             target, position = self._state(conn, generation)
+            self._check_layout(conn, target)
             conn.rollback()
         #: The batch folded and not yet written: (its start, its last position, writes).
         pending: tuple[int, int, BatchWrites] | None = None
@@ -256,10 +269,37 @@ class Projector:
             if pending is not None and not self._commit(generation, target, *pending):
                 self._forget()
                 return False, pending[0]
+        except FoldWorkerError:
+            # The batch is not written; the projector goes on without the worker.
+            self._let_worker_go()
+            self._forget()
+            return False, position
         except BaseException:
             self._forget()
             raise
         return True, position
+
+    def _check_layout(self, conn: Connection, generation: int) -> None:
+        """Refuses a generation whose event table an older ledger made (with copies of the
+        events' bytes, which the projector no longer writes): it needs a rebuild."""
+        if generation in self._layout_checked:
+            return
+        name = schema(generation).events.name
+        if "state" in {c["name"] for c in inspect(conn).get_columns(name)}:
+            raise ProjectionError(
+                f"generation {generation} of the read model was built by an older version "
+                "(its event table copies the events); run `ledger rebuild`"
+            )
+        self._layout_checked.add(generation)
+
+    def _let_worker_go(self) -> None:
+        """Stops the fold worker, if one runs (its share of the records goes with it)."""
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            worker.close()
+            self.worker_peak_rss_kb = max(self.worker_peak_rss_kb, worker.peak_rss_kb)
+            self.worker_batches += worker.batches
+            self.worker_events += worker.events
 
     def _submit(
         self, generation: int, position: int, last: int, chained: Sequence[ChainedEvent]
@@ -289,17 +329,10 @@ class Projector:
         return True
 
     def _forget(self) -> None:
-        """Drops the kept records, here and in the worker (after a batch not committed).
-
-        A worker that died is let go: the next catch-up starts another, if still far behind.
-        """
+        """Drops the kept records, here and in the worker (after a batch not committed)."""
         self.records.forget()
         if self.worker is not None:
-            if self.worker.alive:
-                self.worker.discard()
-            else:
-                self.worker.close()
-                self.worker = None
+            self.worker.discard()
 
     def _fold_here(
         self, conn: Connection, generation: int, position: int, chained: Sequence[ChainedEvent]

@@ -204,8 +204,9 @@ class Records:
     ) -> BatchWrites:
         """Folds events after `position` (a batch ending at `last`, or this process's part
         of it) into their records; returns what to write. `conn` reads the tables as of
-        `position`. The kept records then reflect `last`, until `forget` (call it when
-        the batch is not committed)."""
+        `position` (`overlapped`: possibly still without the previous batch). The kept
+        records then reflect `last`, until `forget` (call it when the batch is not
+        committed)."""
         if self._key != (generation, position):
             self.forget()
         self._key = None  # until the fold is through
@@ -305,8 +306,8 @@ class Records:
         event: Any,
         position: int,
     ) -> Entity:
-        """A record not in memory, whole, from the ledger and the tables (none of its events
-        is pending)."""
+        """A record not in memory, whole, from the ledger and the tables (this batch has not
+        changed it yet: it would be in memory)."""
         e = tables.entities
         found = conn.execute(
             select(e.c.body, e.c.scope, e.c.key).where(e.c.entity == entity_id)

@@ -4,7 +4,7 @@ Generations and the swap
 ------------------------
 Every read-model table exists once per *generation*: generation 3 has rm3_measure,
 rm3_budget_line, ..., rm3_event (what the audit trail filters the events by; their stored
-bytes and chain hashes stay in the ledger's own tables, see `ledger_events`) and
+bytes and chain hashes stay in the ledger's own tables, see `ledger_tables`) and
 rm3_entity (the directory of records). Two control tables hold which
 generation readers use and how far each generation is projected:
 
@@ -56,7 +56,7 @@ from sqlalchemy import (
 )
 
 from ledger.store import CHAIN_TABLE, EVENTS_TABLE
-from ledger.store.url import parse_url, sqlalchemy_url
+from ledger.store.url import POSTGRES_SCHEMA, parse_url, sqlalchemy_url
 from projections.axes import Axes
 from projections.bitemporal import ROW_ID, VersionedModel
 from projections.errors import NotFoundError
@@ -94,31 +94,36 @@ CURRENT = (
 )
 
 
-#: The ledger's own tables, as the read side joins them (never created or written here):
-#: the stored events, keyed by their position (SQLite's rowid, PostgreSQL's
-#: notification_id), and the chain links with their hashes.
-_LEDGER = MetaData()
-CHAIN = Table(
-    CHAIN_TABLE,
-    _LEDGER,
-    Column("position", BigInteger, primary_key=True),
-    Column("hash", LargeBinary, nullable=False),
-)
-_STORED: dict[str, Table] = {
-    dialect: Table(
-        EVENTS_TABLE,
-        MetaData(),
-        Column(position, BigInteger, key="position", primary_key=True),
-        Column("topic", String, nullable=False),
-        Column("state", LargeBinary, nullable=False),
+#: The ledger's own tables, as the read side joins them (never created or written here),
+#: per dialect: the stored events, keyed by their position (SQLite's rowid, PostgreSQL's
+#: notification_id), and the chain links with their hashes. On PostgreSQL they are in
+#: the schema the ledger's recorder uses.
+_LEDGER: dict[str, tuple[Table, Table]] = {}
+for _dialect, _position, _schema in (
+    ("sqlite", "rowid", None),
+    ("postgresql", "notification_id", POSTGRES_SCHEMA),
+):
+    _metadata = MetaData(schema=_schema)
+    _LEDGER[_dialect] = (
+        Table(
+            EVENTS_TABLE,
+            _metadata,
+            Column(_position, BigInteger, key="position", primary_key=True),
+            Column("topic", String, nullable=False),
+            Column("state", LargeBinary, nullable=False),
+        ),
+        Table(
+            CHAIN_TABLE,
+            _metadata,
+            Column("position", BigInteger, primary_key=True),
+            Column("hash", LargeBinary, nullable=False),
+        ),
     )
-    for dialect, position in (("sqlite", "rowid"), ("postgresql", "notification_id"))
-}
 
 
-def ledger_events(dialect: str) -> Table:
-    """The ledger's stored-events table in a dialect, with `position` as its column key."""
-    return _STORED[dialect]
+def ledger_tables(dialect: str) -> tuple[Table, Table]:
+    """The ledger's (stored events, chain) tables in a dialect; `position` keys both."""
+    return _LEDGER[dialect]
 
 
 @dataclass(eq=False)

@@ -1,4 +1,4 @@
-"""The audit trail read model: every event as the projector saw it; `events` and `head`.
+"""The audit trail read model: every event the projector applied; `events` and `head`.
 
 The projector's event table holds what the trail filters by (body, record, type); each
 event's stored bytes and chain hash are read from the ledger's own tables, joined by
@@ -23,7 +23,7 @@ from ledger.application import LedgerApplication
 from ledger.domain.money import format_amount
 from projections.axes import axes
 from projections.errors import QueryError
-from projections.store import CHAIN, ledger_events
+from projections.store import ledger_tables
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
@@ -116,11 +116,11 @@ def events(
         if view.schema is None:
             return {"events": [], "next_after": after, "position": position}
         t = view.schema.events
-        stored = ledger_events(view.conn.dialect.name)
+        stored, chain = ledger_tables(view.conn.dialect.name)
         statement = (
-            select(t, stored.c.topic, stored.c.state, CHAIN.c.hash)
+            select(t, stored.c.topic, stored.c.state, chain.c.hash)
             .join(stored, stored.c.position == t.c.position)
-            .join(CHAIN, CHAIN.c.position == t.c.position)
+            .join(chain, chain.c.position == t.c.position)
             .where(t.c.position <= position)
         )
         if body is not None:
@@ -225,8 +225,9 @@ def head(rm: ReadModel) -> dict[str, Any]:
         position = view.position
         found = None
         if view.schema is not None and position > 0:
+            chain = ledger_tables(view.conn.dialect.name)[1]
             found = view.conn.execute(
-                select(CHAIN.c.hash).where(CHAIN.c.position == position)
+                select(chain.c.hash).where(chain.c.position == position)
             ).scalar()
     digest_hash = bytes(found).hex() if found is not None else None
     return {

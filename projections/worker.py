@@ -5,8 +5,9 @@ and most of a catch-up; it cannot use a second core in one process. Records neve
 events, so a projector catching up a long backlog splits every batch by record: the
 worker keeps its share of the records (`projections.records.Records`) and folds their
 events while the projector folds the others; the projector then writes both parts and
-its position in one transaction, as before. The worker only reads (the ledger, and the
-read-model tables); the projector holds the lock and writes.
+its position in one transaction, as before. The worker writes no rows and takes no lock
+(it reads the ledger and the read-model tables); the projector holds the lock and writes.
+The worker runs while one catch-up far behind the ledger runs, and stops with it.
 
 The worker starts on batch k while the projector still commits batch k-1, so a record it
 restores from the tables may miss k-1's rows: it applies the changes of k-1 it folded
@@ -21,18 +22,22 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import signal
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 from uuid import UUID
 
+from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, open_recorder
-from projections.errors import ProjectionError
+from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records
 
 #: Of 16 record slots, how many the worker folds. The projector also reads the batch and
 #: writes it, so the worker takes the larger share.
 WORKER_SLOTS = 10
+#: How long `close` waits for the worker to stop before it kills it.
+STOP_SECONDS = 10
 
 
 def worker_folds(record: UUID) -> bool:
@@ -70,7 +75,11 @@ class FoldWorker:
         self._process.start()
         child.close()
         self.epoch = 0
+        #: Whether a share was sent and its reply not yet read.
         self._waiting = False
+        #: Shares (batches) and events sent to the worker so far.
+        self.batches = 0
+        self.events = 0
         #: The worker's peak resident memory in KB, reported when it stops.
         self.peak_rss_kb = 0
 
@@ -88,49 +97,58 @@ class FoldWorker:
         try:
             self._pipe.send(("fold", self.epoch, generation, position, last, events))
         except OSError as exc:
-            raise ProjectionError(f"the fold worker stopped ({exc})") from exc
+            raise FoldWorkerError(f"the fold worker stopped ({exc})") from exc
         self._waiting = True
+        self.batches += 1
+        self.events += len(events)
 
     def result(self) -> BatchWrites:
         """What the worker's part of the batch writes (waits for it)."""
-        self._waiting = False
         try:
             reply = self._pipe.recv()
         except (EOFError, OSError) as exc:
-            raise ProjectionError(f"the fold worker stopped ({exc or 'no reply'})") from exc
-        if reply[0] != "ok":
+            self._waiting = False
+            raise FoldWorkerError(f"the fold worker stopped ({exc or 'no reply'})") from exc
+        self._waiting = False  # only once the reply is read: else `discard` reads it
+        if reply[0] == "ok":
+            writes: BatchWrites = reply[1]
+            return writes
+        if reply[0] == "projection":
             raise ProjectionError(reply[1])
-        writes: BatchWrites = reply[1]
-        return writes
+        raise FoldWorkerError(f"the fold worker failed: {reply[1]}")
 
     def discard(self) -> None:
         """Abandons the batch under way: its result is dropped, and the kept records with it."""
         if self._waiting:
-            with contextlib.suppress(ProjectionError):
+            with contextlib.suppress(LedgerError):
                 self.result()
         self.epoch += 1
 
     def close(self) -> None:
-        """Stops the worker process."""
+        """Stops the worker process (killed if it does not stop within seconds)."""
         try:
             if self._waiting:
                 self.discard()
             self._pipe.send(("stop",))
-            reply = self._pipe.recv()
-            self.peak_rss_kb = int(reply[1])
-        except (EOFError, OSError, ProjectionError):
+            if self._pipe.poll(STOP_SECONDS):
+                reply = self._pipe.recv()
+                if reply[0] == "stopped":
+                    self.peak_rss_kb = int(reply[1])
+        except (EOFError, OSError, LedgerError):
             pass
-        self._pipe.close()
-        self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+        finally:
+            self._pipe.close()
+            self._process.join(timeout=STOP_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
 
 
 def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
     """The worker process: folds the parts it is sent until told to stop."""
     from projections.store import make_engine
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the projector's to handle
     recorder = open_recorder(url)
     engine = make_engine(url, writer=False)
     records = Records(recorder, cache_records=cache_records, overlapped=True)
@@ -148,6 +166,7 @@ def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
             chained = [ChainedEvent(p, at, UUID(bytes=i), *rest) for p, at, i, *rest in events]
             if sent_epoch != epoch:
                 records.forget()
+                gc.unfreeze()  # what earlier batches left is collectable again
                 epoch = sent_epoch
             gc.disable()  # as the projector does: the batch's garbage is acyclic
             try:
@@ -155,9 +174,12 @@ def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
                 with engine.connect() as conn, conn.begin():
                     writes = records.fold(conn, generation, position, last, chained, decoded)
                 reply: tuple[str, Any] = ("ok", writes)
+            except ProjectionError as exc:
+                records.forget()
+                reply = ("projection", str(exc))
             except Exception as exc:  # reported to the projector, which stops the batch
                 records.forget()
-                reply = ("error", str(exc) if isinstance(exc, ProjectionError) else repr(exc))
+                reply = ("failed", repr(exc))
             finally:
                 gc.freeze()
                 gc.enable()

@@ -14,6 +14,8 @@ ENV_VAR: Final = "LEDGER_DATABASE_URL"
 SQLITE_LOCK_TIMEOUT: Final = "30"
 POSTGRES_LOCK_TIMEOUT: Final = "30"
 POSTGRES_CONNECT_TIMEOUT: Final = "10"
+#: The PostgreSQL schema of the ledger's tables (the read side joins them there).
+POSTGRES_SCHEMA: Final = "public"
 
 _RULE: Final = (
     f"{ENV_VAR} must be sqlite:///PATH (a file; relative to the working directory, "
@@ -132,7 +134,7 @@ def application_env(url: str | None = None) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": POSTGRES_LOCK_TIMEOUT,
         "POSTGRES_CONNECT_TIMEOUT": POSTGRES_CONNECT_TIMEOUT,
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
-        "POSTGRES_SCHEMA": "public",
+        "POSTGRES_SCHEMA": POSTGRES_SCHEMA,
         "ORIGINATOR_ID_TYPE": "uuid",
         "CREATE_TABLE": "yes",
     }
