@@ -61,7 +61,12 @@ def peak_rss_kb() -> int:
 
 
 class FoldWorker:
-    """The projector's handle on one worker process (started at once, stopped by `close`)."""
+    """The projector's handle on one worker process (started at once, stopped by `close`).
+
+    The projector reads each reply before it sends the next share, so the worker is always
+    waiting to read when a share comes: shares and replies larger than the pipe's buffers
+    cannot leave both processes waiting for the other to read.
+    """
 
     def __init__(self, url: str | None, *, cache_records: int = CACHE_RECORDS) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded process

@@ -3,6 +3,7 @@ tables as one that folds alone, and stops (writing nothing) when the worker fail
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -209,3 +210,25 @@ def test_a_read_model_an_older_version_built_asks_for_a_rebuild(store_url: str) 
         generation, position = projector.rebuild()
         assert (generation, position) == (2, 60)
         assert projector.catch_up() == 60
+
+
+def test_shares_and_replies_larger_than_the_pipe_buffer_do_not_block(store_url: str) -> None:
+    """Shares and replies larger than the pipe's buffers: the projector and the worker must
+    never both wait for the other to read (see `FoldWorker`)."""
+    _record(store_url, 12_000, seed=21, per_batch=2000)
+    rm = ReadModel(store_url)
+    try:  # each share about 1 MB: more than the socket pair's buffers hold
+        with _parallel(store_url, batch_size=4000) as projector:
+            done: list[int] = []
+            thread = threading.Thread(target=lambda: done.append(projector.catch_up()))
+            thread.daemon = True
+            thread.start()
+            thread.join(120)
+            assert done == [12_000], "the projector and its worker block each other"
+            assert projector.worker_batches == 3
+        large = rm.dump()
+        with Projector(store_url, workers=0) as alone:
+            alone.rebuild()
+        assert rm.dump() == large
+    finally:
+        rm.close()
