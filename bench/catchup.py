@@ -52,17 +52,20 @@ class CatchUpFigure:
         """The highest peak RSS of the projector processes, in MB."""
         return max((r["rss_peak_kb"] for r in self.runs), default=0) / 1024
 
+    def _of_top_run(self, name: str) -> float:
+        """A figure (KB) of the run with the highest peak, in MB (0: no such run or figure)."""
+        top = max(self.runs, key=lambda r: r["rss_peak_kb"], default={})
+        return float(top.get(name, 0)) / 1024
+
     @property
     def projector_rss_mb(self) -> float:
         """Of the run with the highest peak: the projector process's own peak, in MB."""
-        top = max(self.runs, key=lambda r: r["rss_peak_kb"], default=None)
-        return (top or {}).get("rss_projector_kb", 0) / 1024
+        return self._of_top_run("rss_projector_kb")
 
     @property
     def worker_rss_mb(self) -> float:
         """Of the run with the highest peak: its fold worker's peak, in MB (0: none)."""
-        top = max(self.runs, key=lambda r: r["rss_peak_kb"], default=None)
-        return (top or {}).get("rss_worker_kb", 0) / 1024
+        return self._of_top_run("rss_worker_kb")
 
     @property
     def idle_rss_mb(self) -> float:

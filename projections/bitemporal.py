@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from sys import intern
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -110,17 +109,7 @@ class Entity:
     def new(cls, entity_id: str, model: VersionedModel[Any], created: Any) -> Entity:
         """A record with no facts yet, located by the event that creates it."""
         body, scope, key = model.locate(created)
-        return cls.located(entity_id, model, body, scope, key)
-
-    @classmethod
-    def located(
-        cls, entity_id: str, model: VersionedModel[Any], body: str, scope: str, key: str
-    ) -> Entity:
-        """A record with no facts yet, of a body and scope (kept once, however many records
-        share them: the projector holds a hundred thousand records)."""
-        return cls(
-            entity_id, model, intern(body), intern(scope), key, {}, [], model.fold.initial, None
-        )
+        return cls(entity_id, model, body, scope, key, {}, [], model.fold.initial, None)
 
     @property
     def trail_key(self) -> str:

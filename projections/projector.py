@@ -31,7 +31,7 @@ from ledger.store.url import parse_url
 from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
 from projections.errors import FoldWorkerError, ProjectionError
-from projections.records import CACHE_RECORDS, BatchWrites, Records
+from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
 from projections.store import (
     CONTROL,
     GENERATIONS,
@@ -83,10 +83,6 @@ def _collector_paused() -> Iterator[None]:
         if enabled:
             gc.freeze()
             gc.enable()
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _last_position(position: int, chained: Sequence[ChainedEvent]) -> int:
@@ -415,7 +411,7 @@ class Projector:
                     last, writes = self._fold_here(conn, generation, position, chained)
                     self._write(conn, generation, last, writes)
                     position = last
-                stamp = _naive(datetime.now(UTC))
+                stamp = naive_utc(datetime.now(UTC))
                 conn.execute(
                     update(GENERATIONS)
                     .where(GENERATIONS.c.generation == current)
@@ -442,7 +438,7 @@ def _create_generation(conn: Connection, generation: int, status: str) -> None:
             generation=generation,
             position=0,
             status=status,
-            created_at=_naive(datetime.now(UTC)),
+            created_at=naive_utc(datetime.now(UTC)),
         )
     )
 

@@ -143,7 +143,8 @@ class _Pending:
         return TableWrites(self.deletes, self.updates, rows)
 
 
-def _naive(moment: datetime) -> datetime:
+def naive_utc(moment: datetime) -> datetime:
+    """A moment as the read-model tables store it: UTC without a time zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -221,7 +222,7 @@ class Records:
         for c, event in zip(chained, decoded, strict=True):
             if c.recorded_at != recorded_at:  # a transaction's events share one time
                 recorded_at = c.recorded_at
-                at = _naive(recorded_at)
+                at = naive_utc(recorded_at)
                 stamp = moment(at)
             assert at is not None
             entity_id = c.originator_id.hex
@@ -317,7 +318,9 @@ class Records:
                 f"position {position}: event of record {entity_id} whose creation was never "
                 "projected"
             )
-        entity = Entity.located(entity_id, model, found[0], found[1], found[2])
+        entity = Entity(
+            entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
+        )
         self._make_whole(conn, tables, entity, [], event.originator_version - 1, position)
         return entity
 

@@ -32,6 +32,7 @@ from ledger.errors import LedgerError
 from ledger.store import ChainedEvent, open_recorder
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records
+from projections.store import make_engine
 
 #: Of 16 record slots, how many the worker folds. The projector also reads the batch and
 #: writes it, so the worker takes the larger share.
@@ -151,8 +152,6 @@ class FoldWorker:
 
 def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
     """The worker process: folds the parts it is sent until told to stop."""
-    from projections.store import make_engine
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the projector's to handle
     recorder = open_recorder(url)
     engine = make_engine(url, writer=False)

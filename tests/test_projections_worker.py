@@ -34,6 +34,14 @@ def _parallel(url: str, **kwargs: int) -> Projector:
     return Projector(url, workers=1, parallel_backlog=0, **kwargs)
 
 
+def _rebuilt_alone(url: str, rm: ReadModel) -> dict[str, list[tuple[Any, ...]]]:
+    """The read model's rows after a rebuild by a projector folding alone."""
+    with Projector(url, workers=0) as alone:
+        alone.rebuild()
+        assert alone.worker_events == 0
+    return rm.dump()
+
+
 def test_the_worker_folds_a_share_of_the_records_and_the_tables_equal_one_process(
     store_url: str,
 ) -> None:
@@ -48,10 +56,7 @@ def test_the_worker_folds_a_share_of_the_records_and_the_tables_equal_one_proces
             assert projector.catch_up() == 600
             assert projector.worker_events > 200
         parallel = rm.dump()
-        with Projector(store_url, workers=0) as projector:
-            projector.rebuild()
-            assert projector.worker_events == 0
-        assert rm.dump() == parallel
+        assert _rebuilt_alone(store_url, rm) == parallel
     finally:
         rm.close()
 
@@ -76,9 +81,7 @@ def test_a_projector_that_another_one_overtook_drops_the_workers_records(
                 assert alone.catch_up(until=260) == 260
             assert parallel.catch_up() == 400
         overtaken = rm.dump()
-        with Projector(store_url, workers=0) as projector:
-            projector.rebuild()
-        assert rm.dump() == overtaken
+        assert _rebuilt_alone(store_url, rm) == overtaken
     finally:
         rm.close()
 
@@ -154,9 +157,7 @@ def test_the_worker_folds_before_the_previous_batch_is_committed(
             assert projector.catch_up() == 400
         overlapped = rm.dump()
         monkeypatch.undo()
-        with Projector(store_url, workers=0) as projector:
-            projector.rebuild()
-        assert rm.dump() == overlapped
+        assert _rebuilt_alone(store_url, rm) == overlapped
     finally:
         rm.close()
 
@@ -185,9 +186,7 @@ def test_a_worker_that_dies_is_let_go_and_the_projector_goes_on_alone(
             assert 0 < projector.worker_events < 300
         survived = rm.dump()
         monkeypatch.undo()
-        with Projector(store_url, workers=0) as alone:
-            alone.rebuild()
-        assert rm.dump() == survived
+        assert _rebuilt_alone(store_url, rm) == survived
     finally:
         rm.close()
 
@@ -227,8 +226,6 @@ def test_shares_and_replies_larger_than_the_pipe_buffer_do_not_block(store_url: 
             assert done == [12_000], "the projector and its worker block each other"
             assert projector.worker_batches == 3
         large = rm.dump()
-        with Projector(store_url, workers=0) as alone:
-            alone.rebuild()
-        assert rm.dump() == large
+        assert _rebuilt_alone(store_url, rm) == large
     finally:
         rm.close()
