@@ -35,17 +35,20 @@ from projections.bitemporal import (
     VersionedModel,
     advance,
     compact,
+    is_fix,
     needs_history,
     replay,
 )
 from projections.bulk import VersionRows, time_converters, version_rows
 from projections.errors import ProjectionError
 from projections.registry import BY_TOPIC_PREFIX
-from projections.store import Schema, schema
+from projections.store import Schema, ledger_tables, schema
 from projections.trail import ledger_mapper
 
 #: How many records are kept in memory between batches (compact: ~2 KB each).
 CACHE_RECORDS = 150_000
+#: At most this many records' histories are read back in one statement.
+HISTORY_CHUNK = 500
 
 
 #: A row a batch opened and has not closed: (valid_to, recorded_from, state parameters).
@@ -143,6 +146,22 @@ class _Pending:
         return TableWrites(self.deletes, self.updates, rows)
 
 
+@dataclass
+class _History:
+    """What restoring one record reads back, up to the start of a batch."""
+
+    #: (version, topic, stored state) of its events in the ledger, by version.
+    stored: list[tuple[int, str, bytes]] = field(default_factory=list)
+    #: valid_from -> recorded_from of its open rows in its table.
+    open_rows: dict[date, datetime] = field(default_factory=dict)
+
+
+def _model_of(topic: str) -> VersionedModel[Any] | None:
+    """The read model of an event's record (None: its record has no table)."""
+    cut = topic.rfind(".")
+    return BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
+
+
 def naive_utc(moment: datetime) -> datetime:
     """A moment as the read-model tables store it: UTC without a time zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
@@ -171,6 +190,8 @@ class Records:
         #: Per record, the row changes of the last batch folded (see `overlapped`).
         self._previous: dict[str, list[tuple[datetime, Change]]] = {}
         self._statements: dict[tuple[int, str], Select[Any]] = {}
+        #: Per record this batch will probably restore: its history, read up front.
+        self._histories: dict[str, _History] = {}
 
     def forget(self) -> None:
         """Drops every kept record (they are restored from the tables when needed)."""
@@ -219,6 +240,7 @@ class Records:
         touched: dict[str, list[tuple[datetime, Change]]] = {}
         recorded_at: datetime | None = None
         at = stamp = None
+        self._histories = self._read_histories(conn, tables, position, chained, decoded)
         for c, event in zip(chained, decoded, strict=True):
             if c.recorded_at != recorded_at:  # a transaction's events share one time
                 recorded_at = c.recorded_at
@@ -227,8 +249,7 @@ class Records:
             assert at is not None
             entity_id = c.originator_id.hex
             topic = c.topic
-            cut = topic.rfind(".")
-            model = BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
+            model = _model_of(topic)
             type_name = topic.partition(":")[2] or topic
             body: str | None = getattr(event, "body", None)
             key: str | None = None
@@ -264,6 +285,7 @@ class Records:
                     type_name,
                 )
             )
+        self._histories = {}
         out.tables = {name: rows.writes() for name, rows in pending.items()}
         entities = self._entities
         for entity_id in touched:
@@ -344,11 +366,30 @@ class Records:
         known = entity.facts
         to_domain_event = self.mapper.to_domain_event
         facts: dict[int, Any] = {}
-        for stored in self.recorder.select_events(UUID(entity_id), lte=before):
-            fact = known.get(stored.originator_version)
-            facts[stored.originator_version] = fact if fact is not None else to_domain_event(stored)
-        rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
-        open_rows: dict[date, datetime] = {row[0]: row[1] for row in rows}
+        history = self._histories.pop(entity_id, None)
+        if history is not None:  # read up front, up to the batch's start
+            originator_id = UUID(entity_id)
+            for version, topic, state in history.stored:
+                if version <= before:
+                    fact = known.get(version)
+                    facts[version] = (
+                        fact
+                        if fact is not None
+                        else to_domain_event(StoredEvent(originator_id, version, topic, state))
+                    )
+            # The rest are this batch's, which `advance` added to the record's facts.
+            for version, fact in known.items():
+                if version <= before:
+                    facts.setdefault(version, fact)
+            open_rows = dict(history.open_rows)
+        else:
+            for stored in self.recorder.select_events(UUID(entity_id), lte=before):
+                fact = known.get(stored.originator_version)
+                facts[stored.originator_version] = (
+                    fact if fact is not None else to_domain_event(stored)
+                )
+            rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
+            open_rows = {row[0]: row[1] for row in rows}
         if self.overlapped:
             changes = [*self._previous.get(entity_id, ()), *changes]
         for at, change in changes:
@@ -361,6 +402,103 @@ class Records:
                 f"position {position}: the rows of record {entity_id} ({model.name}) do not "
                 "match its facts; run `ledger rebuild`"
             )
+
+    def _likely_restored(
+        self, chained: Sequence[ChainedEvent], decoded: Sequence[Any]
+    ) -> dict[str, VersionedModel[Any]]:
+        """The records this batch will restore, as far as can be told before folding it:
+        kept ones (compact) with a backdated event or a fix, and ones not kept at all.
+
+        A record missed here (an event on the date of its only kept version, after other
+        events of the batch) is restored with its own statements.
+        """
+        wanted: dict[str, VersionedModel[Any]] = {}
+        #: Per record not (yet) wanted: the latest effective date so far, or None when
+        #: the record is whole this batch (created here).
+        latest: dict[str, date | None] = {}
+        for c, event in zip(chained, decoded, strict=True):
+            model = _model_of(c.topic)
+            if model is None:
+                continue
+            entity_id = c.originator_id.hex
+            if entity_id in wanted:
+                continue
+            if entity_id not in latest:
+                entity = self._entities.get(entity_id)
+                if entity is None:
+                    if c.originator_version > 1:
+                        wanted[entity_id] = model
+                    else:
+                        latest[entity_id] = None
+                    continue
+                if entity.complete:
+                    latest[entity_id] = None
+                elif needs_history(entity, event):
+                    wanted[entity_id] = model
+                else:
+                    latest[entity_id] = event.effective
+                continue
+            seen = latest[entity_id]
+            if seen is None:
+                continue
+            if is_fix(event) or event.effective < seen:
+                wanted[entity_id] = model
+                del latest[entity_id]
+            else:
+                latest[entity_id] = event.effective
+        return wanted
+
+    def _read_histories(
+        self,
+        conn: Connection,
+        tables: Schema,
+        position: int,
+        chained: Sequence[ChainedEvent],
+        decoded: Sequence[Any],
+    ) -> dict[str, _History]:
+        """The histories of the records this batch will restore, read together: their
+        events up to `position` and their open rows, a few statements per batch instead
+        of two per restore (decoding waits until a restore needs it)."""
+        wanted = self._likely_restored(chained, decoded)
+        if not wanted:
+            return {}
+        histories = {entity_id: _History() for entity_id in wanted}
+        stored = ledger_tables(conn.dialect.name)[0]
+        sqlite = conn.dialect.name == "sqlite"
+        ids = list(wanted)
+        for i in range(0, len(ids), HISTORY_CHUNK):
+            chunk = ids[i : i + HISTORY_CHUNK]
+            rows = conn.execute(
+                select(
+                    stored.c.originator_id,
+                    stored.c.originator_version,
+                    stored.c.topic,
+                    stored.c.state,
+                ).where(
+                    stored.c.originator_id.in_(chunk if sqlite else [UUID(x) for x in chunk]),
+                    stored.c.position <= position,
+                )
+            )
+            for originator_id, version, topic, state in rows:
+                key = originator_id if sqlite else originator_id.hex
+                histories[key].stored.append((version, topic, bytes(state)))
+        by_model: dict[str, list[str]] = {}
+        for entity_id, model in wanted.items():
+            by_model.setdefault(model.name, []).append(entity_id)
+        for name, model_ids in by_model.items():
+            t = tables.table(name)
+            for i in range(0, len(model_ids), HISTORY_CHUNK):
+                open_rows = conn.execute(
+                    select(t.c.entity, t.c.valid_from, t.c.recorded_from).where(
+                        t.c.entity.in_(model_ids[i : i + HISTORY_CHUNK]),
+                        t.c.recorded_to.is_(None),
+                    )
+                )
+                for entity_id, valid_from, recorded_from in open_rows:
+                    histories[entity_id].open_rows[valid_from] = recorded_from
+        for history in histories.values():
+            history.stored.sort()
+        return histories
 
     def _open_rows(self, tables: Schema, model: VersionedModel[Any]) -> Select[Any]:
         """The statement for one record's open rows of `model`, built once per generation."""

@@ -48,6 +48,7 @@ from sqlalchemy import (
     RowMapping,
     String,
     Table,
+    Uuid,
     create_engine,
     event,
     inspect,
@@ -109,6 +110,9 @@ for _dialect, _position, _schema in (
             EVENTS_TABLE,
             _metadata,
             Column(_position, BigInteger, key="position", primary_key=True),
+            # The recorder's own types: the UUID's hex digits on SQLite, uuid on PostgreSQL.
+            Column("originator_id", String if _dialect == "sqlite" else Uuid, nullable=False),
+            Column("originator_version", Integer, nullable=False),
             Column("topic", String, nullable=False),
             Column("state", LargeBinary, nullable=False),
         ),
