@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -31,6 +32,7 @@ from ledger.store import database_url, parse_url
 from projections import queries
 from projections.cache import DEFAULT_SIZE, AgreementCache
 from projections.queries import ReadModel
+from projections.store import READ_CONNECTIONS
 
 PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
 CACHE_VAR: Final = "LEDGER_AGREEMENT_CACHE"
@@ -62,6 +64,9 @@ def follows_in_process(url: str) -> bool:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Opens the read model (unless one was given) and, if asked, follows the ledger in-process."""
+    # The sync routes run in anyio's thread pool: at most as many at once as the read
+    # model's pool keeps connections (anyio's default is 40).
+    to_thread.current_default_thread_limiter().total_tokens = READ_CONNECTIONS
     owned: ReadModel | None = None
     projector: ProjectorThread | None = None
     if app.state.read_model is None:

@@ -39,7 +39,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from projections.axes import Axes
-from projections.store import CURRENT
 from projections.visible import Timeline, known_now, records_exist, timelines
 
 if TYPE_CHECKING:
@@ -187,11 +186,10 @@ class AgreementCache:
         with self._lock:
             if not any(k[2:] == (body, process, include_private) for k in self._entries):
                 return None
-        with rm.engine.connect() as conn, conn.begin():
-            row = conn.execute(CURRENT).first()
-        if row is None:
+        found = rm.current()
+        if found is None:
             return None
-        key = (int(row[0]), int(row[1]), body, process, include_private)
+        key = (*found, body, process, include_private)
         return self._hit(key, ax)
 
     def _hit(self, key: tuple[Any, ...], ax: Axes) -> AgreementEntry | None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +193,13 @@ def is_sqlite(url: str | None) -> bool:
     return parse_url(url).backend == "sqlite"
 
 
+#: Connections a reader's pool keeps open: one per request the API's worker runs at once
+#: (its thread pool is limited to as many, see `api.app.lifespan`). A pool smaller than
+#: that opens and closes a connection per request beyond it: on PostgreSQL a new server
+#: process each time.
+READ_CONNECTIONS = 16
+
+
 def make_engine(url: str | None, *, writer: bool) -> Engine:
     """An engine on the ledger database; a writer's transactions take the projector lock.
 
@@ -203,7 +210,11 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
     """
     target = sqlalchemy_url(url)
     if is_sqlite(url):
-        engine = create_engine(target, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            target,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            **({} if writer else {"pool_size": READ_CONNECTIONS, "max_overflow": READ_CONNECTIONS}),
+        )
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
         @event.listens_for(engine, "connect")
@@ -227,7 +238,13 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
         return engine
     if writer:
         return create_engine(target, pool_size=2, max_overflow=2)
-    return create_engine(target, isolation_level="REPEATABLE READ", pool_pre_ping=True)
+    return create_engine(
+        target,
+        isolation_level="REPEATABLE READ",
+        pool_pre_ping=True,
+        pool_size=READ_CONNECTIONS,
+        max_overflow=READ_CONNECTIONS,
+    )
 
 
 def lock(conn: Connection) -> None:
@@ -289,12 +306,67 @@ class View:
             raise NotFoundError(f"no body '{body}' is in the ledger (position {self.position})")
 
 
+class _CurrentReader:
+    """Reads (generation, position) in one statement, for `ReadModel.current`.
+
+    On PostgreSQL every cached answer starts with this read, so it has a connection of its
+    own, taken out of the pool and in autocommit: one round trip, without the pool's
+    checkout (its ping), a BEGIN and a COMMIT. A connection that fails is dropped and the
+    read is tried once more on a new one. On SQLite (no network) it goes through the pool.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.own = engine.dialect.name == "postgresql"
+        self.sql = str(
+            CURRENT.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def read(self) -> tuple[int, int] | None:
+        """The current (generation, position), or None before the first swap."""
+        if not self.own:
+            with self.engine.connect() as conn:
+                row = conn.execute(CURRENT).first()
+            return (int(row[0]), int(row[1])) if row is not None else None
+        failure: type[Exception] = self.engine.dialect.loaded_dbapi.Error
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None:
+                    pooled = self.engine.raw_connection()
+                    driver: Any = pooled.driver_connection
+                    pooled.detach()  # this connection is ours now, not the pool's
+                    driver.autocommit = True
+                    self._conn = driver
+                try:
+                    found = self._conn.execute(self.sql).fetchone()
+                    return (int(found[0]), int(found[1])) if found is not None else None
+                except failure:
+                    self._close()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        """Closes its connection, if it opened one."""
+        with self._lock:
+            self._close()
+
+
 class ReadModel:
     """Opens the read-model tables on LEDGER_DATABASE_URL (SQLAlchemy engine), thread-safe."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, writer=False)
+        self._current = _CurrentReader(self.engine)
         self._ready = False
         #: The projector `catch_up(rm)` keeps for this read model (see projections.projector).
         self.projector: Any = None
@@ -322,6 +394,13 @@ class ReadModel:
                 yield View(conn, None, 0)
             else:
                 yield View(conn, schema(int(row[0])), int(row[1]))
+
+    def current(self) -> tuple[int, int] | None:
+        """(generation, position) queries read now, in one statement; None before anything
+        was projected."""
+        if not self._has_tables():
+            return None
+        return self._current.read()
 
     def position(self) -> int:
         """The projector's position: the last ledger position the read model reflects."""
@@ -354,4 +433,5 @@ class ReadModel:
             if self.projector is not None:
                 self.projector.close()
                 self.projector = None
+        self._current.close()
         self.engine.dispose()
