@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from api import workers
 from api.tokens import ReadTokens, TokenConfigError, hash_token, new_token
 
 
@@ -14,25 +15,27 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serves the API with uvicorn; on SQLite the projector follows inside the server."""
     import uvicorn
 
-    from api.app import PROJECT_VAR
+    from api.app import PROJECT_VAR, agreement_cache
     from ledger.store import database_url, parse_url
 
     parse_url(database_url())  # a bad LEDGER_DATABASE_URL is exit 2 here, not a worker crash
     ReadTokens.from_env()  # likewise a bad token configuration
+    agreement_cache()  # and a bad LEDGER_AGREEMENT_CACHE
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     if args.project is not None:
         os.environ[PROJECT_VAR] = "yes" if args.project else "no"
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        server_header=False,
-        log_level=args.log_level,
-    )
+    options: dict[str, Any] = {
+        "app": "api.app:create_app",
+        "factory": True,
+        "proxy_headers": True,
+        "server_header": False,
+        "log_level": args.log_level,
+    }
+    if args.workers > 1 and workers.supported():
+        # A listening socket per process, so that connections spread over them.
+        return workers.serve(args.host, args.port, args.workers, options)
+    uvicorn.run(host=args.host, port=args.port, workers=args.workers, **options)
     return 0
 
 
