@@ -302,7 +302,17 @@ def http_figure(
                 f"asyncio generator in the bench process; {len(fig.query)} rounds of ≤ "
                 f"{args.http_requests} requests / ≤ {args.http_seconds:.0f} s, alternating with "
                 f"/healthz; p50 {fig.p50:.1f} ms, p95 {fig.p95:.1f} ms (/healthz p95 "
-                f"{fig.baseline_p95:.1f} ms); non-200 answers: {fig.errors}"
+                f"{fig.baseline_p95:.1f} ms); per round: "
+                + ", ".join(
+                    f"{x.rate:,.0f} req/s"
+                    + (
+                        f" ({'/'.join(map(str, x.split))} connections per worker)"
+                        if x.split
+                        else ""
+                    )
+                    for x in fig.query
+                )
+                + f"; non-200 answers: {fig.errors}"
                 + (
                     f" (first: {fig.query[0].first_error or fig.baseline[0].first_error})"
                     if fig.errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import statistics
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
+    #: Connections per server process, largest first (from `ss`; empty when unknown).
+    split: tuple[int, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -99,8 +103,10 @@ async def _connection(
     total: int,
     deadline: float,
     load: Load,
+    opened: asyncio.Event,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    answered = False
     try:
         while True:
             index = state["next"]
@@ -137,6 +143,11 @@ async def _connection(
                 body = await reader.readexactly(length)
             load.latencies.append((time.perf_counter() - began) * 1000)
             load.requests += 1
+            if not answered:  # a server process has accepted this connection
+                answered = True
+                state["answered"] += 1
+                if state["answered"] == state["connections"]:
+                    opened.set()
             if status != 200:
                 load.errors += 1
                 if not load.first_error:
@@ -145,17 +156,45 @@ async def _connection(
         writer.close()
 
 
+async def _split(port: int, opened: asyncio.Event) -> tuple[int, ...]:
+    """How the connections to `port` fall on the server's processes (by `ss`, once each
+    connection has had an answer)."""
+    await opened.wait()
+    try:
+        ss = await asyncio.create_subprocess_exec(
+            "ss",
+            "-tnpH",
+            "state",
+            "established",
+            f"( sport = :{port} )",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await ss.communicate()
+    except OSError:
+        return ()
+    pids = re.findall(r"pid=(\d+)", out.decode())
+    return tuple(sorted(Counter(pids).values(), reverse=True))
+
+
 async def _run(
     host: str, port: int, paths: list[str], total: int, seconds: float, concurrency: int
 ) -> Load:
     load = Load()
-    state = {"next": 0}
+    state = {"next": 0, "answered": 0, "connections": concurrency}
+    opened = asyncio.Event()
     began = time.perf_counter()
     deadline = began + seconds
+    split = asyncio.create_task(_split(port, opened))
     await asyncio.gather(
-        *(_connection(host, port, paths, state, total, deadline, load) for _ in range(concurrency))
+        *(
+            _connection(host, port, paths, state, total, deadline, load, opened)
+            for _ in range(concurrency)
+        )
     )
     load.seconds = time.perf_counter() - began
+    opened.set()  # (a connection that never answered: count what is there)
+    load.split = await split
     return load
 
 
