@@ -14,6 +14,7 @@ from typing import Any
 from bench import asof, catchup, load, results
 from bench.generator import DEFAULT_SEED, SIZES, History, generate
 from bench.ingest import measure_ingest
+from bench.load import HTTP_PROCESSES, http_paths
 from bench.machine import describe
 from bench.results import Figure, failed, figure, unavailable
 from bench.stores import Store, fresh_store, postgres_available
@@ -242,33 +243,6 @@ def asof_figures(
             naive_ms=lat.naive,
         )
         figures[name]["label"] = f"as-of {lat.name} p50 (p95 {lat.p95:.1f} ms)"
-
-
-#: How many processes (of the first bodies) the HTTP load spreads its queries over.
-HTTP_PROCESSES = 8
-
-
-def http_paths(history: History, processes: int = HTTP_PROCESSES, n: int = 200) -> list[str]:
-    """Target-agreement paths at random dates over the first `processes` processes."""
-    import random
-
-    rng = random.Random(history.seed + 1)
-    subjects = [
-        (body, process, start, min(until, history.last_day))
-        for body in history.manifest.bodies
-        for process, start, until in history.manifest.processes[body]
-    ][:processes]
-    paths = []
-    for i in range(n):
-        body, process, start, until = subjects[i % len(subjects)]
-        programme, cycle = process.split("/")
-        (day,) = asof.days(rng, start, until, 1)
-        paths.append(
-            f"/v1/bodies/{body}/processes/{programme}/{cycle}/target-agreement"
-            f"?as_of={day.isoformat()}"
-        )
-    rng.shuffle(paths)
-    return paths
 
 
 def http_figure(

@@ -8,8 +8,10 @@ Agreement and baseline rounds alternate, so both see the same noise.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -24,9 +26,34 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import asof
 from bench.asof import percentile
+from bench.generator import DEFAULT_SEED, SIZES, History, generate
 
 ROOT = Path(__file__).resolve().parent.parent
+#: How many processes (of the first bodies) the HTTP load spreads its queries over.
+HTTP_PROCESSES = 8
+
+
+def http_paths(history: History, processes: int = HTTP_PROCESSES, n: int = 200) -> list[str]:
+    """Target-agreement paths at random dates over the first `processes` processes."""
+    rng = random.Random(history.seed + 1)
+    subjects = [
+        (body, process, start, min(until, history.last_day))
+        for body in history.manifest.bodies
+        for process, start, until in history.manifest.processes[body]
+    ][:processes]
+    paths = []
+    for i in range(n):
+        body, process, start, until = subjects[i % len(subjects)]
+        programme, cycle = process.split("/")
+        (day,) = asof.days(rng, start, until, 1)
+        paths.append(
+            f"/v1/bodies/{body}/processes/{programme}/{cycle}/target-agreement"
+            f"?as_of={day.isoformat()}"
+        )
+    rng.shuffle(paths)
+    return paths
 
 
 @dataclass
@@ -297,3 +324,38 @@ def measure_http(
                 )
             )
     return figure
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.load URL`: the bench's HTTP rounds against a store kept by
+    `python -m bench --keep` (and projected), with a chosen number of server processes;
+    prints each round's rate, p95 and how its connections fell on the processes."""
+    p = argparse.ArgumentParser(prog="python -m bench.load", description=main.__doc__)
+    p.add_argument("url", help="LEDGER_DATABASE_URL of the kept store")
+    p.add_argument("--size", choices=list(SIZES), default="small", help="the store's size")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--workers", type=int, default=2, help="`ledger serve --workers N`")
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--seconds", type=float, default=15.0)
+    p.add_argument("--healthz", action="store_true", help="load /healthz instead")
+    args = p.parse_args(argv)
+    paths = ["/healthz"] if args.healthz else http_paths(generate(SIZES[args.size], args.seed))
+    with server(args.url, workers=args.workers) as (host, port):
+        drive(host, port, paths, total=min(200, args.requests), seconds=10, concurrency=8)
+        rates = []
+        for _ in range(args.rounds):
+            x = drive(host, port, paths, total=args.requests, seconds=args.seconds, concurrency=8)
+            rates.append(x.rate)
+            split = "/".join(map(str, x.split)) or "?"
+            print(
+                f"{x.rate:,.0f} req/s, p95 {percentile(x.latencies, 95):.1f} ms, "
+                f"connections per process {split}, non-200: {x.errors}",
+                flush=True,
+            )
+    print(f"median {statistics.median(rates):,.0f} req/s over {args.rounds} rounds")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
