@@ -55,6 +55,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from ledger.store import CHAIN_TABLE, EVENTS_TABLE
 from ledger.store.url import POSTGRES_SCHEMA, parse_url, sqlalchemy_url
@@ -198,6 +199,10 @@ def is_sqlite(url: str | None) -> bool:
 #: that opens and closes a connection per request beyond it: on PostgreSQL a new server
 #: process each time.
 READ_CONNECTIONS = 16
+#: Connections opened beyond those for other users of a read model (closed on return). On
+#: PostgreSQL an API worker holds at most READ_CONNECTIONS + READ_OVERFLOW + 1 (see
+#: `_CurrentReader`): mind max_connections (default 100) when choosing --workers.
+READ_OVERFLOW = 4
 
 
 def make_engine(url: str | None, *, writer: bool) -> Engine:
@@ -213,7 +218,7 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
         engine = create_engine(
             target,
             connect_args={"timeout": 30, "check_same_thread": False},
-            **({} if writer else {"pool_size": READ_CONNECTIONS, "max_overflow": READ_CONNECTIONS}),
+            **({} if writer else {"pool_size": READ_CONNECTIONS, "max_overflow": READ_OVERFLOW}),
         )
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
@@ -243,7 +248,7 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
         isolation_level="REPEATABLE READ",
         pool_pre_ping=True,
         pool_size=READ_CONNECTIONS,
-        max_overflow=READ_CONNECTIONS,
+        max_overflow=READ_OVERFLOW,
     )
 
 
@@ -323,6 +328,7 @@ class _CurrentReader:
         )
         self._lock = threading.Lock()
         self._conn: Any = None
+        self._closed = False
 
     def read(self) -> tuple[int, int] | None:
         """The current (generation, position), or None before the first swap."""
@@ -332,21 +338,32 @@ class _CurrentReader:
             return (int(row[0]), int(row[1])) if row is not None else None
         failure: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the read model is closed")
             for attempt in (1, 2):
-                if self._conn is None:
-                    pooled = self.engine.raw_connection()
-                    driver: Any = pooled.driver_connection
-                    pooled.detach()  # this connection is ours now, not the pool's
-                    driver.autocommit = True
-                    self._conn = driver
                 try:
+                    if self._conn is None:
+                        self._conn = self._connect()
                     found = self._conn.execute(self.sql).fetchone()
                     return (int(found[0]), int(found[1])) if found is not None else None
-                except failure:
+                except failure as error:
                     self._close()
                     if attempt == 2:
-                        raise
+                        # As SQLAlchemy raises it (the API answers 503 to OperationalError).
+                        raise DBAPIError.instance(self.sql, None, error, failure) from error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self) -> Any:
+        """A connection of the engine's, taken out of its pool, in autocommit."""
+        pooled = self.engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        pooled.detach()  # this connection is ours now, not the pool's
+        try:
+            driver.autocommit = True
+        except BaseException:
+            driver.close()
+            raise
+        return driver
 
     def _close(self) -> None:
         conn, self._conn = self._conn, None
@@ -355,8 +372,9 @@ class _CurrentReader:
                 conn.close()
 
     def close(self) -> None:
-        """Closes its connection, if it opened one."""
+        """Closes its connection, if it opened one (it opens none afterwards)."""
         with self._lock:
+            self._closed = True
             self._close()
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -48,8 +50,8 @@ def _server_pid(port: int) -> int:
     return parents.pop()
 
 
-def _connections_per_process(port: int, *, listening: bool = False) -> dict[int, int]:
-    """Per process, its sockets on local `port` (established ones, or listening ones)."""
+def _sockets_per_process(port: int, *, listening: bool = False) -> dict[int, set[str]]:
+    """Per process, its sockets (inodes) on local `port`: established or listening ones."""
     state = "0A" if listening else "01"
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -59,18 +61,22 @@ def _connections_per_process(port: int, *, listening: bool = False) -> dict[int,
                 fields = line.split()
                 if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
                     inodes.add(f"socket:[{fields[9]}]")
-    counts: dict[int, int] = {}
+    owned: dict[int, set[str]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
         except OSError:
             continue
-        mine = sum(1 for link in links if link in inodes)
-        if mine:
-            counts[int(entry.name)] = mine
-    return counts
+        if links & inodes:
+            owned[int(entry.name)] = links & inodes
+    return owned
+
+
+def _connections_per_process(port: int, *, listening: bool = False) -> dict[int, int]:
+    """Per process, how many sockets on local `port` it holds."""
+    return {pid: len(x) for pid, x in _sockets_per_process(port, listening=listening).items()}
 
 
 def _open(base: str, n: int) -> list[socket.socket]:
@@ -96,6 +102,11 @@ def test_connections_opened_at_once_spread_over_the_processes(tmp_path: Path) ->
             per_process = _connections_per_process(port)
             server = _server_pid(port)
             assert sorted(per_process) == _children(server)
+            # Each process listens on a socket of its own (uvicorn's workers share one).
+            listening = _sockets_per_process(port, listening=True)
+            assert sorted(listening) == _children(server)
+            assert [len(x) for x in listening.values()] == [1, 1]
+            assert len(set.union(*listening.values())) == 2
             # Hashed by the kernel: all 16 on one of two processes has odds of 2 in 65,536
             # (a shared socket put 8 of 8 on one process in 14 of 30 bursts).
             assert len(per_process) == 2, per_process
@@ -128,12 +139,22 @@ def test_a_process_that_dies_is_replaced_and_stopping_stops_all(tmp_path: Path) 
     while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()]
-    assert "exited (-9); starting another" in log.read_text()
+    assert "exited (-9); starting another in" in log.read_text()
+
+
+def test_a_port_another_server_holds_is_refused() -> None:
+    with workers.listening_socket("127.0.0.1", 0) as held:  # SO_REUSEPORT, as ours are
+        port = held.getsockname()[1]
+        with pytest.raises(OSError, match="in use"):
+            workers.serve("127.0.0.1", port, 2, {"app": "api.app:create_app", "factory": True})
 
 
 def test_a_process_that_cannot_start_stops_the_server() -> None:
     # An app that does not load fails the same way in every process: no restarts forever.
-    began = time.monotonic()
-    code = workers.serve("127.0.0.1", 0, 2, {"app": "no_such_module:app", "log_level": "critical"})
-    assert code == 1
-    assert time.monotonic() - began < 30
+    code = (
+        "from api import workers; raise SystemExit(workers.serve('127.0.0.1', 0, 2, "
+        "{'app': 'no_such_module:app', 'log_level': 'critical'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 1, done.stderr[-500:]
+    assert b"the server did not start" in done.stderr

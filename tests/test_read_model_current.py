@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
+import pytest
+import sqlalchemy.exc
 from storage import backend_url, raw_sql
 from test_projections_crash import history
 
@@ -53,7 +56,17 @@ def _survives(store_url: str) -> None:
         before = rm.current()
         assert before is not None
         pid = rm._current._conn.info.backend_pid  # the reader's own connection
-        assert raw_sql(store_url, "SELECT pg_terminate_backend(?)", [pid]) == [(True,)]
+        assert raw_sql(store_url, "SELECT pg_terminate_backend(?, 10000)", [pid]) == [(True,)]
         assert rm.current() == before  # tried again on a new connection
+        assert rm._current._conn.info.backend_pid != pid
+
+        def down() -> None:
+            raise psycopg.OperationalError("the server is down")
+
+        rm._current._close()
+        rm._current._connect = down  # type: ignore[method-assign]
+        # Raised as SQLAlchemy raises it, which the API answers with 503.
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="the server is down"):
+            rm.current()
     finally:
         rm.close()
