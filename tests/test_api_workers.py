@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_support import record
-from test_api_serve import position_reached, serving, wait_for
+from test_api_serve import free_port, position_reached, serving, wait_for
 
 from api import workers
 from ledger.cli.record import demo_text, load_commands
@@ -133,13 +133,39 @@ def test_a_process_that_dies_is_replaced_and_stopping_stops_all(tmp_path: Path) 
         )
         assert first[1] in _children(server)
         assert all(httpx.get(f"{base}/healthz", timeout=5).status_code == 200 for _ in range(20))
+        # One that dies right after starting again: the pause before the next doubles.
+        (second,) = set(_children(server)) - set(first)
+        os.kill(second, signal.SIGKILL)
+        wait_for(
+            lambda: len(set(_connections_per_process(port, listening=True)) - {second}) == 2,
+            "another server process listening",
+        )
         running = _children(server)
     # `serving` stopped the server with SIGINT: no server process is left.
     deadline = time.monotonic() + 30
     while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()]
-    assert "exited (-9); starting another in" in log.read_text()
+    text = log.read_text()
+    assert f"server process {first[0]} exited (-9); starting another in 1.0 s" in text
+    assert f"server process {second} exited (-9); starting another in 2.0 s" in text
+
+
+def test_sigterm_while_the_processes_start_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "LEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}"}
+    command = [sys.executable, "-c", "from ledger.cli import main; raise SystemExit(main())"]
+    command += ["serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    # As soon as the first server process exists (they take a second or more to import).
+    wait_for(lambda: _children(server.pid), "a server process started")
+    server.send_signal(signal.SIGTERM)
+    _, err = server.communicate(timeout=60)
+    assert server.returncode == 0, err[-500:]
+    deadline = time.monotonic() + 30
+    while _sockets_per_process(port, listening=True) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _sockets_per_process(port, listening=True) == {}
 
 
 def test_a_port_another_server_holds_is_refused() -> None:
