@@ -10,10 +10,11 @@ Records are kept compact between batches (their last state and the last two vers
 their timeline), so that a new event coming last in valid time costs one fold step. A
 backdated event, a correction or a retraction needs the record's whole history: its
 facts are read back from the ledger (the ones this batch decoded are still in memory)
-and its open rows from its table (plus this batch's changes). The kept records are only
-trusted while the position they reflect is the one the batch starts from: otherwise
-(another process projected, a transaction failed) they are dropped and restored from the
-tables.
+and its open rows from its table (plus this batch's changes); a batch reads those of the
+records it will restore together, before folding (`Records._read_histories`). The kept
+records are only trusted while the position they reflect is the one the batch starts
+from: otherwise (another process projected, a transaction failed) they are dropped and
+restored from the tables.
 """
 
 from __future__ import annotations
