@@ -340,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--healthz", action="store_true", help="load /healthz instead")
     args = p.parse_args(argv)
+    if args.rounds < 1 or args.workers < 1:
+        p.error("--rounds and --workers must be at least 1")
     paths = ["/healthz"] if args.healthz else http_paths(generate(SIZES[args.size], args.seed))
     with server(args.url, workers=args.workers) as (host, port):
         drive(host, port, paths, total=min(200, args.requests), seconds=10, concurrency=8)
