@@ -124,7 +124,7 @@ class Projector:
         self.reader = make_engine(url, writer=False)
         sqlite_file = parse_url(url).path if is_sqlite(url) else None
         self.checkpointer = Checkpointer(sqlite_file) if sqlite_file is not None else None
-        self.records = Records(self.recorder, cache_records=cache_records)
+        self.records = Records(cache_records=cache_records)
         #: The fold worker while a catch-up far behind runs.
         self.worker: FoldWorker | None = None
         #: Of the workers this projector ran: the highest peak RSS (KB), the batches they

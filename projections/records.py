@@ -27,9 +27,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import BindParameter, Connection, Select, bindparam, select
+from sqlalchemy import Connection, select
 
-from ledger.store import ChainedEvent, ChainedRecorder
+from ledger.store import ChainedEvent
 from projections.bitemporal import (
     Change,
     Entity,
@@ -171,14 +171,7 @@ def naive_utc(moment: datetime) -> datetime:
 class Records:
     """The records one process keeps, and the fold of a batch's events into them."""
 
-    def __init__(
-        self,
-        recorder: ChainedRecorder,
-        *,
-        cache_records: int = CACHE_RECORDS,
-        overlapped: bool = False,
-    ) -> None:
-        self.recorder = recorder
+    def __init__(self, *, cache_records: int = CACHE_RECORDS, overlapped: bool = False) -> None:
         self.cache_records = cache_records
         #: Whether a batch may be folded before the previous one is committed (the
         #: worker's case): restores then apply the previous batch's changes of a record
@@ -190,7 +183,8 @@ class Records:
         self._key: tuple[int, int] | None = None
         #: Per record, the row changes of the last batch folded (see `overlapped`).
         self._previous: dict[str, list[tuple[datetime, Change]]] = {}
-        self._statements: dict[tuple[int, str], Select[Any]] = {}
+        #: The position the batch being folded starts from.
+        self._start = 0
         #: Per record this batch will probably restore: its history, read up front.
         self._histories: dict[str, _History] = {}
 
@@ -241,6 +235,7 @@ class Records:
         touched: dict[str, list[tuple[datetime, Change]]] = {}
         recorded_at: datetime | None = None
         at = stamp = None
+        self._start = position
         self._histories = self._read_histories(conn, tables, position, chained, decoded)
         for c, event in zip(chained, decoded, strict=True):
             if c.recorded_at != recorded_at:  # a transaction's events share one time
@@ -368,29 +363,22 @@ class Records:
         to_domain_event = self.mapper.to_domain_event
         facts: dict[int, Any] = {}
         history = self._histories.pop(entity_id, None)
-        if history is not None:  # read up front, up to the batch's start
-            originator_id = UUID(entity_id)
-            for version, topic, state in history.stored:
-                if version <= before:
-                    fact = known.get(version)
-                    facts[version] = (
-                        fact
-                        if fact is not None
-                        else to_domain_event(StoredEvent(originator_id, version, topic, state))
-                    )
-            # The rest are this batch's, which `advance` added to the record's facts.
-            for version, fact in known.items():
-                if version <= before:
-                    facts.setdefault(version, fact)
-            open_rows = dict(history.open_rows)
-        else:
-            for stored in self.recorder.select_events(UUID(entity_id), lte=before):
-                fact = known.get(stored.originator_version)
-                facts[stored.originator_version] = (
-                    fact if fact is not None else to_domain_event(stored)
+        if history is None:  # not read up front: read now, likewise up to the batch's start
+            history = self._histories_of(conn, tables, {entity_id: model}, self._start)[entity_id]
+        originator_id = UUID(entity_id)
+        for version, topic, state in history.stored:
+            if version <= before:
+                fact = known.get(version)
+                facts[version] = (
+                    fact
+                    if fact is not None
+                    else to_domain_event(StoredEvent(originator_id, version, topic, state))
                 )
-            rows = conn.execute(self._open_rows(tables, model), {"entity": entity_id})
-            open_rows = {row[0]: row[1] for row in rows}
+        # The rest are this batch's, which `advance` added to the record's facts.
+        for version, fact in known.items():
+            if version <= before:
+                facts.setdefault(version, fact)
+        open_rows = dict(history.open_rows)
         if self.overlapped:
             changes = [*self._previous.get(entity_id, ()), *changes]
         for at, change in changes:
@@ -411,7 +399,7 @@ class Records:
         kept ones (compact) with a backdated event or a fix, and ones not kept at all.
 
         A record missed here (an event on the date of its only kept version, after other
-        events of the batch) is restored with its own statements.
+        events of the batch) has its history read when it is restored.
         """
         wanted: dict[str, VersionedModel[Any]] = {}
         #: Per record not (yet) wanted: the latest effective date so far, or None when
@@ -457,12 +445,21 @@ class Records:
         chained: Sequence[ChainedEvent],
         decoded: Sequence[Any],
     ) -> dict[str, _History]:
-        """The histories of the records this batch will restore, read together: their
-        events up to `position` and their open rows, a few statements per batch instead
-        of two per restore (decoding waits until a restore needs it)."""
+        """The histories of the records this batch will restore, read together before it
+        is folded: a few statements per batch instead of two per restore (decoding waits
+        until a restore needs it)."""
         wanted = self._likely_restored(chained, decoded)
-        if not wanted:
-            return {}
+        return self._histories_of(conn, tables, wanted, position) if wanted else {}
+
+    def _histories_of(
+        self,
+        conn: Connection,
+        tables: Schema,
+        wanted: dict[str, VersionedModel[Any]],
+        position: int,
+    ) -> dict[str, _History]:
+        """Per record, its events in the ledger up to `position` (by version) and its open
+        rows, in `conn`'s snapshot, 500 records a statement."""
         histories = {entity_id: _History() for entity_id in wanted}
         stored = ledger_tables(conn.dialect.name)[0]
         sqlite = conn.dialect.name == "sqlite"
@@ -500,16 +497,3 @@ class Records:
         for history in histories.values():
             history.stored.sort()
         return histories
-
-    def _open_rows(self, tables: Schema, model: VersionedModel[Any]) -> Select[Any]:
-        """The statement for one record's open rows of `model`, built once per generation."""
-        key = (tables.generation, model.name)
-        found: Select[Any] | None = self._statements.get(key)
-        if found is None:
-            t = tables.table(model)
-            entity: BindParameter[str] = bindparam("entity")
-            built: Select[Any] = select(t.c.valid_from, t.c.recorded_from).where(
-                t.c.entity == entity, t.c.recorded_to.is_(None)
-            )
-            found = self._statements[key] = built
-        return found

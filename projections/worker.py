@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.errors import LedgerError
-from ledger.store import ChainedEvent, open_recorder
+from ledger.store import ChainedEvent
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records
 from projections.store import make_engine
@@ -153,9 +153,8 @@ class FoldWorker:
 def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
     """The worker process: folds the parts it is sent until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the projector's to handle
-    recorder = open_recorder(url)
     engine = make_engine(url, writer=False)
-    records = Records(recorder, cache_records=cache_records, overlapped=True)
+    records = Records(cache_records=cache_records, overlapped=True)
     epoch: int | None = None
     try:
         while True:
@@ -189,5 +188,4 @@ def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
                 gc.enable()
             pipe.send(reply)
     finally:
-        recorder.close()
         engine.dispose()
