@@ -307,10 +307,11 @@ def measure_http(
     rounds: int = 2,
     concurrency: int = 8,
     env: dict[str, str] | None = None,
+    workers: int = 2,
 ) -> HttpFigure:
-    """Alternating rounds of agreement queries and /healthz against `ledger serve --workers 2`."""
+    """Alternating rounds of agreement queries and /healthz against `ledger serve --workers N`."""
     figure = HttpFigure(path=paths[0], concurrency=concurrency)
-    with server(url, env=env) as (host, port):
+    with server(url, workers=workers, env=env) as (host, port):
         drive(
             host, port, paths, total=min(200, total), seconds=10, concurrency=concurrency
         )  # warm-up
@@ -327,9 +328,10 @@ def measure_http(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.load URL`: the bench's HTTP rounds against a store kept by
-    `python -m bench --keep` (and projected), with a chosen number of server processes;
-    prints each round's rate, p95 and how its connections fell on the processes."""
+    """`python -m bench.load URL`: the bench's HTTP rounds (agreement queries alternating
+    with /healthz) against a store kept by `python -m bench --keep` and projected, with a
+    chosen number of server processes; prints each round's rate, p95 and how its
+    connections fell on the processes."""
     p = argparse.ArgumentParser(prog="python -m bench.load", description=main.__doc__)
     p.add_argument("url", help="LEDGER_DATABASE_URL of the kept store")
     p.add_argument("--size", choices=list(SIZES), default="small", help="the store's size")
@@ -338,24 +340,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--seconds", type=float, default=15.0)
-    p.add_argument("--healthz", action="store_true", help="load /healthz instead")
     args = p.parse_args(argv)
     if args.rounds < 1 or args.workers < 1:
         p.error("--rounds and --workers must be at least 1")
-    paths = ["/healthz"] if args.healthz else http_paths(generate(SIZES[args.size], args.seed))
-    with server(args.url, workers=args.workers) as (host, port):
-        drive(host, port, paths, total=min(200, args.requests), seconds=10, concurrency=8)
-        rates = []
-        for _ in range(args.rounds):
-            x = drive(host, port, paths, total=args.requests, seconds=args.seconds, concurrency=8)
-            rates.append(x.rate)
+    paths = http_paths(generate(SIZES[args.size], args.seed))
+    fig = measure_http(
+        args.url,
+        paths,
+        total=args.requests,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        workers=args.workers,
+    )
+    for name, loads in (("agreement", fig.query), ("/healthz", fig.baseline)):
+        for x in loads:
             split = "/".join(map(str, x.split)) or "?"
             print(
-                f"{x.rate:,.0f} req/s, p95 {percentile(x.latencies, 95):.1f} ms, "
-                f"connections per process {split}, non-200: {x.errors}",
-                flush=True,
+                f"{name}: {x.rate:,.0f} req/s, p95 {percentile(x.latencies, 95):.1f} ms, "
+                f"connections per process {split}, non-200: {x.errors}"
             )
-    print(f"median {statistics.median(rates):,.0f} req/s over {args.rounds} rounds")
+    print(f"median: agreement {fig.rate:,.0f} req/s, /healthz {fig.baseline_rate:,.0f} req/s")
     return 0
 
 
