@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,28 +28,39 @@ pytestmark = [
 ]
 
 
+@contextmanager
+def _two_workers(log: Path) -> Iterator[tuple[str, int]]:
+    """`ledger serve --workers 2` on the demo, once projected: (base URL, port)."""
+    url = f"sqlite:///{log.parent / 'ledger.db'}"
+    record(url, load_commands(demo_text(), "demo"))
+    with serving(url, log, "--workers", "2") as base:
+        wait_for(position_reached(base, 41), "the demo to be projected")
+        yield base, int(base.rsplit(":", 1)[1])
+
+
+def _parent(pid: int) -> int | None:
+    """The parent of a process (None: it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def _children(parent: int) -> list[int]:
     """The pids whose parent is `parent`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry.name))
-    return sorted(found)
+    pids = (int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit())
+    return sorted(pid for pid in pids if _parent(pid) == parent)
 
 
 def _server_pid(port: int) -> int:
     """The supervising `ledger serve` process: the parent of the processes serving `port`."""
     owners = _connections_per_process(port, listening=True)
-    parents = {
-        int((Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())[1]) for pid in owners
-    }
+    parents = {_parent(pid) for pid in owners}
     assert len(parents) == 1
-    return parents.pop()
+    (parent,) = parents
+    assert parent is not None
+    return parent
 
 
 def _sockets_per_process(port: int, *, listening: bool = False) -> dict[int, set[str]]:
@@ -92,11 +105,7 @@ def _open(base: str, n: int) -> list[socket.socket]:
 
 
 def test_connections_opened_at_once_spread_over_the_processes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    record(url, load_commands(demo_text(), "demo"))
-    with serving(url, tmp_path / "serve.log", "--workers", "2") as base:
-        wait_for(position_reached(base, 41), "the demo to be projected")
-        port = int(base.rsplit(":", 1)[1])
+    with _two_workers(tmp_path / "serve.log") as (base, port):
         connections = _open(base, 16)
         try:
             per_process = _connections_per_process(port)
@@ -117,12 +126,8 @@ def test_connections_opened_at_once_spread_over_the_processes(tmp_path: Path) ->
 
 
 def test_a_process_that_dies_is_replaced_and_stopping_stops_all(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    record(url, load_commands(demo_text(), "demo"))
     log = tmp_path / "serve.log"
-    with serving(url, log, "--workers", "2") as base:
-        wait_for(position_reached(base, 41), "the demo to be projected")
-        port = int(base.rsplit(":", 1)[1])
+    with _two_workers(log) as (base, port):
         server = _server_pid(port)
         first = _children(server)
         assert len(first) == 2
