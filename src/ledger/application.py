@@ -8,13 +8,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 from eventsourcing.utils import EnvType
 
 from ledger.commands.batch import Batch, RecordCache, RecordSource
 from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import parse_command
+from ledger.domain.base import LedgerAggregate
 from ledger.errors import CommandError, LedgerError, RuleViolationError
 
 
@@ -86,7 +87,7 @@ class LedgerApplication(Application[UUID]):
                 pending = batch.pending()
                 if cache is not None and cache.assumed and cache.existing(cache.assumed):
                     raise _AssumedNewError
-                recordings = self.save(*pending) if pending else []
+                recordings = self._save_records(pending) if pending else []
             except BaseException as exc:
                 # The batch may have changed kept records in place: read them again next time.
                 if cache is not None:
@@ -113,6 +114,23 @@ class LedgerApplication(Application[UUID]):
             if cache is not None:
                 cache.saved(batch.records.values(), positions)
             return positions
+
+    def _save_records(self, records: Sequence[LedgerAggregate]) -> list[Recording[UUID]]:
+        """`Application.save` for records, collecting their events without asking what they are.
+
+        `save` asks of each object whether it is an event or an aggregate, by `isinstance`
+        against eventsourcing's runtime-checkable protocols; on Python 3.11 that recomputes
+        the protocols' members on every call and took 8 % of a batch (bench.profiles ingest).
+        The steps after collecting are `save`'s own.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for record in records:
+            processing_event.events.extend(record.collect_events())
+            processing_event.aggregates[record.id] = record
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
 
 class _AssumedNewError(Exception):
