@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+
+import pytest
 
 from ledger.domain.base import current_facts
+from ledger.domain.budget_line import BudgetLine
 from ledger.domain.measure import MEASURE, Measure
+from ledger.errors import RuleViolationError
 
 D = date.fromisoformat
 
@@ -66,3 +71,41 @@ def test_repeating_a_standing_fact_records_nothing() -> None:
     m.update_status(status="in_progress", progress=10, note="", effective=D("2016-06-30"))
     m.update_status(status="in_progress", progress=10, note="", effective=D("2016-06-30"))
     assert m.version == 2
+
+
+def test_a_repeated_fact_is_a_no_op_until_it_is_retracted() -> None:
+    m = measure()
+    for _ in range(2):
+        m.update_status(status="in_progress", progress=20, note="", effective=D("2017-01-31"))
+    assert m.version == 2  # the second one was already recorded
+    m.update_status(status="in_progress", progress=30, note="", effective=D("2017-01-31"))
+    m.update_status(status="in_progress", progress=20, note="", effective=D("2017-02-28"))
+    assert m.version == 4  # same date other values, same values other date: both new
+    m.retract(2, "doppelt erfasst", D("2017-03-01"))
+    m.update_status(status="in_progress", progress=20, note="", effective=D("2017-01-31"))
+    assert m.version == 6  # a retracted fact no longer counts as recorded
+
+
+def line() -> BudgetLine:
+    return BudgetLine.open(
+        body="b",
+        year=2018,
+        code="4.1.01",
+        title="Treffs",
+        direction="expenditure",
+        effective=D("2018-01-01"),
+    )
+
+
+def test_a_booking_reference_stands_until_its_booking_is_retracted_or_corrected() -> None:
+    b = line()
+    b.book_payment(amount=Decimal("10.00"), reference="R1", text="", effective=D("2018-02-01"))
+    with pytest.raises(RuleViolationError, match="'R1' is already recorded"):
+        b.book_payment(amount=Decimal("20.00"), reference="R1", text="", effective=D("2018-03-01"))
+    b.correct(2, {"reference": "R2"}, "Tippfehler", D("2018-03-02"))
+    b.book_payment(amount=Decimal("20.00"), reference="R1", text="", effective=D("2018-03-01"))
+    with pytest.raises(RuleViolationError, match="'R2' is already recorded"):
+        b.book_payment(amount=Decimal("5.00"), reference="R2", text="", effective=D("2018-04-01"))
+    b.retract(2, "falsche Haushaltsstelle", D("2018-04-02"))
+    b.book_payment(amount=Decimal("5.00"), reference="R2", text="", effective=D("2018-04-01"))
+    assert b.has_booking("R1") and b.has_booking("R2") and not b.has_booking("R3")

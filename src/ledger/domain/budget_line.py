@@ -292,10 +292,7 @@ class BudgetLine(LedgerAggregate):
 
     def has_booking(self, reference: str) -> bool:
         """Whether a booking with this reference stands on the line."""
-        return any(
-            isinstance(f, BudgetLine.PaymentBooked) and f.reference == reference
-            for f in self.current_facts()
-        )
+        return reference in self.tally("booking references", set, _add_booking_reference)
 
     def record_statement(self, *, text: str, author: str, effective: date) -> None:
         """Records the treasury's statement (Stellungnahme der Kämmerei)."""
@@ -380,3 +377,8 @@ def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
 
 
 BUDGET_LINE = Fold(BudgetLineState(), _step)
+
+
+def _add_booking_reference(references: set[str], fact: Any) -> None:
+    if isinstance(fact, BudgetLine.PaymentBooked):
+        references.add(fact.reference)
