@@ -14,6 +14,9 @@ GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 GERMAN_MONEY = re.compile(r"^\d{1,3}(?:\.\d{3})*(?:,\d+)?$|^\d+(?:,\d+)?$")
 PLAIN_MONEY = re.compile(r"^\d+(?:\.\d+)?$")
 THOUSANDS_ONLY = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PROCESS = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*")
+CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-_]*")
 
 
 def parse_date(field: str, value: Any) -> date:
@@ -25,13 +28,13 @@ def parse_date(field: str, value: Any) -> date:
     if not isinstance(value, str):
         raise RuleViolationError(field, f"must be a date such as 2018-06-19, got {value!r}")
     text = value.strip()
-    german = GERMAN_DATE.match(text)
     try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+        german = GERMAN_DATE.match(text)
         if german:
             day, month, year = (int(g) for g in german.groups())
             return date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
     except ValueError:
         raise RuleViolationError(field, f"'{value}' is not a real date") from None
     raise RuleViolationError(
@@ -118,9 +121,10 @@ def parse_text(field: str, value: Any) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise RuleViolationError(field, f"must be text, got {value!r}")
-    if not value.strip():
+    text = value.strip()
+    if not text:
         raise RuleViolationError(field, "must not be empty")
-    return value.strip()
+    return text
 
 
 def parse_free_text(field: str, value: Any) -> str:
@@ -158,7 +162,7 @@ def parse_mapping(field: str, value: Any) -> dict[str, Any]:
 def parse_process(field: str, value: Any) -> str:
     """A process named programme/cycle, e.g. audit-fgk/2018."""
     text = parse_text(field, value)
-    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*", text):
+    if not PROCESS.fullmatch(text):
         raise RuleViolationError(
             field, f"'{text}' must name a process as programme/cycle, e.g. audit-fgk/2018"
         )
@@ -168,7 +172,7 @@ def parse_process(field: str, value: Any) -> str:
 def parse_code(field: str, value: Any) -> str:
     """A short code of a goal or measure (letters, digits, dots, hyphens)."""
     text = parse_text(field, value)
-    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.\-_]*", text):
+    if not CODE.fullmatch(text):
         raise RuleViolationError(
             field, f"'{text}' must be a code of letters, digits, dots and hyphens"
         )

@@ -80,11 +80,12 @@ def parse_command(raw: Any) -> tuple[CommandKind, dict[str, Any]]:
         )
     values: dict[str, Any] = {}
     for name, spec in kind.fields.items():
-        if name not in raw or raw[name] is None:
+        value = raw.get(name)
+        if value is None:
             if spec.required:
                 raise RuleViolationError(name, f"is required for '{kind.name}'")
             default = spec.default
             values[name] = list(default) if isinstance(default, list) else default
             continue
-        values[name] = spec.parse(name, raw[name])
+        values[name] = spec.parse(name, value)
     return kind, values
