@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = {x.strip() for x in args.paths.split(",") if x.strip()}
     history = generate(args.events, DEFAULT_SEED)
     from ledger.application import LedgerApplication
+    from ledger.commands.handlers import load_handlers
     from ledger.store import application_env
+
+    load_handlers()  # imports the command modules, as bench.ingest does: not part of the profile
 
     with fresh_store(args.backend, "profile") as store:
         app = LedgerApplication(env=application_env(store.url))
