@@ -376,9 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     history = generate(target, args.seed)
     generated = time.perf_counter() - began
     # The history is the bench's input, alive to the end: frozen, the collector's full
-    # collections stop scanning its millions of objects. Unfrozen, each took 0.2-0.9 s
-    # at 10^6 and fell on whichever side of a measurement triggered it (mostly the
-    # ledger's ingest chunks, which allocate more).
+    # collections no longer scan its millions of objects inside whichever measurement
+    # triggers them. They still scan the ledger's kept records and the baseline's
+    # aggregates (`python -m bench.collector` times them per ingest chunk).
     gc.collect()
     gc.freeze()
     bodies = len(history.manifest.bodies)

@@ -105,14 +105,20 @@ def scan_seconds(url: str) -> tuple[int, float]:
         recorder.close()
 
 
-def run_child(url: str, mode: str, batch_size: int | None) -> dict[str, Any]:
-    """Runs one catch-up or rebuild in a child process; its JSON report."""
+def run_child(url: str, mode: str, batch_size: int | None, root: Path = ROOT) -> dict[str, Any]:
+    """Runs one catch-up or rebuild in a child process; its JSON report.
+
+    `root` is the checkout whose code the child runs (another one: a `git worktree` of an
+    older commit, see `bench.alternate`); it is the child's working directory, which
+    `python -m` puts first on `sys.path`.
+    """
     command = [sys.executable, "-m", "bench.catchup", url, mode]
     if batch_size:
         command.append(str(batch_size))
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    own = [str(root / "src"), str(root)] if root != ROOT else [str(ROOT)]
+    path = os.pathsep.join(filter(None, [*own, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=root, env=env, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise RuntimeError(f"{mode} in a child process failed: {' / '.join(tail)}")
