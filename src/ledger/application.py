@@ -9,7 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Recording,
+    Transcoding,
+)
 from eventsourcing.utils import EnvType
 
 from ledger.commands.batch import Batch, RecordCache, RecordSource
@@ -17,6 +23,7 @@ from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import parse_command
 from ledger.domain.base import LedgerAggregate
 from ledger.errors import CommandError, LedgerError, RuleViolationError
+from ledger.store.salt import SaltedMapper
 
 
 class DateAsISO(Transcoding):
@@ -45,6 +52,12 @@ class LedgerApplication(Application[UUID]):
         size = int(self.env.get(self.RECORD_CACHE, str(self.DEFAULT_RECORD_CACHE)) or 0)
         self.record_cache = RecordCache(self.repository, self.recorder, size) if size > 0 else None
         self._record_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The factory's mapper (with its cipher and compressor, if any), salting each event."""
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=SaltedMapper
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
