@@ -228,3 +228,18 @@ def test_export_import_round_trip_keeps_old_unsalted_and_new_salted_events(
             assert len(list(trail(app))) == len(first) + 1
         finally:
             app.close()
+
+
+def help_text(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """What `ledger ARGS --help` prints, whitespace folded (argparse exits 0 after it)."""
+    with pytest.raises(SystemExit) as done:
+        main([*args, "--help"])
+    assert done.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_ledger_verify_says_the_hashed_bytes_carry_the_salt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert "salt of 128 bits" in help_text(["verify"], capsys)
+    assert "128-bit salt" in help_text([], capsys)

@@ -11,8 +11,20 @@ from typing import Any
 from ledger.cli.main import UsageError
 from ledger.store import Digest, export, import_events, open_recorder, verify
 
+VERIFY_HELP = (
+    "recompute the hash chain, each event's hidden 128-bit salt included; exit 1 naming the break"
+)
+VERIFY_DESCRIPTION = (
+    "Recompute every link h(n) = SHA-256(h(n-1) || position || recorded_at || stored bytes) "
+    "from genesis; exit 0 when intact, 1 naming the first bad position. Each event's stored "
+    "bytes include a per-event random salt of 128 bits that neither the API nor `ledger log` "
+    "shows, so no published hash can be brute-forced to recover a non-public value (events "
+    "stored before the salt was introduced have none)."
+)
+
 
 def run_verify(args: argparse.Namespace) -> int:
+    """`ledger verify`: recompute the chain over the stored bytes (each salt included)."""
     digest = Digest.parse(args.digest) if args.digest else None
     with closing(open_recorder()) as recorder:
         report = verify(recorder, digest)
@@ -57,7 +69,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Adds verify, head, export and import."""
-    p = commands.add_parser("verify", help="recompute the hash chain; exit 1 naming the break")
+    p = commands.add_parser("verify", help=VERIFY_HELP, description=VERIFY_DESCRIPTION)
     p.add_argument("--digest", help="POSITION:HASH saved earlier; the chain must still extend it")
     p.set_defaults(handler=run_verify)
     p = commands.add_parser("head", help="print the digest POSITION:HASH")

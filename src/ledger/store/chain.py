@@ -27,6 +27,12 @@ from uuid import UUID
 # topic, state the stored event's topic and state bytes exactly as stored
 #
 # The last five fields are "the stored bytes" of the event (see event_bytes()).
+#
+# The state of every event stored by the ledger application carries a per-event salt:
+# the key "salt", 16 random bytes (128 bits, from `secrets`) as unpadded base64url
+# (ledger.store.salt). The chain hashes it like every other stored byte; since no reader
+# of the API or the CLI sees it, a served hash cannot be recomputed over guessed values of
+# a redacted field. Events stored before the salt was introduced have none.
 
 GENESIS: Final = bytes(32)
 CHAIN_TABLE: Final = "ledger_chain"
