@@ -13,6 +13,7 @@ from storage import demo_ledger
 from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.domain.budget_line import BudgetLine, BudgetLineState
+from ledger.domain.repeats import NEW
 from ledger.importers.bookings import LineBook, import_bookings
 from ledger.importers.mapping import default_mapping, load_mapping, parse_mapping
 from ledger.importers.report import ImportRefusedError
@@ -280,7 +281,7 @@ def test_a_booking_the_ledger_refuses_at_recording_is_a_bad_row(
     )
     # Hide the recorded bookings from the import's own check, so that the ledger refuses
     # the repeated reference (its text differs, so it is no mere repetition).
-    monkeypatch.setattr(LineBook, "booking", lambda self, code, reference: None)
+    monkeypatch.setattr(LineBook, "repeat", lambda self, booking: NEW)
     csv = write(
         tmp_path,
         HEADER + "16.12.2018;01.4953.7187;AO-9000;1,00;neu\n"
@@ -289,7 +290,7 @@ def test_a_booking_the_ledger_refuses_at_recording_is_a_bad_row(
     with pytest.raises(ImportRefusedError) as refused:
         import_bookings(app, csv, body=BODY, year=2018, mapping=default_mapping("bookings"))
     (line,) = refused.value.report.bad_lines()
-    assert line.startswith(f"{csv} line 3: field 'reference': booking 'AO-6650' is already")
+    assert line.startswith(f"{csv} line 3: field 'text': booking 'AO-6650' is already")
     assert demo_line(app).payment_count == 3
 
     report = import_bookings(

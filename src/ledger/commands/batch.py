@@ -129,6 +129,35 @@ class Batch:
     def __init__(self, repository: RecordSource) -> None:
         self.repository = repository
         self.records: dict[UUID, LedgerAggregate] = {}
+        # While watching: each record used since `watch`, with its pending events and
+        # settled repeats at that moment.
+        self._watched: dict[UUID, tuple[int, int]] | None = None
+
+    def watch(self) -> None:
+        """Starts watching which records the next commands change (see `watched`)."""
+        self._watched = {}
+
+    def watched(self) -> tuple[bool, bool]:
+        """Whether the commands since `watch` appended events, and whether any was settled.
+
+        Looks only at the records those commands used, so a trial run costs the same per
+        row however many records the batch holds.
+        """
+        changed = settled = False
+        for record_id, (pending, repeats) in (self._watched or {}).items():
+            record = self.records.get(record_id)
+            if record is None:
+                continue
+            changed = changed or len(record.pending_events) > pending
+            settled = settled or record.settled_repeats > repeats
+        return changed, settled
+
+    def _keep(self, record: LedgerAggregate, *, new: bool = False) -> None:
+        watched = self._watched
+        if watched is not None and record.id not in watched:
+            watched[record.id] = (
+                (0, 0) if new else (len(record.pending_events), record.settled_repeats)
+            )
 
     def find(self, cls: type[A], record_id: UUID, *, creating: bool = False) -> A | None:
         """The record with this id, from this batch or the store; None if there is none."""
@@ -142,6 +171,7 @@ class Batch:
             except AggregateNotFoundError:
                 return None
             self.records[record_id] = record
+        self._keep(record)
         if not isinstance(record, cls):
             raise RuleViolationError("id", f"record {record_id} is a {type(record).__name__}")
         return record
@@ -156,32 +186,37 @@ class Batch:
     def add(self, record: LedgerAggregate) -> None:
         """Keeps a new record for saving."""
         self.records[record.id] = record
+        self._keep(record, new=True)
 
     def create(
         self, cls: type[A], record_id: UUID, field: str, key: str, make: Callable[[], A]
     ) -> A:
         """Creates a record with `make()`, or keeps the existing one if it has the same values.
 
-        Importing the same document twice changes nothing; a different value for an
-        existing record is refused (record a correction instead).
+        Importing the same document twice changes nothing, also after the record was
+        corrected (its values as first recorded, or as any correction left them, repeat
+        it); a different value is refused, naming the field (record a correction instead).
         """
         existing = self.find(cls, record_id, creating=True)
         candidate = make()
         if existing is None:
             self.add(candidate)
             return candidate
-        old = existing.facts[1]
         new = candidate.facts[1]
-        for name in type(new).__dataclass_fields__:
-            if name in ("timestamp", "originator_topic", "originator_id", "originator_version"):
-                continue
-            if getattr(old, name) != getattr(new, name):
-                raise RuleViolationError(
-                    name,
-                    f"{cls.KIND} '{key}' is already recorded with {name} = "
-                    f"{_shown(getattr(old, name))}; record a correction to change it",
-                )
-        return existing
+        names = [n for n in type(new).__dataclass_fields__ if n not in _BOOKKEEPING]
+        states = existing.variants(1)
+        for position, old in enumerate(states):
+            if all(getattr(old, n) == getattr(new, n) for n in names):
+                if position < len(states) - 1:
+                    existing.note_settled()
+                return existing
+        current = states[-1]
+        name = next(n for n in names if getattr(current, n) != getattr(new, n))
+        raise RuleViolationError(
+            name,
+            f"{cls.KIND} '{key}' is already recorded with {name} = "
+            f"{_shown(getattr(current, name))}; record a correction to change it",
+        )
 
     def body(self, slug: str) -> Body:
         """The registered body `slug`."""
@@ -190,6 +225,9 @@ class Batch:
     def pending(self) -> list[LedgerAggregate]:
         """The records with new events."""
         return [r for r in self.records.values() if r.pending_events]
+
+
+_BOOKKEEPING = frozenset({"timestamp", "originator_topic", "originator_id", "originator_version"})
 
 
 def _shown(value: object) -> str:

@@ -115,6 +115,8 @@ class TargetAgreement(LedgerAggregate):
 
     def set_goal(self, code: str, field: str, title: str, effective: date) -> None:
         """Sets a goal; its field of action must be defined by then."""
+        if not title.strip():
+            raise RuleViolationError("title", "must not be empty")
         if self.already_recorded(
             self.GoalSet, code=code, field=field, title=title, effective=effective
         ):
@@ -126,8 +128,6 @@ class TargetAgreement(LedgerAggregate):
             )
         if state.goal(code) is not None:
             raise RuleViolationError("goal", f"goal '{code}' is already set")
-        if not title.strip():
-            raise RuleViolationError("title", "must not be empty")
         self.trigger_event(self.GoalSet, code=code, field=field, title=title, effective=effective)
 
     def revise_goal(self, code: str, title: str, effective: date) -> None:

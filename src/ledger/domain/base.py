@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from ledger.domain.repeats import Repeat, Repeats
 from ledger.errors import RuleViolationError
 
 S = TypeVar("S")
@@ -73,6 +74,12 @@ class LedgerAggregate(Aggregate):
         """An event of a record; `effective` is the date on which it holds in the world."""
 
         effective: date
+        #: The fields that identify a fact of this kind on its record: a command with the
+        #: same values in them repeats the fact and must agree with it in the others (see
+        #: ledger.domain.repeats). None: every field the command gives.
+        IDENTITY: ClassVar[tuple[str, ...] | None] = None
+        #: How a message names a fact of this kind, formatted with its fields.
+        NOUN: ClassVar[str] = ""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.facts[self.originator_version] = self
@@ -90,61 +97,123 @@ class LedgerAggregate(Aggregate):
     class Retracted(Event):
         """A retraction: the event at version `retracts` was recorded in error."""
 
+        IDENTITY = ("retracts",)
+        NOUN = "the retraction of version {retracts}"
+
         retracts: int
         reason: str
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Appends an event; no fact may take effect before the record itself existed."""
         effective = kwargs.get("effective")
-        created = self.facts.get(1)
         if (
-            created is not None
-            and isinstance(effective, date)
+            isinstance(effective, date)
+            and 1 in self.facts
             and not issubclass(event_class, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
         ):
-            standing = self.current_facts()
-            since = standing[0].effective if standing else None
+            since = self._since()
             if since is not None and effective < since:
                 raise RuleViolationError(
                     "effective", f"{effective} is before the {self.KIND} existed ({since})"
                 )
         super().trigger_event(event_class, **kwargs)
 
-    def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
-        """Whether an event of this class with exactly these values already stands.
+    def collect_events(self) -> list[Any]:
+        """The pending events, taken out at once (eventsourcing pops them one by one from the
+        front of the list, which costs the square of their number for a large batch)."""
+        pending = self._pending_events
+        collected = list(pending)
+        pending.clear()
+        return collected
 
-        Recording the same document twice must change nothing, so a command that would
-        repeat a standing fact is a no-op.
+    def _since(self) -> date | None:
+        """The effective date of the earliest standing fact.
+
+        A new ordinary fact is never earlier (trigger_event refuses it), so the date is kept
+        until a correction or retraction, instead of reading the standing facts per event.
         """
-        # Compared with the facts as first recorded: a corrected fact still counts as recorded.
-        effective = fields.get("effective")
-        if effective is None:
-            candidates: Iterable[LedgerAggregate.Event] = self.facts.values()
-        else:
-            candidates = self._facts_by_kind_and_date().get((event_class, effective), ())
-        for fact in candidates:
-            if (
-                type(fact) is event_class
-                and all(getattr(fact, k) == v for k, v in fields.items())
-                and fact.originator_version not in self.retracted_versions()
-            ):
-                return True
-        return False
+        repeats = self._repeats()
+        kept = self.__dict__.get("_kept_since")
+        if kept is not None and kept[0] == repeats.fixes:
+            since: date | None = kept[1]
+            return since
+        standing = self.current_facts()
+        since = standing[0].effective if standing else None
+        self.__dict__["_kept_since"] = (repeats.fixes, since)
+        return since
 
-    def _facts_by_kind_and_date(self) -> dict[tuple[type, date], list[LedgerAggregate.Event]]:
-        """The facts as first recorded by (event class, effective), extended as facts come.
-
-        `already_recorded` runs before every command; scanning every fact of a record that
-        takes a status update a month made it grow with the record's history.
-        """
-        kept = self.__dict__.setdefault("_by_kind_and_date", [0, {}])
+    def _repeats(self) -> Repeats:
+        """The record's facts by identity, brought up to date with the facts appended."""
+        repeats: Repeats | None = self.__dict__.get("_repeat_index")
+        if repeats is None:
+            repeats = self.__dict__["_repeat_index"] = Repeats(
+                lambda f: isinstance(f, LedgerAggregate.Corrected),
+                lambda f: isinstance(f, LedgerAggregate.Retracted),
+            )
         facts = self.facts
-        index: dict[tuple[type, date], list[LedgerAggregate.Event]] = kept[1]
-        for version in range(kept[0] + 1, len(facts) + 1):
-            fact = facts[version]
-            index.setdefault((type(fact), fact.effective), []).append(fact)
-        kept[0] = len(facts)
-        return index
+        if repeats.seen != len(facts):
+            repeats.sync(facts)
+        return repeats
+
+    def find_repeat(self, event_class: type[Any], **fields: Any) -> Repeat:
+        """How a command of `event_class` with these values relates to the facts recorded.
+
+        See ledger.domain.repeats: new, standing (already recorded), settled (a retracted
+        fact, or a corrected one as it was before its correction) or contradicts.
+        """
+        names = event_class.IDENTITY or tuple(sorted(fields))
+        return self._repeats().find(event_class, names, fields)
+
+    def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
+        """Whether a command with these values repeats a recorded fact (nothing to append).
+
+        Recording the same document twice must change nothing, and must not bring back a
+        fact that was retracted or corrected since: both are repeats. A command with the
+        identity of a standing fact but other values is refused, naming the first field
+        that differs. Check the values themselves before: an invalid value is refused even
+        when the rest repeats a fact.
+        """
+        return self.repeat_of(event_class, **fields).status != "new"
+
+    def repeat_of(self, event_class: type[Any], **fields: Any) -> Repeat:
+        """`find_repeat`, refusing a contradiction and counting a settled repeat."""
+        repeat = self.find_repeat(event_class, **fields)
+        if repeat.status == "contradicts":
+            raise self.contradiction(event_class, repeat, fields[repeat.field])
+        if repeat.status == "settled":
+            self.note_settled()
+        return repeat
+
+    def note_settled(self) -> None:
+        """Counts a command that repeated a retracted or corrected fact (see settled_repeats)."""
+        self.__dict__["_settled"] = self.settled_repeats + 1
+
+    @property
+    def settled_repeats(self) -> int:
+        """How many commands repeated a retracted or corrected fact since the record was read."""
+        count: int = self.__dict__.get("_settled", 0)
+        return count
+
+    def contradiction(
+        self, event_class: type[Any], repeat: Repeat, given: Any
+    ) -> RuleViolationError:
+        """The error for a command that contradicts the standing fact `repeat` found."""
+        fact = repeat.fact
+        noun = (
+            event_class.NOUN.format(**vars(fact))
+            if event_class.NOUN
+            else (f"the {event_class.__name__} of {fact.effective}")
+        )
+        return RuleViolationError(
+            repeat.field,
+            f"{noun} is already recorded on this {self.KIND} (version {repeat.version}) with "
+            f"{repeat.field} = {shown(getattr(fact, repeat.field))}, not {shown(given)}; "
+            "record a correction to change it",
+        )
+
+    def variants(self, version: int) -> Sequence[LedgerAggregate.Event]:
+        """The event at `version` as first recorded, then as each correction left it."""
+        return self._repeats().states(version)
 
     # -- corrections -------------------------------------------------------------------------
 
@@ -160,12 +229,16 @@ class LedgerAggregate(Aggregate):
             raise RuleViolationError(
                 "version", "a correction or retraction cannot itself be corrected; record a new one"
             )
-        if version in self.retracted_versions():
+        if version in self._repeats().retracted:
             raise RuleViolationError("version", f"the event at version {version} is retracted")
         return original
 
     def correct(self, version: int, values: dict[str, Any], reason: str, effective: date) -> None:
         """Records a correction of the event at `version` (values are already typed)."""
+        if not values:
+            raise RuleViolationError("values", "a correction must replace at least one value")
+        if not reason.strip():
+            raise RuleViolationError("reason", "a correction needs a reason")
         if self.already_recorded(
             self.Corrected, corrects=version, values=values, reason=reason, effective=effective
         ):
@@ -184,11 +257,7 @@ class LedgerAggregate(Aggregate):
                     f"values.{name}",
                     f"is not a field of {type(original).__name__} (fields: {', '.join(names)})",
                 )
-        if not values:
-            raise RuleViolationError("values", "a correction must replace at least one value")
-        if not reason.strip():
-            raise RuleViolationError("reason", "a correction needs a reason")
-        candidate = dataclasses.replace(corrected(original, self.facts), **values)
+        candidate = dataclasses.replace(self.variants(version)[-1], **values)
         self.check_fact(candidate)
         self.trigger_event(
             self.Corrected, corrects=version, values=values, reason=reason, effective=effective
@@ -196,6 +265,8 @@ class LedgerAggregate(Aggregate):
 
     def retract(self, version: int, reason: str, effective: date) -> None:
         """Records that the event at `version` was recorded in error."""
+        if not reason.strip():
+            raise RuleViolationError("reason", "a retraction needs a reason")
         if self.already_recorded(self.Retracted, retracts=version, reason=reason):
             return
         self.correctable(version)
@@ -203,8 +274,6 @@ class LedgerAggregate(Aggregate):
             raise RuleViolationError(
                 "version", f"the event that created the {self.KIND} cannot be retracted"
             )
-        if not reason.strip():
-            raise RuleViolationError("reason", "a retraction needs a reason")
         self.trigger_event(self.Retracted, retracts=version, reason=reason, effective=effective)
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
@@ -212,40 +281,55 @@ class LedgerAggregate(Aggregate):
 
     def retracted_versions(self) -> set[int]:
         """Versions named by a retraction."""
-        return {f.retracts for f in self.facts.values() if isinstance(f, LedgerAggregate.Retracted)}
+        return set(self._repeats().retracted)
 
-    def current_facts(self) -> tuple[LedgerAggregate.Event, ...]:
-        """The facts as they now stand, in valid-time order (kept per version of the record).
+    def current_facts(self) -> Sequence[LedgerAggregate.Event]:
+        """The facts as they now stand, in valid-time order (kept, and extended as facts come).
 
-        A new ordinary fact that sorts last is appended to the kept tuple; anything else
-        (a correction, a retraction, a backdated fact) recomputes it and drops the kept
-        fold states.
+        A new ordinary fact goes in at its place in valid time (at the end, unless it is
+        backdated); the fold states kept from that place on are dropped. A correction or
+        a retraction recomputes the list and drops every kept fold state. The list is the
+        record's own: read it, never change it.
         """
         kept = self.__dict__.get("_current")
-        if kept is not None and kept[0] == self.version:
-            facts: tuple[LedgerAggregate.Event, ...] = kept[1]
+        version = self.version
+        if kept is not None and kept[0] == version:
+            facts: list[LedgerAggregate.Event] = kept[1]
             return facts
-        if kept is not None and kept[0] == self.version - 1:
-            new = self.facts[self.version]
-            previous: tuple[LedgerAggregate.Event, ...] = kept[1]
-            if not isinstance(new, LedgerAggregate.Corrected | LedgerAggregate.Retracted) and (
-                not previous or previous[-1].effective <= new.effective
-            ):
-                facts = (*previous, new)
-                self.__dict__["_current"] = (self.version, facts)
+        if kept is not None:
+            facts = kept[1]
+            for number in range(kept[0] + 1, version + 1):
+                new = self.facts[number]
+                if isinstance(new, LedgerAggregate.Corrected | LedgerAggregate.Retracted):
+                    break
+                if not facts or facts[-1].effective <= new.effective:
+                    facts.append(new)
+                else:
+                    # It has the highest version, so it goes after the facts of its date.
+                    place = bisect_right(facts, new.effective, key=_effective)
+                    facts.insert(place, new)
+                    self._reordered(place)
+                kept[0] = number
+            else:
                 return facts
-        facts = tuple(current_facts(self.facts.values()))
-        self.__dict__["_current"] = (self.version, facts)
-        self.__dict__.pop("_folds", None)
-        self.__dict__.pop("_tallies", None)
+        facts = current_facts(self.facts.values())
+        self.__dict__["_current"] = [version, facts]
+        self._reordered(0)
         return facts
+
+    def _reordered(self, place: int) -> None:
+        """Drops what was kept about the standing facts from `place` on."""
+        for dates, states in self.__dict__.get("_folds", {}).values():
+            del dates[place:]
+            del states[place:]
+        self.__dict__.pop("_tallies", None)
 
     def tally(self, name: str, start: Callable[[], T], add: Callable[[T, Any], None]) -> T:
         """An accumulation over the standing facts, kept and extended as facts are appended.
 
-        Like `fold` without a state per fact: for a question asked of all facts at once
-        (which booking references stand on a line), answered without a scan per command.
-        Anything that reorders the standing facts (see `current_facts`) starts it again.
+        Like `fold` without a state per fact: for a question asked of all facts at once,
+        answered without a scan per command. Anything that reorders the standing facts
+        (see `current_facts`) starts it again.
         """
         facts = self.current_facts()
         tallies: dict[str, list[Any]] = self.__dict__.setdefault("_tallies", {})
@@ -271,23 +355,21 @@ class LedgerAggregate(Aggregate):
         return state
 
 
+def _effective(fact: LedgerAggregate.Event) -> date:
+    return fact.effective
+
+
+def shown(value: object) -> str:
+    """A value as a person writes it in a command file."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return str(value)
+
+
 def correctable_fields(event_class: type[Any]) -> list[str]:
     """The fields of an event that a correction may replace."""
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
     return [f.name for f in dataclasses.fields(event_class) if f.name not in skip]
-
-
-def corrected(original: LedgerAggregate.Event, facts: dict[int, LedgerAggregate.Event]) -> Any:
-    """The original event with every correction of it applied, in version order."""
-    result: Any = original
-    for version in sorted(facts):
-        fact = facts[version]
-        if (
-            isinstance(fact, LedgerAggregate.Corrected)
-            and fact.corrects == original.originator_version
-        ):
-            result = dataclasses.replace(result, **fact.values)
-    return result
 
 
 def current_facts(events: Iterable[LedgerAggregate.Event]) -> list[LedgerAggregate.Event]:

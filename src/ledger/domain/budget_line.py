@@ -118,7 +118,10 @@ class BudgetLine(LedgerAggregate):
         earmarked: bool
 
     class FundingReceived(LedgerAggregate.Event):
-        """Awarded funding was received."""
+        """Awarded funding was received; its booking reference identifies it on the line."""
+
+        IDENTITY = ("reference",)
+        NOUN = "receipt '{reference}'"
 
         amount: Decimal
         reference: str
@@ -131,7 +134,13 @@ class BudgetLine(LedgerAggregate):
         text: str
 
     class PaymentBooked(LedgerAggregate.Event):
-        """A booking (payment on an expenditure line, receipt on an income line)."""
+        """A booking (payment on an expenditure line, receipt on an income line).
+
+        Its booking reference identifies it on the line.
+        """
+
+        IDENTITY = ("reference",)
+        NOUN = "booking '{reference}'"
 
         amount: Decimal
         reference: str
@@ -171,9 +180,9 @@ class BudgetLine(LedgerAggregate):
 
     def set_appropriation(self, amount: Decimal, effective: date) -> None:
         """Sets the appropriation (Ansatz) from `effective` on."""
+        amount = check_amount("amount", amount)
         if self.already_recorded(self.AppropriationSet, amount=amount, effective=effective):
             return
-        amount = check_amount("amount", amount)
         approvals = self.state_at().supplementary  # any approval of the fiscal year counts
         if amount > 0 and any(a.kind == "ausserplanmaessig" for a in approvals):
             raise RuleViolationError(
@@ -187,6 +196,9 @@ class BudgetLine(LedgerAggregate):
         self, *, kind: str, amount: Decimal, resolution: str, cover: str, effective: date
     ) -> None:
         """Records an über-/außerplanmäßige approval after checking it fits the appropriation."""
+        if kind not in SUPPLEMENTARY_KINDS:
+            raise RuleViolationError("kind", f"must be one of {', '.join(SUPPLEMENTARY_KINDS)}")
+        amount = check_amount("amount", amount)
         if self.already_recorded(
             self.SupplementaryApproved,
             kind=kind,
@@ -196,9 +208,6 @@ class BudgetLine(LedgerAggregate):
             effective=effective,
         ):
             return
-        if kind not in SUPPLEMENTARY_KINDS:
-            raise RuleViolationError("kind", f"must be one of {', '.join(SUPPLEMENTARY_KINDS)}")
-        amount = check_amount("amount", amount)
         check_supplementary_kind(kind, self.year_appropriation())
         self.trigger_event(
             self.SupplementaryApproved,
@@ -213,6 +222,9 @@ class BudgetLine(LedgerAggregate):
         self, *, grantor: str, programme: str, amount: Decimal, earmarked: bool, effective: date
     ) -> None:
         """Records funding awarded for the line."""
+        if not grantor.strip():
+            raise RuleViolationError("grantor", "must not be empty")
+        amount = check_amount("amount", amount)
         if self.already_recorded(
             self.FundingAwarded,
             grantor=grantor,
@@ -222,9 +234,6 @@ class BudgetLine(LedgerAggregate):
             effective=effective,
         ):
             return
-        if not grantor.strip():
-            raise RuleViolationError("grantor", "must not be empty")
-        amount = check_amount("amount", amount)
         self.trigger_event(
             self.FundingAwarded,
             grantor=grantor,
@@ -235,12 +244,12 @@ class BudgetLine(LedgerAggregate):
         )
 
     def receive_funding(self, *, amount: Decimal, reference: str, effective: date) -> None:
-        """Records funding received."""
+        """Records funding received; its booking reference identifies it on the line."""
+        amount = check_amount("amount", amount)
         if self.already_recorded(
             self.FundingReceived, amount=amount, reference=reference, effective=effective
         ):
             return
-        amount = check_amount("amount", amount)
         self.trigger_event(
             self.FundingReceived, amount=amount, reference=reference, effective=effective
         )
@@ -249,6 +258,7 @@ class BudgetLine(LedgerAggregate):
         self, *, amount: Decimal, reference: str, text: str, effective: date
     ) -> None:
         """Records a commitment against the line."""
+        amount = check_amount("amount", amount)
         if self.already_recorded(
             self.CommitmentRecorded,
             amount=amount,
@@ -257,7 +267,6 @@ class BudgetLine(LedgerAggregate):
             effective=effective,
         ):
             return
-        amount = check_amount("amount", amount)
         self.trigger_event(
             self.CommitmentRecorded,
             amount=amount,
@@ -267,41 +276,49 @@ class BudgetLine(LedgerAggregate):
         )
 
     def book_payment(self, *, amount: Decimal, reference: str, text: str, effective: date) -> None:
-        """Books a payment; its booking reference must be new on this line."""
+        """Books a payment; its booking reference identifies it on this line.
+
+        The same reference with other values is refused (a correction changes them); a
+        booking that was retracted or corrected is not booked again by repeating it.
+        """
+        amount = check_amount("amount", amount)
+        if not reference.strip():
+            raise RuleViolationError("reference", "a booking needs its booking reference")
         if self.already_recorded(
             self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
         ):
             return
-        amount = check_amount("amount", amount)
-        if not reference.strip():
-            raise RuleViolationError("reference", "a booking needs its booking reference")
-        if self.has_booking(reference):
-            raise RuleViolationError(
-                "reference", f"booking '{reference}' is already recorded on this line"
-            )
         self.trigger_event(
             self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
         )
 
     def year_appropriation(self) -> Decimal | None:
         """The largest appropriation set for the line in its fiscal year, whatever its date."""
-        amounts = [
-            f.amount for f in self.current_facts() if isinstance(f, BudgetLine.AppropriationSet)
-        ]
-        return max(amounts) if amounts else None
+        largest: list[Decimal | None] = self.tally("largest appropriation", _none, _add_largest)
+        return largest[0]
 
     def has_booking(self, reference: str) -> bool:
         """Whether a booking with this reference stands on the line."""
-        return reference in self.tally("booking references", set, _add_booking_reference)
+        return self.booking(reference) is not None
+
+    def booking(self, reference: str) -> BudgetLine.PaymentBooked | None:
+        """The booking standing on the line under `reference` (as corrected), or None."""
+        repeats = self._repeats()
+        for version in repeats.versions(self.PaymentBooked, ("reference",), (reference,)):
+            current = repeats.states(version)[-1]
+            if version not in repeats.retracted and current.reference == reference:
+                booked: BudgetLine.PaymentBooked = current
+                return booked
+        return None
 
     def record_statement(self, *, text: str, author: str, effective: date) -> None:
         """Records the treasury's statement (Stellungnahme der Kämmerei)."""
+        if not text.strip():
+            raise RuleViolationError("text", "must not be empty")
         if self.already_recorded(
             self.TreasuryStatementRecorded, text=text, author=author, effective=effective
         ):
             return
-        if not text.strip():
-            raise RuleViolationError("text", "must not be empty")
         self.trigger_event(
             self.TreasuryStatementRecorded, text=text, author=author, effective=effective
         )
@@ -379,6 +396,12 @@ def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
 BUDGET_LINE = Fold(BudgetLineState(), _step)
 
 
-def _add_booking_reference(references: set[str], fact: Any) -> None:
-    if isinstance(fact, BudgetLine.PaymentBooked):
-        references.add(fact.reference)
+def _none() -> list[Decimal | None]:
+    return [None]
+
+
+def _add_largest(largest: list[Decimal | None], fact: Any) -> None:
+    if isinstance(fact, BudgetLine.AppropriationSet) and (
+        largest[0] is None or fact.amount > largest[0]
+    ):
+        largest[0] = fact.amount

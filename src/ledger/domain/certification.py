@@ -172,30 +172,30 @@ class CertificationProcess(LedgerAggregate):
 
     def assign_auditor(self, auditor: str, effective: date) -> None:
         """Records the auditor the association assigned."""
-        if self.already_recorded(self.AuditorAssigned, auditor=auditor, effective=effective):
-            return
         if not auditor.strip():
             raise RuleViolationError("auditor", "must not be empty")
+        if self.already_recorded(self.AuditorAssigned, auditor=auditor, effective=effective):
+            return
         self._check_running(effective)
         self.trigger_event(self.AuditorAssigned, auditor=auditor, effective=effective)
 
     def hold_workshop(self, kind: str, effective: date) -> None:
         """Records a workshop."""
-        if self.already_recorded(self.WorkshopHeld, kind=kind, effective=effective):
-            return
         if kind not in WORKSHOP_KINDS:
             raise RuleViolationError("kind", f"must be one of {', '.join(WORKSHOP_KINDS)}")
+        if self.already_recorded(self.WorkshopHeld, kind=kind, effective=effective):
+            return
         self._check_started(effective)
         self.trigger_event(self.WorkshopHeld, kind=kind, effective=effective)
 
     def submit_annual_report(self, year: int, effective: date) -> None:
         """Records the annual report for `year`."""
-        if self.already_recorded(self.AnnualReportSubmitted, year=year, effective=effective):
-            return
         if year > effective.year:
             raise RuleViolationError(
                 "year", f"the report for {year} cannot be submitted on {effective}"
             )
+        if self.already_recorded(self.AnnualReportSubmitted, year=year, effective=effective):
+            return
         self._check_started(effective)
         self.trigger_event(self.AnnualReportSubmitted, year=year, effective=effective)
 
@@ -203,6 +203,7 @@ class CertificationProcess(LedgerAggregate):
         self, valid_from: date, valid_until: date | None, effective: date
     ) -> None:
         """Records a certificate with the dates printed on it."""
+        _check_certificate(valid_from, valid_until)
         if self.already_recorded(
             self.CertificateAwarded,
             valid_from=valid_from,
@@ -210,7 +211,6 @@ class CertificationProcess(LedgerAggregate):
             effective=effective,
         ):
             return
-        _check_certificate(valid_from, valid_until)
         self._check_started(effective)
         self.trigger_event(
             self.CertificateAwarded,
@@ -228,10 +228,10 @@ class CertificationProcess(LedgerAggregate):
 
     def withdraw_certificate(self, reason: str, effective: date) -> None:
         """Records that the current certificate was withdrawn."""
-        if self.already_recorded(self.CertificateWithdrawn, reason=reason, effective=effective):
-            return
         if not reason.strip():
             raise RuleViolationError("reason", "a withdrawal needs a reason")
+        if self.already_recorded(self.CertificateWithdrawn, reason=reason, effective=effective):
+            return
         self._current_certificate(effective)
         self.trigger_event(self.CertificateWithdrawn, reason=reason, effective=effective)
 
@@ -244,10 +244,10 @@ class CertificationProcess(LedgerAggregate):
 
     def abandon(self, reason: str, effective: date) -> None:
         """Records that the process was abandoned."""
-        if self.already_recorded(self.Abandoned, reason=reason, effective=effective):
-            return
         if not reason.strip():
             raise RuleViolationError("reason", "an abandonment needs a reason")
+        if self.already_recorded(self.Abandoned, reason=reason, effective=effective):
+            return
         self._check_running(effective)
         self.trigger_event(self.Abandoned, reason=reason, effective=effective)
 

@@ -64,9 +64,9 @@ class Committee(LedgerAggregate):
 
     def change_seats(self, seats: int, effective: date) -> None:
         """Records a new number of voting seats from `effective` on."""
+        _check_seats(seats)
         if self.already_recorded(self.SeatsChanged, seats=seats, effective=effective):
             return
-        _check_seats(seats)
         self.trigger_event(self.SeatsChanged, seats=seats, effective=effective)
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:

@@ -118,10 +118,10 @@ class Finding(LedgerAggregate):
 
     def answer(self, text: str, effective: date) -> None:
         """Records the body's answer."""
-        if self.already_recorded(self.Answered, text=text, effective=effective):
-            return
         if not text.strip():
             raise RuleViolationError("text", "must not be empty")
+        if self.already_recorded(self.Answered, text=text, effective=effective):
+            return
         self._check_open(effective)
         self.trigger_event(self.Answered, text=text, effective=effective)
 
@@ -134,10 +134,10 @@ class Finding(LedgerAggregate):
 
     def withdraw(self, reason: str, effective: date) -> None:
         """Withdraws the finding."""
-        if self.already_recorded(self.Withdrawn, reason=reason, effective=effective):
-            return
         if not reason.strip():
             raise RuleViolationError("reason", "a withdrawal needs a reason")
+        if self.already_recorded(self.Withdrawn, reason=reason, effective=effective):
+            return
         self._check_open(effective)
         self.trigger_event(self.Withdrawn, reason=reason, effective=effective)
 

@@ -114,12 +114,12 @@ class Measure(LedgerAggregate):
         self, *, title: str | None, responsible: str | None, period: str | None, effective: date
     ) -> None:
         """Revises title, responsible or period."""
+        if title is None and responsible is None and period is None:
+            raise RuleViolationError("title", "a revision changes title, responsible or period")
         if self.already_recorded(
             self.Revised, title=title, responsible=responsible, period=period, effective=effective
         ):
             return
-        if title is None and responsible is None and period is None:
-            raise RuleViolationError("title", "a revision changes title, responsible or period")
         self._check_live(effective)
         self.trigger_event(
             self.Revised, title=title, responsible=responsible, period=period, effective=effective
@@ -127,10 +127,10 @@ class Measure(LedgerAggregate):
 
     def drop(self, reason: str, effective: date) -> None:
         """Drops the measure."""
-        if self.already_recorded(self.Dropped, reason=reason, effective=effective):
-            return
         if not reason.strip():
             raise RuleViolationError("reason", "dropping a measure needs a reason")
+        if self.already_recorded(self.Dropped, reason=reason, effective=effective):
+            return
         self._check_live(effective)
         self.trigger_event(self.Dropped, reason=reason, effective=effective)
 
@@ -138,11 +138,11 @@ class Measure(LedgerAggregate):
         self, *, status: str, progress: int | None, note: str, effective: date
     ) -> None:
         """Records a status update; a dropped measure takes none."""
+        check_status(status, progress)
         if self.already_recorded(
             self.StatusUpdated, status=status, progress=progress, note=note, effective=effective
         ):
             return
-        check_status(status, progress)
         self._check_live(effective)
         self.trigger_event(
             self.StatusUpdated, status=status, progress=progress, note=note, effective=effective

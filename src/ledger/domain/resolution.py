@@ -83,7 +83,13 @@ class Resolution(LedgerAggregate):
         line: str | None
 
     class VoteRecorded(LedgerAggregate.Event):
-        """A committee voted on the resolution; `effective` is the meeting date."""
+        """A committee voted on the resolution; `effective` is the meeting date.
+
+        A committee votes once on a resolution in a meeting: committee and date identify it.
+        """
+
+        IDENTITY = ("committee", "effective")
+        NOUN = "the vote of '{committee}' on {effective}"
 
         committee: str
         yes: int
@@ -169,21 +175,23 @@ class Resolution(LedgerAggregate):
         majority_rule: str,
         effective: date,
     ) -> str:
-        """Records a vote after checking counts, seats and outcome; returns the outcome."""
-        if self.already_recorded(
-            self.VoteRecorded,
-            committee=committee,
-            yes=yes,
-            no=no,
-            abstentions=abstentions,
-            recused=recused,
-            effective=effective,
-        ):
-            return next(
-                v.outcome
-                for v in self.state_at(effective).votes
-                if (v.committee, v.meeting_date) == (committee, effective)
-            )
+        """Records a vote after checking counts, seats and outcome; returns the outcome.
+
+        Repeating a vote (same committee and meeting date) appends nothing; its counts and a
+        given outcome must agree with the vote recorded.
+        """
+        check_counts(yes, no, abstentions, recused)
+        check_outcome(outcome)
+        values: dict[str, Any] = {"yes": yes, "no": no, "abstentions": abstentions}
+        values["recused"] = recused
+        if outcome is not None:
+            values["outcome"] = outcome
+        repeat = self.repeat_of(
+            self.VoteRecorded, committee=committee, effective=effective, **values
+        )
+        if repeat.status != "new":
+            repeated: str = repeat.fact.outcome
+            return repeated
         self._check_not_revoked(effective)
         decided = check_vote(yes, no, abstentions, recused, outcome, seats, majority_rule)
         self.trigger_event(
@@ -215,14 +223,14 @@ class Resolution(LedgerAggregate):
         self, title: str | None, items: list[str] | None, reason: str, effective: date
     ) -> None:
         """Records an amendment of the title and/or items."""
-        if self.already_recorded(
-            self.Amended, title=title, items=items, reason=reason, effective=effective
-        ):
-            return
         if title is None and items is None:
             raise RuleViolationError("title", "an amendment changes the title or the items")
         if not reason.strip():
             raise RuleViolationError("reason", "an amendment needs a reason")
+        if self.already_recorded(
+            self.Amended, title=title, items=items, reason=reason, effective=effective
+        ):
+            return
         self._check_not_revoked(effective)
         self.trigger_event(
             self.Amended, title=title, items=items, reason=reason, effective=effective
@@ -230,10 +238,10 @@ class Resolution(LedgerAggregate):
 
     def revoke(self, reason: str, effective: date) -> None:
         """Records the revocation of the resolution."""
-        if self.already_recorded(self.Revoked, reason=reason, effective=effective):
-            return
         if not reason.strip():
             raise RuleViolationError("reason", "a revocation needs a reason")
+        if self.already_recorded(self.Revoked, reason=reason, effective=effective):
+            return
         self._check_not_revoked(effective)
         self.trigger_event(self.Revoked, reason=reason, effective=effective)
 
@@ -259,10 +267,8 @@ def check_vote(
     majority_rule: str,
 ) -> str:
     """Checks a vote against the seats and the majority rule; returns the outcome."""
-    counts = {"yes": yes, "no": no, "abstentions": abstentions, "recused": recused}
-    for name, value in counts.items():
-        if value < 0:
-            raise RuleViolationError(name, f"must be a whole number ≥ 0, got {value}")
+    check_counts(yes, no, abstentions, recused)
+    check_outcome(outcome)
     total = yes + no + abstentions + recused
     if total > seats:
         raise RuleViolationError(
@@ -271,16 +277,29 @@ def check_vote(
             f"{seats} voting seats on the meeting date",
         )
     decided = outcome_of(majority_rule, yes, no, abstentions, seats)
-    if outcome is not None:
-        if outcome not in OUTCOMES:
-            raise RuleViolationError("outcome", f"must be one of {', '.join(OUTCOMES)}")
-        if outcome != decided:
-            raise RuleViolationError(
-                "outcome",
-                f"'{outcome}' contradicts the {majority_rule} majority rule: "
-                f"{yes} yes / {no} no gives '{decided}'",
-            )
+    if outcome is not None and outcome != decided:
+        raise RuleViolationError(
+            "outcome",
+            f"'{outcome}' contradicts the {majority_rule} majority rule: "
+            f"{yes} yes / {no} no gives '{decided}'",
+        )
     return decided
+
+
+def check_counts(yes: int, no: int, abstentions: int, recused: int) -> None:
+    """Refuses a negative count."""
+    counts = {"yes": yes, "no": no, "abstentions": abstentions, "recused": recused}
+    for name, value in counts.items():
+        if value < 0:
+            raise RuleViolationError(name, f"must be a whole number ≥ 0, got {value}")
+
+
+def check_outcome(outcome: str | None) -> None:
+    """Refuses an outcome other than adopted or rejected (None: decided by the rule)."""
+    if outcome is not None and outcome not in OUTCOMES:
+        raise RuleViolationError(
+            "outcome", f"must be one of {', '.join(OUTCOMES)}, got '{outcome}'"
+        )
 
 
 def _step(state: ResolutionState, fact: Any) -> ResolutionState:

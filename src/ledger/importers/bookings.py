@@ -2,7 +2,9 @@
 
 The booking reference is the idempotency key on its line: a row whose reference is already
 recorded on that line (same amount and date) is skipped, so importing the same export
-twice, or an overlapping later export, adds only what is new.
+twice, or an overlapping later export, adds only what is new. A row repeating a booking
+that was retracted or corrected since is skipped too, and counted as settled: a reversal
+recorded in the ledger stands.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from ledger.application import LedgerApplication
 from ledger.commands.batch import Batch
 from ledger.domain.budget_line import BudgetLine
+from ledger.domain.repeats import NEW, Repeat
 from ledger.errors import CommandError, RuleViolationError
 from ledger.importers.csv_source import read_table
 from ledger.importers.mapping import Mapping
@@ -59,7 +62,6 @@ class LineBook:
         self.body = body
         self.year = year
         self._lines: dict[str, BudgetLine | None] = {}
-        self._bookings: dict[str, dict[str, BudgetLine.PaymentBooked]] = {}
         self._refusals: dict[str, str | None] = {}
 
     def line(self, code: str) -> BudgetLine | None:
@@ -91,15 +93,22 @@ class LineBook:
             )
         return None
 
-    def booking(self, code: str, reference: str) -> BudgetLine.PaymentBooked | None:
-        """The booking already recorded on line `code` under `reference`, or None."""
-        if code not in self._bookings:
-            record = self.line(code)
-            facts = record.current_facts() if record is not None else []
-            self._bookings[code] = {
-                f.reference: f for f in facts if isinstance(f, BudgetLine.PaymentBooked)
-            }
-        return self._bookings[code].get(reference)
+    def repeat(self, booking: Booking) -> Repeat:
+        """How a row relates to the bookings its line holds under its reference.
+
+        `standing`: recorded with the same amount and date; `settled`: a booking with these
+        values was retracted, or corrected since; `contradicts`: the reference stands with
+        another amount or date; `new` otherwise. The booking text is not compared.
+        """
+        record = self.line(booking.code)
+        if record is None:
+            return NEW
+        return record.find_repeat(
+            BudgetLine.PaymentBooked,
+            reference=booking.reference,
+            amount=booking.amount,
+            effective=booking.booked_on,
+        )
 
 
 def import_bookings(
@@ -163,11 +172,14 @@ def import_bookings(
     bookings = refuse_repeated_references(bookings, report.bad)
     new: list[Booking] = []
     for booking in bookings:
-        recorded = book.booking(booking.code, booking.reference)
-        if recorded is None:
+        repeat = book.repeat(booking)
+        recorded = repeat.fact
+        if repeat.status == "new":
             new.append(booking)
-        elif recorded.amount == booking.amount and recorded.effective == booking.booked_on:
+        elif repeat.status == "standing":
             report.already_recorded += 1
+        elif repeat.status == "settled":
+            report.settled += 1
         else:
             report.bad.append(
                 BadRow(

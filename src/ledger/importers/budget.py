@@ -108,7 +108,8 @@ def import_budget(
         report.bad.extend(BadRow(line, reason) for line in entries[index].lines)
     good = [e for i, e in enumerate(entries) if i not in outcome.refused]
     report.new = sum(1 for i in outcome.changing if i not in outcome.refused)
-    report.already_recorded = len(good) - report.new
+    report.settled = sum(1 for i in outcome.settled if i not in outcome.refused)
+    report.already_recorded = len(good) - report.new - report.settled
     if report.bad and not skip_bad:
         raise ImportRefusedError(report)
     if not dry_run and report.new:

@@ -1,4 +1,4 @@
-"""What an import did: rows read, rows recorded, rows already recorded, bad rows, positions."""
+"""What an import did: rows read, recorded, already recorded, settled, bad rows, positions."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class ImportReport:
     rows: int = 0
     new: int = 0
     already_recorded: int = 0
+    #: Rows repeating a fact that was retracted or corrected since: skipped, it stands.
+    settled: int = 0
     bad: list[BadRow] = field(default_factory=list)
     skip_bad: bool = False
     dry_run: bool = False
@@ -44,6 +46,8 @@ class ImportReport:
             f"{plural(self.rows, 'row')}: {plural(self.new, what)} to record, "
             f"{self.already_recorded} already recorded"
         )
+        if self.settled:
+            counts += f", {self.settled} settled by a retraction or correction"
         if self.bad:
             counts += f", {plural(len(sorted_bad(self.bad)), 'bad row')} skipped"
         out.append(counts)
