@@ -380,10 +380,18 @@ class AuditEvent(Document):
 
 
 class EventPage(Positioned):
-    """A page of the audit trail in position order; ask again with after=next_after."""
+    """A page of the audit trail in position order; ask again with after=next_after.
+
+    A page holds at most `limit` events and stops early, with `truncated` true, before an
+    event that would take it beyond about 4 MB of event data (it always holds at least one).
+    """
 
     events: list[AuditEvent]
-    next_after: int
+    next_after: int = Field(description="The `after` of the next page.")
+    truncated: bool = Field(
+        description="true when the page stopped at its byte budget before `limit` events: "
+        "more events may follow; ask again with after=next_after."
+    )
 
 
 class LedgerHead(Positioned):

@@ -4,7 +4,12 @@ The projector's event table holds what the trail filters by (body, record, type)
 event's stored bytes and chain hash are read from the ledger's own tables, joined by
 position in the same snapshot. Anonymous callers do not
 see the events of non-public resolutions or of unpublished findings, and references to
-non-public resolutions inside other events are redacted.
+non-public resolutions inside other events are redacted; which records those are is
+decided by `projections.visible.anonymous_records`, as on every other route.
+
+A page holds at most `limit` events and about MAX_PAGE_BYTES of event data: a page that
+stops at the byte budget says so (`truncated`), and the next starts after `next_after`.
+Stored states larger than INLINE_STATE are read only once they fit in the page.
 """
 
 from __future__ import annotations
@@ -17,20 +22,28 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ledger.application import LedgerApplication
 from ledger.domain.money import format_amount
-from projections.axes import axes
 from projections.errors import QueryError
 from projections.store import ledger_tables
+from projections.visible import FLAGGED_RECORDS, anonymous_records
 
 if TYPE_CHECKING:
-    from sqlalchemy import RowMapping
+    from sqlalchemy import RowMapping, Table
 
     from projections.store import ReadModel, View
 
 MAX_LIMIT = 1000
+#: A page stops before the event that would take its data beyond this many bytes (but
+#: always holds at least one event): a page of limit=1000 large events stays a few MB.
+MAX_PAGE_BYTES = 4 * 1024 * 1024
+#: What an entry adds to its event's stored bytes in the JSON (position, hash, key, ...).
+ENTRY_OVERHEAD = 512
+#: Stored states up to this size come with the page's rows; larger ones are read once
+#: they are known to fit (so a page of large events is never all read into memory).
+INLINE_STATE = 16 * 1024
 #: Event fields that are bookkeeping, not data.
 SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -102,10 +115,11 @@ def events(
     """The audit trail: events after a position, in position order, at most `limit`.
 
     `type` matches the event type ("Measure.StatusUpdated") or its last part
-    ("StatusUpdated"). `next_after` is the `after` of the next page. Anonymous callers
-    do not see the events of resolutions that are not public or of findings that are not
-    published (as they stand now), and references to resolutions not known to be public
-    are redacted (None).
+    ("StatusUpdated"). `next_after` is the `after` of the next page; `truncated` is true
+    when the page stopped at MAX_PAGE_BYTES before `limit` events. Anonymous callers do
+    not see the events of resolutions that are not public or of findings that are not
+    published (as the ledger knows them now, whatever their dates), and references to
+    resolutions not known to be public are redacted (None).
     """
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise QueryError("after", f"must be a position ≥ 0, got {after!r}")
@@ -114,11 +128,18 @@ def events(
     with rm.view() as view:
         position = view.position
         if view.schema is None:
-            return {"events": [], "next_after": after, "position": position}
+            return {"events": [], "next_after": after, "position": position, "truncated": False}
         t = view.schema.events
         stored, chain = ledger_tables(view.conn.dialect.name)
+        size = func.length(stored.c.state)
         statement = (
-            select(t, stored.c.topic, stored.c.state, chain.c.hash)
+            select(
+                t,
+                stored.c.topic,
+                size.label("size"),
+                case((size <= INLINE_STATE, stored.c.state), else_=None).label("state"),
+                chain.c.hash,
+            )
             .join(stored, stored.c.position == t.c.position)
             .join(chain, chain.c.position == t.c.position)
             .where(t.c.position <= position)
@@ -129,10 +150,12 @@ def events(
             statement = statement.where(
                 (t.c.type == type) | t.c.type.endswith("." + type, autoescape=True)
             )
-        page: list[tuple[RowMapping, dict[str, Any]]] = []
+        chosen: list[RowMapping] = []
         cursor = after
-        while len(page) < limit:
-            wanted = limit - len(page)
+        used = 0
+        truncated = False
+        while len(chosen) < limit and not truncated:
+            wanted = limit - len(chosen)
             rows = list(
                 view.conn.execute(
                     statement.where(t.c.position > cursor).order_by(t.c.position).limit(wanted)
@@ -142,7 +165,17 @@ def events(
                 break
             cursor = rows[-1]["position"]
             hidden = set() if include_private else _hidden(view, rows)
-            page.extend((r, _data(r)) for r in rows if r["entity"] not in hidden)
+            for r in rows:
+                if r["entity"] in hidden:
+                    continue
+                cost = int(r["size"]) + ENTRY_OVERHEAD
+                if chosen and used + cost > MAX_PAGE_BYTES:
+                    truncated = True
+                    break
+                used += cost
+                chosen.append(r)
+        large = _large_states(view, stored, [r["position"] for r in chosen if r["state"] is None])
+        page = [(r, _data(r, large.get(r["position"]))) for r in chosen]
         if not include_private:
             public = _public(view, page)
             page = [(r, _redact(d, public.get(r["body"] or "", set()))) for r, d in page]
@@ -151,16 +184,27 @@ def events(
         "events": out,
         "next_after": out[-1]["position"] if out else after,
         "position": position,
+        "truncated": truncated,
     }
 
 
-def _data(row: RowMapping) -> dict[str, Any]:
+def _large_states(view: View, stored: Table, positions: list[int]) -> dict[int, bytes]:
+    """The stored states at these positions (those too large to come with the rows)."""
+    if not positions:
+        return {}
+    found = view.conn.execute(
+        select(stored.c.position, stored.c.state).where(stored.c.position.in_(positions))
+    )
+    return {p: bytes(state) for p, state in found}
+
+
+def _data(row: RowMapping, state: bytes | None = None) -> dict[str, Any]:
     event = _MAPPER.to_domain_event(
         StoredEvent(
             originator_id=UUID(row["entity"]),
             originator_version=row["version"],
             topic=row["topic"],
-            state=bytes(row["state"]),
+            state=state if state is not None else bytes(row["state"]),
         )
     )
     return event_data(event)
@@ -182,39 +226,27 @@ def _entry(row: RowMapping, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _hidden(view: View, rows: list[RowMapping]) -> set[str]:
-    """Of the records these events belong to: the non-public resolutions and unpublished
-    findings, as they stand now (looked up for these records only)."""
-    now = axes()
-    resolutions = [r["entity"] for r in rows if r["record"] == "Resolution"]
-    found = [r["entity"] for r in rows if r["record"] == "Finding"]
-    hidden = set()
-    if resolutions:
-        hidden |= {
-            r["entity"]
-            for r in view.rows("resolution", now, ids=sorted(set(resolutions)))
-            if not r["public"]
-        }
-    if found:
-        hidden |= {
-            r["entity"]
-            for r in view.rows("finding", now, ids=sorted(set(found)))
-            if not r["published"]
-        }
+    """Of the records these events belong to: those an anonymous reader may not see
+    (non-public resolutions, unpublished findings; see `anonymous_records`)."""
+    hidden: set[str] = set()
+    for record, model in FLAGGED_RECORDS.items():
+        ids = {r["entity"] for r in rows if r["record"] == record}
+        if ids:
+            hidden |= ids - anonymous_records(view, model, ids=sorted(ids)).keys()
     return hidden
 
 
 def _public(view: View, page: list[tuple[RowMapping, dict[str, Any]]]) -> dict[str, set[str]]:
-    """Of the resolutions the page's events mention: those public as they stand now, by body."""
+    """Of the resolutions the page's events mention: those an anonymous reader may see, by
+    body."""
     mentioned: dict[str, set[str]] = {}
     for row, data in page:
         for reference in _mentioned(data):
             mentioned.setdefault(row["body"] or "", set()).add(reference)
     return {
-        owner: {
-            r["reference"]
-            for r in view.rows("resolution", axes(), body=owner, keys=sorted(references))
-            if r["public"]
-        }
+        owner: set(
+            anonymous_records(view, "resolution", body=owner, keys=sorted(references)).values()
+        )
         for owner, references in mentioned.items()
     }
 
