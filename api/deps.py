@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
 from pydantic import PlainValidator, WithJsonSchema
 
@@ -20,6 +21,8 @@ ISO_DATETIME: Final = re.compile(
 )
 # Keys in paths and queries are printable text: no control characters (PostgreSQL refuses NUL).
 TEXT: Final = r"^[^\x00-\x1f\x7f]+$"
+#: The most characters any path or query parameter (and a query parameter's name) may have.
+MAX_PARAMETER_LENGTH: Final = 200
 MIN_YEAR: Final = 1900
 MAX_YEAR: Final = 2200  # as the ledger accepts years (ledger.commands.fields.parse_year)
 
@@ -48,16 +51,20 @@ class ReadTokenBearer(HTTPBearer):
                 "A read token (its SHA-256 digest configured on the server, see `ledger token`). "
                 "Optional: anonymous requests see public (öffentlich) resolutions and published "
                 "findings only; a valid token sees everything. A wrong or malformed Authorization "
-                "header answers 401."
+                "header, or more than one, answers 401."
             ),
             auto_error=False,
         )
 
     async def __call__(self, request: Request) -> Any:  # type: ignore[override]
         """True for a valid token, False without an Authorization header; 401 otherwise."""
-        header = request.headers.get("authorization")
-        if header is None:
+        headers = request.headers.getlist("authorization")
+        if not headers:
             return False
+        if len(headers) > 1:
+            # Which one would count is up to each proxy on the way: none does.
+            raise UnauthorizedError("send one Authorization header, not several")
+        header = headers[0]
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -66,6 +73,37 @@ class ReadTokenBearer(HTTPBearer):
         if not tokens.accepts(token):
             raise UnauthorizedError("the read token is not valid")
         return True
+
+
+def _too_long(location: str, name: str | None, length: int) -> RequestValidationError:
+    """The 422 of a too long parameter (or query parameter name), without its value."""
+    limit = f"at most {MAX_PARAMETER_LENGTH} characters long, got {length}"
+    if name is None:
+        error = {"loc": (location,), "msg": f"a query parameter's name must be {limit}"}
+    else:
+        error = {"loc": (location, name), "msg": f"must be {limit}"}
+    return RequestValidationError([{"type": "string_too_long", **error}])
+
+
+async def bounded_parameters(request: Request) -> None:
+    """Refuses (422) any path or query parameter longer than MAX_PARAMETER_LENGTH.
+
+    One check for every route (each router depends on it, before anything else is read),
+    so no route reads, looks up or echoes a long value: the error names the parameter and
+    the limit, never the value.
+    """
+    for name, value in request.path_params.items():
+        if len(str(value)) > MAX_PARAMETER_LENGTH:
+            raise _too_long("path", name, len(str(value)))
+    for name, value in request.query_params.multi_items():
+        if len(name) > MAX_PARAMETER_LENGTH:
+            raise _too_long("query", None, len(name))
+        if len(value) > MAX_PARAMETER_LENGTH:
+            raise _too_long("query", name, len(value))
+
+
+#: The dependency every router of the API declares (`APIRouter(dependencies=[...])`).
+BOUNDED: Final = Depends(bounded_parameters)
 
 
 def parse_date(value: Any) -> date:
@@ -159,7 +197,7 @@ BodyPath = Annotated[
     Path(
         description="The body's slug.",
         pattern=TEXT,
-        max_length=200,
+        max_length=MAX_PARAMETER_LENGTH,
         examples=["kyffhaeuserkreis"],
     ),
 ]

@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import BodyPath, PrivateDep, ReadModelDep
+from api.deps import BOUNDED, BodyPath, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import Body, BodyList
 from projections import queries
 
-router = APIRouter(prefix="/v1/bodies", tags=["bodies"])
+router = APIRouter(prefix="/v1/bodies", tags=["bodies"], dependencies=[BOUNDED])
 
 
 @router.get("", response_model=BodyList, summary="All bodies")

@@ -6,18 +6,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import TEXT, AsOfDep, BodyPath, KnownAtDep, PrivateDep, ReadModelDep, YearPath
+from api.deps import (
+    BOUNDED,
+    MAX_PARAMETER_LENGTH,
+    TEXT,
+    AsOfDep,
+    BodyPath,
+    KnownAtDep,
+    PrivateDep,
+    ReadModelDep,
+    YearPath,
+)
 from api.routes import positioned
 from api.schemas import Budget
 from projections import queries
 
-router = APIRouter(prefix="/v1/bodies/{body}/budget", tags=["budget"])
+router = APIRouter(prefix="/v1/bodies/{body}/budget", tags=["budget"], dependencies=[BOUNDED])
 
 LinePath = Annotated[
     str,
     Path(
         description="The budget line (Haushaltsstelle).",
         pattern=TEXT,
+        max_length=MAX_PARAMETER_LENGTH,
         examples=["01.4953.7187"],
     ),
 ]

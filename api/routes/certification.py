@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import AsOfDep, BodyPath, KnownAtDep, PrivateDep, ReadModelDep
+from api.deps import BOUNDED, AsOfDep, BodyPath, KnownAtDep, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import Certification
 from projections import queries
 
-router = APIRouter(prefix="/v1/bodies/{body}/certification", tags=["certification"])
+router = APIRouter(
+    prefix="/v1/bodies/{body}/certification", tags=["certification"], dependencies=[BOUNDED]
+)
 
 
 @router.get("", response_model=Certification, summary="Certification status")

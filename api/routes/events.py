@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import TEXT, PrivateDep, ReadModelDep
+from api.deps import BOUNDED, MAX_PARAMETER_LENGTH, TEXT, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import EventPage
 from projections import queries
 
-router = APIRouter(prefix="/v1/events", tags=["audit trail"])
+router = APIRouter(prefix="/v1/events", tags=["audit trail"], dependencies=[BOUNDED])
 
 MAX_LIMIT = 1000
 MAX_POSITION = 2**63 - 1  # positions are 64-bit integers in both stores
@@ -25,10 +25,28 @@ def events(
     after: Annotated[
         int, Query(description="Events after this position.", ge=0, le=MAX_POSITION)
     ] = 0,
-    limit: Annotated[int, Query(description="At most this many events.", ge=1, le=MAX_LIMIT)] = 100,
-    body: Annotated[str | None, Query(description="Only this body's events.", pattern=TEXT)] = None,
+    limit: Annotated[
+        int,
+        Query(
+            description="At most this many events (a page also stops at about 4 MB: see "
+            "`truncated`).",
+            ge=1,
+            le=MAX_LIMIT,
+        ),
+    ] = 100,
+    body: Annotated[
+        str | None,
+        Query(
+            description="Only this body's events.", pattern=TEXT, max_length=MAX_PARAMETER_LENGTH
+        ),
+    ] = None,
     type: Annotated[
-        str | None, Query(description="Only events of this type, e.g. VoteRecorded.", pattern=TEXT)
+        str | None,
+        Query(
+            description="Only events of this type, e.g. VoteRecorded.",
+            pattern=TEXT,
+            max_length=MAX_PARAMETER_LENGTH,
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Events after a position; the next page starts after `next_after`."""

@@ -6,16 +6,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import TEXT, AsOfDep, BodyPath, KnownAtDep, PrivateDep, ReadModelDep
+from api.deps import (
+    BOUNDED,
+    MAX_PARAMETER_LENGTH,
+    TEXT,
+    AsOfDep,
+    BodyPath,
+    KnownAtDep,
+    PrivateDep,
+    ReadModelDep,
+)
 from api.routes import positioned
 from api.schemas import FindingList
 from projections import queries
 
-router = APIRouter(prefix="/v1/bodies/{body}/findings", tags=["findings"])
+router = APIRouter(prefix="/v1/bodies/{body}/findings", tags=["findings"], dependencies=[BOUNDED])
 
 ProcessQuery = Annotated[
     str | None,
-    Query(description="Only this process (programme/cycle, e.g. audit-fgk/2018).", pattern=TEXT),
+    Query(
+        description="Only this process (programme/cycle, e.g. audit-fgk/2018).",
+        pattern=TEXT,
+        max_length=MAX_PARAMETER_LENGTH,
+    ),
 ]
 
 

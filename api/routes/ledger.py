@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import PrivateDep, ReadModelDep
+from api.deps import BOUNDED, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import LedgerHead
 from projections import queries
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], dependencies=[BOUNDED])
 
 
 @router.get("/head", response_model=LedgerHead, summary="The ledger's digest")

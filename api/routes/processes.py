@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import (
+    BOUNDED,
+    MAX_PARAMETER_LENGTH,
     MAX_YEAR,
     MIN_YEAR,
     TEXT,
@@ -23,13 +25,22 @@ from api.routes import POSITION_HEADER, json_response, positioned
 from api.schemas import AnnualReport, Process, ProcessList, TargetAgreement
 from projections import queries
 
-router = APIRouter(prefix="/v1/bodies/{body}/processes", tags=["processes"])
+router = APIRouter(prefix="/v1/bodies/{body}/processes", tags=["processes"], dependencies=[BOUNDED])
 
 ProgrammePath = Annotated[
-    str, Path(description="The programme.", pattern=TEXT, max_length=200, examples=["audit-fgk"])
+    str,
+    Path(
+        description="The programme.",
+        pattern=TEXT,
+        max_length=MAX_PARAMETER_LENGTH,
+        examples=["audit-fgk"],
+    ),
 ]
 CyclePath = Annotated[
-    str, Path(description="The cycle.", pattern=TEXT, max_length=200, examples=["2018"])
+    str,
+    Path(
+        description="The cycle.", pattern=TEXT, max_length=MAX_PARAMETER_LENGTH, examples=["2018"]
+    ),
 ]
 ReportYear = Annotated[
     int, Query(description="The report year.", ge=MIN_YEAR, le=MAX_YEAR, examples=[2019])

@@ -7,12 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
-from api.deps import TEXT, AsOfDep, BodyPath, KnownAtDep, PrivateDep, ReadModelDep, YearPath
+from api.deps import (
+    BOUNDED,
+    MAX_PARAMETER_LENGTH,
+    TEXT,
+    AsOfDep,
+    BodyPath,
+    KnownAtDep,
+    PrivateDep,
+    ReadModelDep,
+    YearPath,
+)
 from api.routes import positioned
 from api.schemas import Amount, AsOfDocument, Document
 from projections.reconciliation import reconciliation as reconcile
 
-router = APIRouter(prefix="/v1/bodies/{body}/budget", tags=["budget"])
+router = APIRouter(prefix="/v1/bodies/{body}/budget", tags=["budget"], dependencies=[BOUNDED])
 
 
 class Difference(Document):
@@ -67,6 +77,7 @@ LineQuery = Annotated[
     Query(
         description="Only this budget line (Haushaltsstelle).",
         pattern=TEXT,
+        max_length=MAX_PARAMETER_LENGTH,
         examples=["01.4953.7187"],
     ),
 ]

@@ -6,16 +6,35 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import TEXT, AsOfDep, BodyPath, IsoDate, KnownAtDep, PrivateDep, ReadModelDep
+from api.deps import (
+    BOUNDED,
+    MAX_PARAMETER_LENGTH,
+    TEXT,
+    AsOfDep,
+    BodyPath,
+    IsoDate,
+    KnownAtDep,
+    PrivateDep,
+    ReadModelDep,
+)
 from api.routes import positioned
 from api.schemas import Resolution, ResolutionList
 from projections import queries
+from projections.errors import NotFoundError
+from projections.queries import ReadModel
+from projections.visible import anonymous_records
 
-router = APIRouter(prefix="/v1/bodies/{body}/resolutions", tags=["resolutions"])
+router = APIRouter(
+    prefix="/v1/bodies/{body}/resolutions", tags=["resolutions"], dependencies=[BOUNDED]
+)
 
 CommitteeQuery = Annotated[
     str | None,
-    Query(description="Only this committee's (slug) resolutions.", pattern=TEXT, max_length=200),
+    Query(
+        description="Only this committee's (slug) resolutions.",
+        pattern=TEXT,
+        max_length=MAX_PARAMETER_LENGTH,
+    ),
 ]
 FromQuery = Annotated[
     IsoDate | None, Query(alias="from", description="Only resolutions voted on or after this date.")
@@ -64,6 +83,7 @@ def get_resolution(
         Path(
             description="The reference (Vorlagennummer), slashes included.",
             pattern=TEXT,
+            max_length=MAX_PARAMETER_LENGTH,
             examples=["2018/6/067"],
         ),
     ],
@@ -74,7 +94,24 @@ def get_resolution(
     response: Response,
 ) -> dict[str, Any]:
     """A resolution with its items, financial effect and votes."""
+    if not private:
+        require_shown(rm, body, reference)
     document = queries.get_resolution(
         rm, body, reference, as_of=as_of, known_at=known_at, include_private=private
     )
     return positioned(response, document)
+
+
+def require_shown(rm: ReadModel, body: str, reference: str) -> None:
+    """Refuses, as not found, a resolution an anonymous reader may not see.
+
+    A non-public resolution and an unknown reference take the same path: the body is
+    looked up, then the one statement that decides what anonymous readers see, which
+    finds no record either way. So the two 404s cost the same work (no timing oracle)
+    and read the same.
+    """
+    with rm.view() as view:
+        view.require_body(body)
+        shown = anonymous_records(view, "resolution", body=body, keys=[reference])
+    if reference not in shown.values():
+        raise NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
