@@ -1,0 +1,1 @@
+"""The verifiable log: an RFC 9162 Merkle tree over the chain, C2SP signed notes and checkpoints."""
