@@ -15,22 +15,111 @@ import yaml
 
 from ledger.cli.main import UsageError
 from ledger.cli.session import ledger_application
-from ledger.yaml_files import load_yaml
+from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
 
 DEMO_FILE = "kyffhaeuserkreis.yaml"
 
 
 def load_commands(text: str, source: str) -> list[Any]:
-    """Parses a YAML or JSON command file into a list of command mappings."""
+    """Parses a YAML or JSON command file into a list of command mappings.
+
+    Refuses a file over MAX_FILE_BYTES, nested deeper than MAX_DEPTH, or with a key given
+    twice in one mapping, naming the command and the field where it can.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise UsageError(f"{source}: {_too_large(len(text))}")
     try:
-        data = json.loads(text) if source.endswith(".json") else load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        data = load_json(text) if source.endswith(".json") else load_yaml(text)
+    except FileLimitError as exc:
+        mark = exc.problem_mark
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        raise UsageError(f"{source}: {line}{where(exc.path)}{exc.problem}") from None
+    except (ValueError, yaml.YAMLError) as exc:
         raise UsageError(f"{source}: not valid YAML/JSON: {exc}") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not data:
         raise UsageError(f"{source}: must hold a list of commands (mappings with 'record: KIND')")
     return data
+
+
+def load_json(text: str) -> Any:
+    """Parses a JSON command file with the limits of a YAML one (raises FileLimitError).
+
+    json's C scanner recurses once per level of nesting and stops with RecursionError at the
+    interpreter's limit (about 1,000 levels), so a deeper file is caught as that error; a
+    shallower one is measured after parsing, without recursion.
+    """
+    try:
+        data = json.loads(
+            text, object_pairs_hook=_JsonObject.of, parse_int=integer, parse_constant=_constant
+        )
+    except RecursionError:
+        raise FileLimitError(_nested(), None, ()) from None
+    _check_tree(data)
+    return data
+
+
+class _JsonObject(dict[str, Any]):
+    """A JSON object that had a key twice (the last value kept, as json does)."""
+
+    duplicate = ""
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        marked = cls(obj)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                marked.duplicate = key
+                break
+            seen.add(key)
+        return marked
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f'{name} is not a JSON number (amounts are strings such as "17655.00")')
+
+
+def _check_tree(data: Any) -> None:
+    """Refuses nesting deeper than MAX_DEPTH and an object with a key given twice."""
+    stack: list[tuple[Any, int, tuple[int | str, ...]]] = [(data, 1, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FileLimitError(_nested(), None, path)
+        if isinstance(value, _JsonObject):
+            raise FileLimitError("is given twice", None, (*path, value.duplicate))
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        nested = [(c, depth + 1, (*path, k)) for k, c in children if isinstance(c, dict | list)]
+        stack.extend(reversed(nested))  # the first in the file is checked first
+
+
+def _nested() -> str:
+    return f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+
+
+def _too_large(size: int) -> str:
+    return f"is {size:,} bytes; a command file may hold at most {MAX_FILE_BYTES:,} bytes"
+
+
+def where(path: tuple[int | str, ...]) -> str:
+    """ "command N, field 'F': " for a path into a command file, or "" for its root."""
+    parts = list(path)
+    if not parts:
+        return ""
+    first = parts[0]
+    index = 0
+    if isinstance(first, int):
+        index = first
+        parts.pop(0)
+    label = f"command {index + 1}"
+    if parts:
+        label += f", field {str(parts[0])[:60]!r}"
+    return label + ": "
 
 
 def record_text(text: str, source: str) -> list[int]:
@@ -52,6 +141,10 @@ def run_record(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    # Measured before reading, so that a huge file is refused without being loaded.
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UsageError(f"{path}: {_too_large(size)}")
     positions = record_text(path.read_text(encoding="utf-8"), str(path))
     _report(positions)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from ledger.commands.fields import MAX_TEXT
 from ledger.errors import RuleViolationError
 from ledger.importers.csv_source import CsvRow
 from ledger.importers.mapping import ResolvedSource
@@ -34,6 +35,13 @@ class RowFields:
         value = source.extract(self.row.cells)
         if not value and required:
             self.faults.append(f"{key} ({source.describe()}): missing")
+        if len(value) > MAX_TEXT:
+            # Refused here, once per field, so that the row is one bad row naming the column.
+            self.faults.append(
+                f"{key} ({source.describe()}): must be at most {MAX_TEXT:,} characters long, "
+                f"got {len(value):,}"
+            )
+            return ""
         return value
 
     def parsed(self, key: str, parse: Callable[[str, str], T]) -> T | None:
