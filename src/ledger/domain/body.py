@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
@@ -13,6 +15,15 @@ from ledger.errors import RuleViolationError
 MAJORITY_RULES = ("simple", "absolute", "two_thirds")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DEFAULT_LINE_PATTERN = r"^\d{2}\.\d{4}\.\d{4}$"
+# The most characters of a budget-line code ("01.4953.7187" has 12, a Doppik account with
+# product code some 20) and of a body's line pattern.
+MAX_LINE_CODE = 32
+MAX_LINE_PATTERN = 200
+# The most ways a line pattern may have to match a code: the product over its quantifiers
+# (each as many ways as repeat counts it allows up to MAX_LINE_CODE) and alternatives. Python's
+# backtracking engine tries at most about that many paths of at most MAX_LINE_CODE steps, so
+# one code costs at most a few milliseconds whatever the pattern.
+MAX_MATCH_WAYS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +62,9 @@ class Body(LedgerAggregate):
     ) -> Body:
         """Registers a body; checks the slug, the pattern and the majority rule."""
         check_slug("body", slug)
-        try:
-            re.compile(line_pattern)
-        except re.error as exc:
-            raise RuleViolationError(
-                "line_pattern", f"must be a regular expression ({exc})"
-            ) from None
+        problem = line_pattern_problem(line_pattern)
+        if problem is not None:
+            raise RuleViolationError("line_pattern", problem)
         if majority_rule not in MAJORITY_RULES:
             raise RuleViolationError("majority_rule", f"must be one of {', '.join(MAJORITY_RULES)}")
         if not name.strip():
@@ -78,11 +86,87 @@ class Body(LedgerAggregate):
 
     def check_line_code(self, code: str) -> None:
         """Refuses a budget-line code that does not match the body's pattern."""
+        if len(code) > MAX_LINE_CODE:
+            raise RuleViolationError(
+                "line",
+                f"a budget-line code has at most {MAX_LINE_CODE} characters, got {len(code):,}",
+            )
         pattern = self.state_at().line_pattern
+        # A pattern recorded before patterns were checked is not matched if it is unsafe.
+        problem = line_pattern_problem(pattern)
+        if problem is not None:
+            raise RuleViolationError(
+                "line", f"the body's budget-line pattern {problem}; correct the body first"
+            )
         if not re.fullmatch(pattern, code):
             raise RuleViolationError(
                 "line", f"'{code}' does not match the budget-line pattern {pattern} of the body"
             )
+
+
+@lru_cache(maxsize=256)
+def line_pattern_problem(pattern: str) -> str | None:
+    """What makes `pattern` unfit to check budget-line codes, or None if it is fit.
+
+    Python's `re` backtracks: `^(a+)+$` tries every way to split a code among the repeats,
+    exponential in its length. So a pattern must be a regular expression of at most
+    MAX_LINE_PATTERN characters, without a repeated group that itself has a quantifier or
+    an alternative (nested quantifiers), and with at most MAX_MATCH_WAYS ways to match.
+    """
+    if len(pattern) > MAX_LINE_PATTERN:
+        return f"must be at most {MAX_LINE_PATTERN} characters long, got {len(pattern):,}"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"must be a regular expression ({exc})"
+    try:
+        ways = _ways(_RE_PARSER.parse(pattern))
+    except _NestedQuantifierError:
+        return (
+            "must not repeat a group that has a quantifier or an alternative (|) of its own, "
+            "such as (a+)+ or (a|b)*: nested quantifiers take exponential time; "
+            "use fixed counts such as (\\.\\d{4})+"
+        )
+    if ways > MAX_MATCH_WAYS:
+        return (
+            f"allows more than {MAX_MATCH_WAYS:,} ways to match a code (its quantifiers and "
+            "alternatives multiplied); use fixed counts such as \\d{4}"
+        )
+    return None
+
+
+# The parser of the `re` module; its parse tree is what the engine backtracks over.
+_RE_PARSER: Any = importlib.import_module("re._parser")
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+class _NestedQuantifierError(Exception):
+    """A repeated group has choices of its own."""
+
+
+def _ways(items: Any) -> int:
+    """The product of the choices in a parsed pattern, capped just above MAX_MATCH_WAYS."""
+    total = 1
+    for op, av in items:
+        name = getattr(op, "name", str(op))
+        if name in _REPEATS:
+            low, high, body = av
+            inner = _ways(body)
+            if high > 1 and inner > 1:
+                raise _NestedQuantifierError
+            total *= max(1, min(high, MAX_LINE_CODE) - low + 1) * inner
+        elif name == "SUBPATTERN":
+            total *= _ways(av[3])
+        elif name == "ATOMIC_GROUP":
+            total *= _ways(av)
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            total *= _ways(av[1])
+        elif name == "BRANCH":
+            total *= sum(_ways(branch) for branch in av[1])
+        elif name == "GROUPREF_EXISTS":
+            total *= _ways(av[1]) + (_ways(av[2]) if av[2] is not None else 1)
+        total = min(total, MAX_MATCH_WAYS + 1)
+    return total
 
 
 def check_slug(field: str, value: str) -> None:
