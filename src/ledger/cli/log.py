@@ -19,6 +19,17 @@ from ledger.store import ChainedRecorder
 
 PAGE = 1000
 SKIP = {"originator_id", "originator_version", "timestamp", "originator_topic", "effective"}
+# Recorded text may hold control characters (an ESC sequence recolours or rewrites the
+# terminal; a newline or tab breaks the one-line-per-event table): C0, DEL and C1, and the
+# bidirectional overrides that reorder what a reader sees. The table shows each escaped.
+_CONTROLS = [*range(0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F)]
+_CONTROLS += [*range(0x2066, 0x206A)]
+ESCAPED = {code: ascii(chr(code))[1:-1] for code in _CONTROLS}
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: control characters written as escapes (\\x1b, \\n, \\u202e)."""
+    return text.translate(ESCAPED)
 
 
 def trail(
@@ -79,10 +90,11 @@ def run_log(args: argparse.Namespace) -> int:
             if args.format == "json":
                 print(json.dumps(entry, default=str, ensure_ascii=False))
             else:
-                data = ", ".join(f"{k}={v}" for k, v in entry["data"].items())
+                data = printable(", ".join(f"{k}={v}" for k, v in entry["data"].items()))
+                body = printable(entry["body"])
                 print(
                     f"{entry['position']:>7}  {entry['recorded_at'][:19]}  {entry['effective']}  "
-                    f"{entry['body']:<18} {entry['type']:<40} v{entry['version']:<3} {data[:90]}"
+                    f"{body:<18} {entry['type']:<40} v{entry['version']:<3} {data[:90]}"
                 )
     return 0
 
