@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.commands.fields import parse_date, parse_text
+from ledger.commands.fields import SHOWN, parse_date, parse_text, shown
 from ledger.errors import RuleViolationError
 
 Parser = Callable[[str, Any], Any]
@@ -63,17 +63,17 @@ def command(
 def parse_command(raw: Any) -> tuple[CommandKind, dict[str, Any]]:
     """Parses one raw command mapping: known kind, known fields, required fields, typed values."""
     if not isinstance(raw, dict):
-        raise RuleViolationError("record", f"a command must be a mapping, got {raw!r}")
+        raise RuleViolationError("record", f"a command must be a mapping, got {shown(raw)}")
     kind_name = raw.get("record")
     if kind_name is None:
         raise RuleViolationError("record", "every command needs 'record: KIND'")
     kind = KINDS.get(str(kind_name))
     if kind is None:
         raise RuleViolationError(
-            "record", f"unknown record kind '{kind_name}' (known: {', '.join(sorted(KINDS))})"
+            "record", f"unknown record kind {shown(kind_name)} (known: {', '.join(sorted(KINDS))})"
         )
     if not kind.allowed.issuperset(raw):
-        unknown = sorted(str(name) for name in set(raw) - kind.allowed)
+        unknown = sorted(str(name)[:SHOWN] for name in set(raw) - kind.allowed)
         raise RuleViolationError(
             unknown[0],
             f"unknown field for '{kind.name}' (fields: {', '.join(kind.fields)})",
