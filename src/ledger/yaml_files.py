@@ -15,8 +15,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # The most levels of lists and mappings in one file; a command file needs three (the list of
-# commands, a command, a list of items). Checked as each level opens, so neither the
-# composer nor anything after it recurses deeper than this.
+# commands, a command, a list of items). PyYAML's scanner and parser are iterative but its
+# composer recurses once per level (10,000 levels: RecursionError), so the depth is checked
+# in the composer as each level opens: neither it nor the constructor, the field parsers or
+# json.dumps after it ever recurse deeper than this, whatever the interpreter's stack.
 MAX_DEPTH = 32
 # The most bytes of a command file, and of a YAML document with its aliases expanded.
 MAX_FILE_BYTES = 50 * 1024 * 1024
