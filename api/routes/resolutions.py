@@ -96,22 +96,30 @@ def get_resolution(
     """A resolution with its items, financial effect and votes."""
     if not private:
         require_shown(rm, body, reference)
+    # Read in full, then decided: at past axes the resolution must have been public too.
     document = queries.get_resolution(
-        rm, body, reference, as_of=as_of, known_at=known_at, include_private=private
+        rm, body, reference, as_of=as_of, known_at=known_at, include_private=True
     )
+    if not private and document["exists"] and not document["public"]:
+        raise not_found(body, reference)
     return positioned(response, document)
+
+
+def not_found(body: str, reference: str) -> NotFoundError:
+    """The one 404 of a resolution an anonymous reader does not get, known or not."""
+    return NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
 
 
 def require_shown(rm: ReadModel, body: str, reference: str) -> None:
     """Refuses, as not found, a resolution an anonymous reader may not see.
 
-    A non-public resolution and an unknown reference take the same path: the body is
-    looked up, then the one statement that decides what anonymous readers see, which
-    finds no record either way. So the two 404s cost the same work (no timing oracle)
-    and read the same.
+    The decision is projections.visible.anonymous_records, as on every route. A non-public
+    resolution and an unknown reference take the same path: the body is looked up, then
+    that one statement, which finds no record either way. So the two 404s cost the same
+    work (no timing oracle) and read the same.
     """
     with rm.view() as view:
         view.require_body(body)
         shown = anonymous_records(view, "resolution", body=body, keys=[reference])
     if reference not in shown.values():
-        raise NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
+        raise not_found(body, reference)
