@@ -507,3 +507,16 @@ def test_an_over_long_csv_text_is_a_bad_row_naming_the_column(
     assert main(["import", "budget", str(csv), "--body", BODY, "--year", "2018"]) == 2
     err = capsys.readouterr().err
     assert f"{csv} line 2: title (column 'Bezeichnung'): must be at most 10,000 characters" in err
+
+
+def test_a_correction_cannot_give_a_body_a_line_pattern_that_backtracks_without_end(
+    ledger_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accepted(ledger_db, capsys, SETUP)
+    text = (
+        f"- {{record: correction, body: {BODY}, target: body, version: 1, "
+        "values: {line_pattern: '^(a+)+$'}, reason: typo, effective: 2018-01-02}\n"
+    )
+    err = refused(ledger_db, capsys, text)
+    assert "command 1 (correction): field 'line_pattern'" in err
+    assert "nested quantifiers" in err

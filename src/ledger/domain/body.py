@@ -84,6 +84,17 @@ class Body(LedgerAggregate):
         """The body's state at the end of `as_of`."""
         return self.fold(BODY, as_of)
 
+    def check_fact(self, fact: LedgerAggregate.Event) -> None:
+        """A corrected registration keeps to the rules of a new one (pattern, majority rule)."""
+        if isinstance(fact, Body.Registered):
+            problem = line_pattern_problem(fact.line_pattern)
+            if problem is not None:
+                raise RuleViolationError("line_pattern", problem)
+            if fact.majority_rule not in MAJORITY_RULES:
+                raise RuleViolationError(
+                    "majority_rule", f"must be one of {', '.join(MAJORITY_RULES)}"
+                )
+
     def check_line_code(self, code: str) -> None:
         """Refuses a budget-line code that does not match the body's pattern."""
         if len(code) > MAX_LINE_CODE:
