@@ -308,13 +308,13 @@ FLAGGED_RECORDS: Final = {"Resolution": "resolution", "Finding": "finding"}
 
 
 def _shown_statement(
-    table: Table, entities: Table, flag: str, shape: tuple[bool, bool, bool]
+    table: Table, entities: Table, flag: str, shape: tuple[bool, bool, bool, bool]
 ) -> Select[Any]:
     key = ("shown", table, entities, flag, shape)
     found = _statements.get(key)
     if found is not None:
         return found
-    with_body, with_keys, with_ids = shape
+    with_body, with_scope, with_keys, with_ids = shape
     known = bindparam("known_at", type_=table.c.recorded_from.type)
     conditions = [
         entities.c.model == bindparam("model", type_=entities.c.model.type),
@@ -325,6 +325,8 @@ def _shown_statement(
     ]
     if with_body:
         conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
+    if with_scope:
+        conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
     if with_keys:
         conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
     if with_ids:
@@ -348,11 +350,12 @@ def anonymous_records(
     model: str,
     *,
     body: str | None = None,
+    scope: str | None = None,
     keys: Sequence[str] | None = None,
     ids: Sequence[str] | None = None,
 ) -> dict[str, str]:
-    """Of a model's records (in `body`, with a key in `keys`, an id in `ids`: each filter
-    only when given), those an anonymous reader may see, as {entity id: record key}.
+    """Of a model's records (in `body`, `scope`, with a key in `keys`, an id in `ids`: each
+    filter only when given), those an anonymous reader may see, as {entity id: record key}.
 
     The one decision every anonymous route and the audit trail make: a resolution is
     shown only if it is public, a finding only if it is published, in every row of its
@@ -363,13 +366,15 @@ def anonymous_records(
     """
     if view.schema is None or (keys is not None and not keys) or (ids is not None and not ids):
         return {}
-    shape = (body is not None, keys is not None, ids is not None)
+    shape = (body is not None, scope is not None, keys is not None, ids is not None)
     statement = _shown_statement(
         view.schema.table(model), view.schema.entities, FLAGS[model], shape
     )
     params: dict[str, Any] = {"model": model, "known_at": axes().known_at_naive}
     if body is not None:
         params["body"] = body
+    if scope is not None:
+        params["scope"] = scope
     if keys is not None:
         params["keys"] = sorted(set(keys))
     if ids is not None:
