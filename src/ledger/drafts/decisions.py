@@ -29,6 +29,7 @@ OUTCOME_ONLY = re.compile(
     re.IGNORECASE,
 )
 PASSIVE = re.compile(r"\b(?:wird|wurde|werden|wurden)\b", re.IGNORECASE)
+LABEL = re.compile(r"^\s*[\w.\- ]{1,30}:")
 SENTENCES = re.compile(r"(?<=[a-zäöüß)\d]\.)\s+(?=[A-ZÄÖÜ])")
 
 
@@ -50,7 +51,8 @@ def add_decisions(draft: Draft, facts: Facts, body: str) -> None:
         rows = [s for s in found if s.row]
         others = [s for s in found if not s.row]
         for skipped in others[:-1]:
-            line, text = skipped.lines[0]
+            line = skipped.tally.lines[0] if skipped.tally else skipped.lines[0][0]
+            text = facts.source.line(line)
             draft.unsure.append(
                 (
                     "decision",
@@ -69,6 +71,9 @@ def statements(facts: Facts, segment: Segment) -> list[Statement]:
     found: list[Statement] = []
     covered: set[int] = set()
     for tally in tallies(lines) + table_tallies(lines):
+        present = tally.counts.get("present")
+        if present is not None and sum(tally.stated().values()) > present.value:
+            continue  # more votes than members present: misread, so nothing is drafted
         region = _region(text_of, tally.lines)
         covered.update(n for n, _ in region)
         first = (tally.lines[0], text_of[tally.lines[0]])
@@ -89,8 +94,10 @@ def _region(text_of: dict[int, str], numbers: list[int]) -> list[tuple[int, str]
     first, last = numbers[0], numbers[-1]
     picked = list(range(first, last + 1))
     before = text_of.get(first - 1, "").strip()
-    if before and not before.endswith((".", ":")) and not _boundary(before):
-        picked.insert(0, first - 1)
+    continued = text_of[first].strip()[:1].islower() or text_of[first].strip()[:1].isdigit()
+    sentence = before and not before.endswith((".", ":")) and not LABEL.match(before)
+    if continued and sentence and not _boundary(before):
+        picked.insert(0, first - 1)  # the sentence began on the line before
     after = text_of.get(last + 1, "").strip()
     if after and not _boundary(after) and (len(after) <= 80 or not text_of[last].endswith(".")):
         picked.append(last + 1)

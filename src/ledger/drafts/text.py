@@ -40,7 +40,7 @@ def read_source(path: str) -> Source:
         raise DraftInputError(f"{path}: is a directory, not a document") from None
     except OSError as exc:
         raise DraftInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if data.startswith(b"%PDF-") or (file.suffix.lower() == ".pdf" and data):
+    if data.startswith(b"%PDF-") or file.suffix.lower() == ".pdf":
         from ledger.drafts.pdf import pdf_text
 
         text, kind = pdf_text(path, data)
