@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import asof, catchup, load, results
+from bench import asof, catchup, load, one_line, results
 from bench.generator import DEFAULT_SEED, SIZES, History, generate
 from bench.ingest import measure_ingest
 from bench.load import HTTP_PROCESSES, http_paths
@@ -302,6 +302,52 @@ def http_figure(
         )
 
 
+def one_line_figures(figures: dict[str, Figure], args: argparse.Namespace, repeats: int) -> None:
+    """100,000 payments on one budget line in one batch: seconds and peak RSS."""
+    fig = one_line.measure_one_line(args.backend, args.one_line, repeats)
+    quarter = fig.events // 4
+    met_time = fig.seconds <= 30
+    met_rss = fig.peak_rss_mb <= 300
+    runs = ", ".join(f"{r['seconds']:.1f} s" for r in fig.runs)
+    quarter_runs = ", ".join(f"{r['seconds']:.1f} s" for r in fig.quarter_runs)
+    figures["one_line"] = figure(
+        f"{fig.events:,} payments on one line",
+        fig.seconds,
+        "s",
+        baseline_label=f"4 × {quarter:,} payments",
+        baseline=4 * fig.quarter_seconds,
+        ratio=fig.growth,
+        ratio_label="of linear",
+        target="≤ 30 s" if fig.events == one_line.EVENTS else "(≤ 30 s at 100,000)",
+        met=met_time if fig.events == one_line.EVENTS else None,
+        note=(
+            f"one LedgerApplication.record batch of {fig.events:,} payments with distinct "
+            "references and booking dates in order on one budget line of a fresh store, in a "
+            f"child process; median of {len(fig.runs)} ({runs}); the baseline is 4 × the "
+            f"median of {len(fig.quarter_runs)} runs of {quarter:,} ({quarter_runs}), taking "
+            "turns with them: a ratio of 1.0 is linear time, 4.0 would be quadratic"
+        ),
+        runs=fig.runs,
+        quarter_runs=fig.quarter_runs,
+    )
+    figures["one_line_rss"] = figure(
+        f"{fig.events:,} payments on one line, peak RSS",
+        fig.peak_rss_mb,
+        "MB",
+        baseline_label="same process before the batch",
+        baseline=fig.idle_rss_mb,
+        ratio=fig.peak_rss_mb / fig.idle_rss_mb if fig.idle_rss_mb else None,
+        ratio_label="of idle",
+        target="≤ 300 MB" if fig.events == one_line.EVENTS else "(≤ 300 MB at 100,000)",
+        met=met_rss if fig.events == one_line.EVENTS else None,
+        note=(
+            "peak RSS (VmHWM) of the child process of the largest run; before the batch "
+            f"(imports and setup) {fig.idle_rss_mb:.0f} MB, with the {fig.events:,} command "
+            f"mappings built {fig.input_rss_mb:.0f} MB"
+        ),
+    )
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -329,7 +375,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "entries per worker shows the uncached path)",
     )
     p.add_argument(
-        "--skip", default="", help="comma-separated: ingest-baseline,verify,catch-up,asof,http"
+        "--one-line",
+        type=int,
+        default=one_line.EVENTS,
+        help="payments recorded on one budget line for the one-line figure",
+    )
+    p.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,one-line",
     )
     p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
     p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
@@ -337,6 +391,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-write", action="store_true", help="print only; keep RESULTS.md and results.json"
     )
     args = p.parse_args(argv)
+    if args.one_line < 4:
+        p.error(f"--one-line must be at least 4, got {args.one_line}")
     if args.ingest_sample is None and args.size == "large" and not args.events:
         args.ingest_sample = 200_000
     if args.record_cache is None and args.size == "large":
@@ -452,6 +508,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
         finally:
             app.close()
+    if "one-line" not in skip:
+        log(f"{args.one_line:,} payments on one budget line")
+        guarded(
+            figures,
+            "one_line",
+            f"{args.one_line:,} payments on one line",
+            "≤ 30 s",
+            lambda: one_line_figures(figures, args, 1 if args.quick else 3),
+        )
     events = figures.get("ingest", {}).get("events") or len(history.commands)
     run = {
         "size": args.size,

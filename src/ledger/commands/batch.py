@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -21,6 +22,20 @@ A = TypeVar("A", bound=LedgerAggregate)
 # kept records are dropped instead.
 _SCAN_PAGE = 1000
 _SCAN_LIMIT = 20_000
+
+
+def replay(record: Any, events: Iterable[Any]) -> Any:
+    """Applies stored events to a record in turn: eventsourcing's `project_aggregate`
+    without its assertion per event, an isinstance check against a runtime protocol that
+    cost a third of reading a record of 100,000 events."""
+    for event in events:
+        record = event.mutate(record)
+    return record
+
+
+def read_record(repository: Repository[UUID], record_id: UUID) -> Any:
+    """The record with this id, read from the store; AggregateNotFoundError if none."""
+    return repository.get(record_id, projector_func=replay)
 
 
 class RecordSource(Protocol):
@@ -65,7 +80,7 @@ class RecordCache:
         if record is not None:
             self.records.move_to_end(aggregate_id)
             return record
-        return self.repository.get(aggregate_id)
+        return read_record(self.repository, aggregate_id)
 
     def get_for_create(self, aggregate_id: UUID) -> Any:
         """Like `get`, for a record about to be created: taken as absent if allowed."""
@@ -163,9 +178,12 @@ class Batch:
         """The record with this id, from this batch or the store; None if there is none."""
         record = self.records.get(record_id)
         if record is None:
-            load = self.repository.get
-            if creating:
-                load = getattr(self.repository, "get_for_create", load)
+            source = self.repository
+            load: Callable[[UUID], Any] = source.get
+            if isinstance(source, Repository):
+                load = partial(read_record, source)
+            elif creating:
+                load = getattr(source, "get_for_create", load)
             try:
                 record = load(record_id)
             except AggregateNotFoundError:

@@ -181,9 +181,12 @@ def merge_duplicates(
     by_code: dict[str, list[BudgetEntry]] = {}
     for entry in entries:
         by_code.setdefault(entry.code, []).append(entry)
+    faulty_by_code: dict[str, list[int]] = {}
+    for line, code in faulty.items():
+        faulty_by_code.setdefault(code, []).append(line)
     merged: list[BudgetEntry] = []
     for code, group in by_code.items():
-        bad_lines = [line for line, c in faulty.items() if c == code]
+        bad_lines = faulty_by_code.get(code, [])
         if len(group) == 1 and not bad_lines:
             merged.append(group[0])
             continue
