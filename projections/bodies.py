@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Integer, String
+from sqlalchemy import Column, String
 
 from ledger.domain.body import BODY, Body, BodyState
 from ledger.domain.committee import COMMITTEE, Committee, CommitteeState
 from projections.axes import axes
 from projections.bitemporal import VersionedModel
 from projections.certification import process_summary
+from projections.columns import WholeNumber
 
 if TYPE_CHECKING:
     from projections.store import ReadModel
@@ -51,7 +52,7 @@ def _committee_columns() -> list[Column[Any]]:
         Column("body", String),
         Column("slug", String),
         Column("name", String),
-        Column("seats", Integer),
+        Column("seats", WholeNumber),
     ]
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String, Text
+from sqlalchemy import JSON, Column, Integer, String, Text
 
 from ledger.domain.budget_line import BUDGET_LINE, BudgetLine, BudgetLineState
 from ledger.domain.money import format_amount
 from projections.axes import axes
 from projections.bitemporal import VersionedModel
+from projections.columns import WholeNumber
 from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
 from projections.resolutions import public_references, shown_reference
@@ -34,14 +35,14 @@ def _columns() -> list[Column[Any]]:
         Column("code", String),
         Column("title", Text),
         Column("direction", String),
-        Column("appropriation", BigInteger),
+        Column("appropriation", WholeNumber),
         Column("supplementary", JSON),
-        Column("approved", BigInteger),
+        Column("approved", WholeNumber),
         Column("funding", JSON),
-        Column("funding_awarded", BigInteger),
-        Column("funding_received", BigInteger),
-        Column("commitments", BigInteger),
-        Column("payments", BigInteger),
+        Column("funding_awarded", WholeNumber),
+        Column("funding_received", WholeNumber),
+        Column("commitments", WholeNumber),
+        Column("payments", WholeNumber),
         Column("payment_count", Integer),
         Column("statements", JSON),
     ]

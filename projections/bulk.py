@@ -3,7 +3,8 @@
 SQLAlchemy's per-row parameter processing costs about as much as the database's insert
 itself, and the projector writes a few rows per event. So rows go to the driver directly:
 on SQLite one executemany with values converted once per column, exactly as SQLAlchemy
-would store them (dates ISO, times "YYYY-MM-DD HH:MM:SS.ffffff", JSON as text); on
+would store them (dates ISO, times "YYYY-MM-DD HH:MM:SS.ffffff", JSON as text, whole
+numbers beyond 64 bits as projections.columns stores them); on
 PostgreSQL one COPY per table for new rows, and one UPDATE/DELETE joined to a VALUES
 list for the rows a batch closes.
 """
@@ -17,6 +18,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Dialect, Table
+
+from projections.columns import WholeNumber, sqlite_whole
 
 Converter = Callable[[Any], Any]
 #: Rows per statement when closing rows on PostgreSQL (3 parameters each).
@@ -43,6 +46,8 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
     if isinstance(column_type, JSON):
         return _json
     if dialect == "sqlite":
+        if isinstance(column_type, WholeNumber):
+            return sqlite_whole
         if isinstance(column_type, DateTime):
             return _sqlite_datetime
         if isinstance(column_type, Date):

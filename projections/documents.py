@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
-from ledger.domain.money import format_amount
+#: Shifts the decimal point without rounding, whatever the number of digits (the default
+#: context keeps 28 significant digits, fewer than a sum of large amounts may have).
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def iso(day: date | None) -> str | None:
@@ -19,10 +21,17 @@ def day(text: str | None) -> date | None:
 
 
 def cents(amount: Decimal) -> int:
-    """An amount (at most two decimals) as whole cents, as the tables store it."""
-    return int(amount.scaleb(2))
+    """An amount (at most two decimals) as whole cents, as the tables store it (exact)."""
+    return int(amount.scaleb(2, _EXACT))
 
 
 def amount(value: int | None) -> str | None:
-    """Whole cents as the decimal string documents carry ("17655.00"), or None."""
-    return format_amount(Decimal(value).scaleb(-2)) if value is not None else None
+    """Whole cents as the decimal string documents carry ("17655.00"), or None.
+
+    Formatted from the integer itself, so any number of digits comes out exactly (as
+    ledger.domain.money.format_amount writes the same amount).
+    """
+    if value is None:
+        return None
+    euros, rest = divmod(abs(value), 100)
+    return f"{'-' if value < 0 else ''}{euros}.{rest:02d}"

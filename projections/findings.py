@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Column, Date, Integer, String, Text
+from sqlalchemy import Boolean, Column, Date, String, Text
 
 from ledger.domain.finding import FINDING, Finding, FindingState
 from projections.axes import Axes, axes
 from projections.bitemporal import VersionedModel
+from projections.columns import WholeNumber
 from projections.documents import iso
 from projections.errors import NotFoundError
 from projections.visible import known_now, timelines
@@ -24,7 +25,7 @@ def _columns() -> list[Column[Any]]:
     return [
         Column("body", String),
         Column("process", String),
-        Column("number", Integer),
+        Column("number", WholeNumber),
         Column("subject", String),
         Column("kind", String),
         Column("assessment", String),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text
 
 from ledger.domain.resolution import RESOLUTION, Resolution, ResolutionState
 from projections.axes import axes, parse_as_of
 from projections.bitemporal import VersionedModel
+from projections.columns import WholeNumber
 from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
 from projections.visible import visible
@@ -36,7 +37,7 @@ def _columns() -> list[Column[Any]]:
         Column("submitter", Text),
         Column("public", Boolean),
         Column("items", JSON),
-        Column("financial_effect", BigInteger),
+        Column("financial_effect", WholeNumber),
         Column("year", Integer),
         Column("line", String),
         Column("proposed_on", Date),
