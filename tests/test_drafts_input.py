@@ -198,31 +198,90 @@ def test_a_bad_body_slug_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--body" in capsys.readouterr().err
 
 
+def font() -> str | None:
+    """A TrueType font for ImageMagick to draw the test's scan with."""
+    found = sorted(Path("/usr/share/fonts").glob("**/DejaVuSans.ttf"))
+    return str(found[0]) if found else None
+
+
 def imagemagick() -> bool:
-    """Whether `convert` is ImageMagick (it draws the test's scan)."""
-    if shutil.which("convert") is None:
+    """Whether `convert` is ImageMagick (it draws the test's scan) and a font is there."""
+    if shutil.which("convert") is None or font() is None:
         return False
     done = subprocess.run(["convert", "-version"], capture_output=True, text=True, check=False)
     return "ImageMagick" in done.stdout
 
 
+def scan(path: Path) -> None:
+    """Draws the Vorlage's first lines as a 'scanned' page (PNG or JPEG by the suffix)."""
+    subprocess.run(
+        ["convert", "-size", "1800x700", "xc:white", "-font", str(font()), "-fill", "black",
+         "-pointsize", "40", "-annotate", "+40+80", "\n".join(VORLAGE[:7]), str(path)],
+        check=True,
+    )  # fmt: skip
+
+
+def scanned_pdf(jpeg: bytes) -> bytes:
+    """A one-page PDF whose page is a JPEG image and nothing else (no text layer)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1800 700] "
+        b"/Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /XObject /Subtype /Image /Width 1800 /Height 700 /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+        % len(jpeg)
+        + jpeg
+        + b"\nendstream",
+        b"<< /Length 31 >>\nstream\nq 1800 0 0 700 0 0 cm /Im1 Do Q\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def check_scan(document: dict[str, Any]) -> None:
+    """OCR may misread; then nothing may be drafted, but never a wrong count."""
+    votes = [c for c in document["commands"] if c["record"] == "vote"]
+    counts = [[v[k] for k in ("yes", "no", "abstentions", "recused")] for v in votes]
+    assert counts in ([[11, 2, 1, 0]], [])
+    with_counts = [c for c in document["commands"] if "yes" in c or "no" in c]
+    assert len(with_counts) == len(votes)
+
+
 OCR_MISSING = ocr.tesseract_ready()
+needs_ocr = pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR not available: {OCR_MISSING}")
+needs_imagemagick = pytest.mark.skipif(
+    not imagemagick(), reason="ImageMagick (convert) with a TrueType font is not installed"
+)
 
 
-@pytest.mark.skipif(OCR_MISSING is not None, reason=f"OCR not available: {OCR_MISSING}")
-@pytest.mark.skipif(not imagemagick(), reason="ImageMagick (convert) is not installed")
+@needs_ocr
+@needs_imagemagick
 def test_a_scanned_image_is_read_through_ocr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     image = tmp_path / "scan.png"
-    subprocess.run(
-        ["convert", "-size", "1800x700", "xc:white", "-fill", "black", "-pointsize", "40",
-         "-annotate", "+40+80", "\n".join(VORLAGE[:7]), str(image)],
-        check=True,
-    )  # fmt: skip
-    document = drafted(image, capsys)
-    votes = [c for c in document["commands"] if c["record"] == "vote"]
-    assert [[v[k] for k in ("yes", "no", "abstentions", "recused")] for v in votes] in (
-        [[11, 2, 1, 0]],
-        [],  # OCR may misread; then nothing may be drafted, but never a wrong count
-    )
+    scan(image)
+    assert read_source(str(image)).kind == "ocr"
+    check_scan(drafted(image, capsys))
+
+
+@needs_ocr
+@needs_imagemagick
+def test_a_scanned_pdf_is_read_through_ocr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = tmp_path / "scan.jpg"
+    scan(image)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scanned_pdf(image.read_bytes()))
+    assert read_source(str(path)).kind == "ocr"
+    check_scan(drafted(path, capsys))

@@ -12,7 +12,7 @@ from ledger.drafts.model import Command, Draft
 from ledger.drafts.outcomes import Outcome, outcomes_in, single_outcome
 from ledger.drafts.reference import committees_in, slug
 from ledger.drafts.sections import HEADING, TOP, Segment
-from ledger.drafts.votes import COUNTS, Tally, table_tallies, tallies, unanimity
+from ledger.drafts.votes import COUNTS, Tally, ratio_tallies, table_tallies, tallies, unanimity
 
 RESULT_LABEL = re.compile(
     r"^\s*(?:Abstimmungsergebnis|Abstimmung|Beschlussergebnis|Ergebnis|Votum|Beratungsergebnis"
@@ -70,7 +70,7 @@ def statements(facts: Facts, segment: Segment) -> list[Statement]:
     text_of = dict(lines)
     found: list[Statement] = []
     covered: set[int] = set()
-    for tally in tallies(lines) + table_tallies(lines):
+    for tally in tallies(lines) + table_tallies(lines) + ratio_tallies(lines):
         present = tally.counts.get("present")
         if present is not None and sum(tally.stated().values()) > present.value:
             continue  # more votes than members present: misread, so nothing is drafted
@@ -86,7 +86,29 @@ def statements(facts: Facts, segment: Segment) -> list[Statement]:
         if stated:
             covered.update(n for n, _ in stated)
             found.append(Statement(stated, None))
-    return sorted(found, key=lambda s: s.lines[0][0])
+    return _merged(sorted(found, key=lambda s: s.lines[0][0]))
+
+
+def _merged(found: list[Statement]) -> list[Statement]:
+    """An outcome stated on the line next to a tally belongs to that tally."""
+    result: list[Statement] = []
+    for statement in found:
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and _next_to(previous, statement)
+            and ((previous.tally is None) != (statement.tally is None))
+        ):
+            lines = sorted(set(previous.lines + statement.lines))
+            result[-1] = Statement(lines, previous.tally or statement.tally,
+                                   previous.row or statement.row)  # fmt: skip
+            continue
+        result.append(statement)
+    return result
+
+
+def _next_to(before: Statement, after: Statement) -> bool:
+    return after.lines[0][0] - before.lines[-1][0] <= 1
 
 
 def _region(text_of: dict[int, str], numbers: list[int]) -> list[tuple[int, str]]:

@@ -14,6 +14,7 @@ from ledger.drafts.sections import HEADING
 SUBMITTER = re.compile(r"^\s*(?:Einreicher|Antragsteller|Einbringer)(?:in)?\s*:\s*(.+)$")
 ITEM = re.compile(r"^\s*(\d{1,2})[.)]\s+(\S.*)$")
 ITEMS_FROM = re.compile(r"^\s*(?:Beschluss|Beschlussvorschlag|Beschlussentwurf)\s*:", re.I)
+DECIDES = re.compile(r"\b(?:Entscheidung|beschließend|Beschlussfassung)\b", re.IGNORECASE)
 VORLAGE_WORD = re.compile(r"\b(?:Beschlussvorlage|Vorlage|Drucksache|Beschlussantrag)\b", re.I)
 
 
@@ -82,6 +83,14 @@ def _committee_from_rows(command: Command, facts: Facts) -> None:
         if facts.kinds[number - 1] == "decision"
         for name in committees_in(text)
     }
+    deciding = {
+        name
+        for number, text in facts.numbered()
+        if facts.kinds[number - 1] == "decision" and DECIDES.search(text)
+        for name in committees_in(text)
+    }
+    if len(named) != 1 and len(deciding) == 1:
+        named = deciding  # the row of the Beratungsfolge marked "Entscheidung"
     if len(named) == 1:
         name = named.pop()
         line = next(n for n, t in facts.numbered() if name in committees_in(t))

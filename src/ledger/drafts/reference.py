@@ -14,7 +14,7 @@ REFERENCE = re.compile(
     r"|(?P<vorlage>(?:Beschluss|Informations|Mitteilungs|Verwaltungs)?[Vv]orlagen?"
     r"(?:\s*-?\s*(?:Nr\.?|Nummer))?|Drucksachen?(?:\s*-?\s*(?:Nr\.?|Nummer))?"
     r"|Drs\.?(?:\s*-?\s*Nr\.?)?|DS(?:\s*-?\s*Nr\.?)?))"
-    r"[ \t]*[:.]?[ \t]*" + REF
+    r"[ \t]*[:.\-–]?[ \t]*" + REF
 )
 SUBJECT = re.compile(r"^\s*(?:Betreff|Betr\.|Gegenstand)\s*:\s*(.*)$", re.IGNORECASE)
 LABEL_LINE = re.compile(r"^\s*[A-ZÄÖÜ][\wäöüß.\- ]{1,30}:")
@@ -66,8 +66,9 @@ MEETING = re.compile(
 )
 SIGNED = re.compile(r"^\s*[A-ZÄÖÜ][\wäöüß .\-]{1,40},\s*(?:den\s+)?(?=\d{1,2}\.)")
 DATED = re.compile(r"^\s*Datum\s*:\s*", re.IGNORECASE)
+# "öffentlich" alone, after "Status:", or as the right-hand column of a header line
 PUBLIC = re.compile(
-    r"^\s*(?:Status\s*:\s*)?(?P<no>nicht[- ]?)?(?:öffentlich|offentlich|oeffentlich)"
+    r"(?:^\s*|Status\s*:\s*|\S\s{3,})(?P<no>nicht[- ]?)?(?:öffentlich|offentlich|oeffentlich)"
     r"(?:e\s+Sitzung)?\s*$",
     re.IGNORECASE,
 )
@@ -186,7 +187,7 @@ def _day(found: FoundDate, number: int, text: str) -> FoundDay:
 def public_status(lines: list[tuple[int, str]]) -> Found | None:
     """ "true" or "false" from a line that says öffentlich or nichtöffentlich."""
     for number, text in lines:
-        match = PUBLIC.match(text)
+        match = PUBLIC.search(text)
         if match:
             return Found("false" if match.group("no") else "true", number, text.strip())
     return None

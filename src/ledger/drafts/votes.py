@@ -23,7 +23,12 @@ LABELS: tuple[tuple[str, bool, str], ...] = (
     ("yes", True, r"Ja[- ]?Stimmen|Ja[- ]?Stimme|Zustimmungen"),
     ("no", True, r"Nein[- ]?Stimmen|Nein[- ]?Stimme|Gegen[- ]?[Ss]timmen|Gegen[- ]?[Ss]timme"),
     ("abstentions", True, r"Stimmenthaltungen|Stimmenthaltung|Enthaltungen|Enthaltung"),
-    ("recused", True, r"Befangenheit|Befangene|befangen|Mitwirkungsverbote|Mitwirkungsverbot"),
+    (
+        "recused",
+        True,
+        r"Befangenheit|Befangene|befangen|Mitwirkungsverbote|Mitwirkungsverbot"
+        r"|Ausschluss|ausgeschlossen",
+    ),
     ("present", True, r"davon\s+anwesend|Anwesende|Anwesend|anwesend"),
     ("yes", False, r"Ja|Dafür|Für"),
     ("no", False, r"Nein|Dagegen|Gegen"),
@@ -98,8 +103,9 @@ def counts_in(number: int, line: str) -> list[Count]:
         category, strong, label = _label(match)
         if label.lower().rstrip(".") in NEEDS_COLON and ":" not in match.group("sep"):
             continue
-        if ":" not in match.group("sep") and match.group("sep").strip():
-            continue  # text between label and number is only allowed before a colon
+        sep = match.group("sep")
+        if sep.strip(" \t:=.") and (":" not in sep or category != "recused"):
+            continue  # words between label and number: only "Mitwirkungsverbot gem. § 38: 1"
         found.append(_count(number, line, match, category, strong, int(match.group("num"))))
     taken = [(c.start, c.end) for c in found]
     for match in NUMBER_FIRST.finditer(masked):
@@ -230,3 +236,29 @@ def unanimity(text: str) -> str | None:
     """ "einstimmig", "mehrheitlich" or "ansonsten Zustimmung" when stated (no counts follow)."""
     match = UNANIMOUS.search(text)
     return match.group(1) if match else None
+
+
+# Bavarian minutes: "Abstimmung: 14 : 2", "mit 12:3 Stimmen" (yes : no); "12:0:1" is not read.
+RATIO = re.compile(
+    r"(?:\b(?:Abstimmung(?:sergebnis)?|Ergebnis)\s*:?[ \t]*|\bmit[ \t]+)"
+    r"(?<![\d#])(\d{1,3})[ \t]*:[ \t]*(\d{1,3})(?![\d#]|[ \t]*:[ \t]*\d|[.,]\d)"
+    r"(?P<votes>[ \t]+Stimmen)?",
+    re.IGNORECASE,
+)
+
+
+def ratio_tallies(lines: list[tuple[int, str]]) -> list[Tally]:
+    """Tallies written as yes : no after "Abstimmung:" or as "mit 12 : 3 Stimmen"."""
+    result: list[Tally] = []
+    for number, text in lines:
+        for match in RATIO.finditer(mask_non_counts(text)):
+            if match.group(0).lower().startswith("mit") and not match.group("votes"):
+                continue  # "mit 3:1" without "Stimmen" may be a score or a ratio
+            tally = Tally()
+            for category, group in (("yes", 1), ("no", 2)):
+                value = int(match.group(group))
+                tally.counts[category] = Count(
+                    category, value, number, match.start(), match.end(), True, text.strip()
+                )
+            result.append(tally)
+    return result
