@@ -1,17 +1,16 @@
 """The annual progress report (Jahresbericht): the agreement's measures as of 31.12. of a year.
 
 One row per measure with the standard German headings; as CSV it opens correctly in a
-spreadsheet (UTF-8 with BOM, semicolons).
+spreadsheet (UTF-8 with BOM, semicolons) and no cell runs as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from projections.agreement import agreement
+from projections.csv_cells import Cell, write_csv
 from projections.errors import QueryError
 
 if TYPE_CHECKING:
@@ -109,13 +108,11 @@ def annual_report_csv(
     known_at: datetime | date | str | None = None,
     include_private: bool = False,
 ) -> str:
-    """The report table as CSV text: BOM, semicolons, a header row of German headings."""
+    """The report table as CSV text: BOM, semicolons, a header row of German headings;
+    every cell is text, never read as a formula (see projections.csv_cells)."""
     report = annual_report(
         rm, body, process, year, known_at=known_at, include_private=include_private
     )
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in report["rows"]:
-        writer.writerow([row[c] for c in COLUMNS])
-    return "\ufeff" + out.getvalue()
+    rows: list[list[Cell]] = [list(COLUMNS)]
+    rows.extend([row[c] for c in COLUMNS] for row in report["rows"])
+    return write_csv(rows)

@@ -28,8 +28,6 @@ include_private, references to non-public resolutions are redacted as in `budget
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections.axes import Axes, axes
 from projections.budget import fiscal_year, line_document
+from projections.csv_cells import Cell, write_csv
 from projections.errors import NotFoundError
 from projections.resolutions import public_references, resolution_document
 
@@ -345,6 +344,8 @@ CSV_COLUMNS = (
     ("Fördermittel bewilligt", "funding_awarded"),
     ("Fördermittel eingegangen", "funding_received"),
 )
+#: The CSV columns that are text; the others are amounts, written as numbers.
+TEXT_COLUMNS = frozenset({"code", "title", "direction"})
 
 
 def reconciliation_table(document: dict[str, Any]) -> str:
@@ -379,24 +380,18 @@ def reconciliation_table(document: dict[str, Any]) -> str:
 
 
 def reconciliation_csv(document: dict[str, Any]) -> str:
-    """The reconciliation as CSV for spreadsheets: UTF-8 with BOM, ';', decimal comma."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([label for label, _ in CSV_COLUMNS] + ["Abgestimmt", "Abweichungen"])
+    """The reconciliation as CSV for spreadsheets (see projections.csv_cells): UTF-8 with
+    BOM, ';', amounts as numbers with a decimal comma, text cells never read as formulas."""
+    rows: list[list[Cell]] = [[label for label, _ in CSV_COLUMNS] + ["Abgestimmt", "Abweichungen"]]
     for line in document["lines"]:
-        cells = [
-            _german(line[key]) if key not in ("code", "title", "direction") else line[key]
-            for _, key in CSV_COLUMNS
+        cells: list[Cell] = [
+            line[key] if key in TEXT_COLUMNS else _amount(line[key]) for _, key in CSV_COLUMNS
         ]
-        writer.writerow(
+        rows.append(
             [
                 *cells,
                 "ja" if line["reconciles"] else "nein",
                 " | ".join(f"{d['code']}: {d['message']}" for d in line["differences"]),
             ]
         )
-    return "\ufeff" + buffer.getvalue()
-
-
-def _german(value: str | None) -> str:
-    return value.replace(".", ",") if value is not None else ""
+    return write_csv(rows)
