@@ -207,3 +207,27 @@ def test_a_dated_sentence_about_an_earlier_decision_is_not_an_outcome(
         body="Die Vorlage wurde am 03.03.2018 im Bauausschuss einstimmig beschlossen.",
     )
     assert [c["record"] for c in draft(tmp_path, capsys, text)["commands"]] == ["proposal"]
+
+
+def test_a_table_with_a_numbered_column_before_the_counts_is_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a TOP column (or an empty cell) the numbers cannot be told apart: none are read."""
+    text = VORLAGE.format(
+        subject="Kita",
+        body="Beratungsergebnis:\nGremium Sitzung am TOP Ja Nein Enth. Bef.\n"
+        "Stadtrat 19.03.2019 5 20 3 1 0\nHauptausschuss 05.03.2019 7 1 0\n",
+    )
+    commands = draft(tmp_path, capsys, text)["commands"]
+    assert all("yes" not in c for c in commands)
+
+
+def test_a_vote_in_a_dated_sentence_tells_of_an_earlier_meeting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VORLAGE.format(
+        subject="Kita",
+        body="Der Kreistag hatte am 12.05.2017 mit 30 Ja-Stimmen und 2 Nein-Stimmen die "
+        "Planung begonnen.",
+    )
+    assert [c["record"] for c in draft(tmp_path, capsys, text)["commands"]] == ["proposal"]

@@ -10,7 +10,7 @@ from ledger.drafts.dates import dates_in
 from ledger.drafts.facts import Facts
 from ledger.drafts.model import Command, Draft
 from ledger.drafts.outcomes import Outcome, outcomes_in, single_outcome
-from ledger.drafts.reference import committees_in, slug
+from ledger.drafts.reference import COMMITTEE, committees_in, slug
 from ledger.drafts.sections import HEADING, TOP, Segment
 from ledger.drafts.votes import COUNTS, Tally, ratio_tallies, table_tallies, tallies, unanimity
 
@@ -77,7 +77,9 @@ def statements(facts: Facts, segment: Segment) -> list[Statement]:
         region = _region(text_of, tally.lines)
         covered.update(n for n, _ in region)
         first = (tally.lines[0], text_of[tally.lines[0]])
-        row = committees_in(first[1]) and any(d.day for d in dates_in(first[1]))
+        row = _is_row(first[1])
+        if not row and any(dates_in(text) for _, text in region):
+            continue  # a dated sentence tells of an earlier vote
         found.append(Statement(region, tally, first if row else None))
     for number, text in lines:
         if number in covered:
@@ -109,6 +111,13 @@ def _merged(found: list[Statement]) -> list[Statement]:
 
 def _next_to(before: Statement, after: Statement) -> bool:
     return after.lines[0][0] - before.lines[-1][0] <= 1
+
+
+def _is_row(text: str) -> bool:
+    """A Beratungsfolge row: it starts with the committee (after its date) and holds a date."""
+    start = re.sub(r"^\s*\d{1,2}\.\d{1,2}\.\d{4}\s+", "", text).lstrip()
+    named = COMMITTEE.match(start)
+    return bool(named and committees_in(named.group(0))) and any(d.day for d in dates_in(text))
 
 
 def _region(text_of: dict[int, str], numbers: list[int]) -> list[tuple[int, str]]:

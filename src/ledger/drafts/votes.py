@@ -183,12 +183,9 @@ def table_tallies(lines: list[tuple[int, str]]) -> list[Tally]:
         for row_number, row in lines[index + 1 : index + 4]:
             if not row.strip():
                 continue
-            tail = re.search(r"((?:\b\d{1,3}\b[\s|;/]*)+)$", mask_non_counts(row).rstrip())
-            if tail is None:
-                break
-            values = re.findall(r"\d{1,3}", tail.group(1))
+            values = re.findall(r"(?<![\d#])\d{1,3}(?![\d#])", mask_non_counts(row))
             if len(values) != len(header):
-                break
+                break  # an empty cell or another number: the columns cannot be told apart
             tally = Tally()
             for category, value in zip(header, values, strict=True):
                 tally.counts[category] = Count(
@@ -207,6 +204,13 @@ HEADER_LABEL = re.compile(
 )
 
 
+TEXT_COLUMNS = frozenset(
+    {"gremium", "gremien", "datum", "sitzung", "sitzungsdatum", "am", "beratung", "ergebnis",
+     "beratungsergebnis", "abstimmungsergebnis", "abstimmung", "status", "zuständigkeit",
+     "beratungsfolge", "beschluss", "organ", "ausschuss"}
+)  # fmt: skip
+
+
 def _header_labels(text: str) -> list[str] | None:
     """The categories of a header row whose last cells are two or more vote labels."""
     labels = list(HEADER_LABEL.finditer(text))
@@ -215,6 +219,9 @@ def _header_labels(text: str) -> list[str] | None:
     between = text[labels[0].start() :]
     if HEADER_LABEL.sub("", between).strip(" |;/:-") != "":
         return None
+    before = re.findall(rf"[{LETTER}]+", text[: labels[0].start()].lower())
+    if not set(before) <= TEXT_COLUMNS:
+        return None  # a column such as TOP or Nr. would hold a number of its own
     categories = [_category_of(m.group(0)) for m in labels]
     if len(set(categories)) != len(categories) or not {"yes", "no"} <= set(categories):
         return None
