@@ -231,3 +231,16 @@ def test_a_vote_in_a_dated_sentence_tells_of_an_earlier_meeting(
         "Planung begonnen.",
     )
     assert [c["record"] for c in draft(tmp_path, capsys, text)["commands"]] == ["proposal"]
+
+
+def test_a_count_ocr_misread_is_left_out_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "1O" (letter O) may be 10 or 1: no count is taken from it."""
+    text = VORLAGE.format(
+        subject="Kita", body="Abstimmungsergebnis: Ja-Stimmen: 1O Nein-Stimmen: 2"
+    )
+    document = draft(tmp_path, capsys, text)
+    decision = only(document, "decision")
+    assert "yes" not in decision and decision["no"] == 2
+    assert "could not be read" in unsure_of(document, "decision")["yes"]

@@ -12,7 +12,15 @@ from ledger.drafts.model import Command, Draft
 from ledger.drafts.outcomes import Outcome, outcomes_in, single_outcome
 from ledger.drafts.reference import COMMITTEE, committees_in, slug
 from ledger.drafts.sections import HEADING, TOP, Segment
-from ledger.drafts.votes import COUNTS, Tally, ratio_tallies, table_tallies, tallies, unanimity
+from ledger.drafts.votes import (
+    COUNTS,
+    Tally,
+    labelled,
+    ratio_tallies,
+    table_tallies,
+    tallies,
+    unanimity,
+)
 
 RESULT_LABEL = re.compile(
     r"^\s*(?:Abstimmungsergebnis|Abstimmung|Beschlussergebnis|Ergebnis|Votum|Beratungsergebnis"
@@ -199,6 +207,8 @@ def command_of(statement: Statement, facts: Facts, segment: Segment, body: str) 
         if statement.tally and name in statement.tally.counts:
             count = statement.tally.counts[name]
             command.set(name, count.value, count.line, count.text)
+        elif name in labelled(wording):
+            command.doubt(name, "named in the text, but its number could not be read")
         else:
             marker = unanimity(wording)
             why = f'"{marker}" gives no count' if marker else "not stated"

@@ -42,7 +42,7 @@ WORDS = {
     "zehn": 10, "elf": 11, "zwölf": 12,
 }  # fmt: skip
 WORD = "|".join(sorted(WORDS, key=len, reverse=True))
-NUM = r"(?<![\d#.,])(?P<num>\d{1,3})(?![\d#]|[.,]\d)"
+NUM = rf"(?<![\d#.,{LETTER}])(?P<num>\d{{1,3}})(?![\d#{LETTER}]|[.,]\d)"  # "1O": OCR, no count
 # "Ja: 9", "Enth:0", "Mitwirkungsverbot gem. § ## ThürKO: 1" (text before a colon, recusals only)
 LABEL_FIRST = re.compile(
     rf"(?<![{LETTER}-])(?:{LABEL})(?P<sep>[ \t]*(?:[:=]|\.:)?[ \t]*|[^\d\n:]{{1,40}}:[ \t]*){NUM}",
@@ -269,3 +269,15 @@ def ratio_tallies(lines: list[tuple[int, str]]) -> list[Tally]:
                 )
             result.append(tally)
     return result
+
+
+def labelled(text: str) -> set[str]:
+    """The count fields whose label appears in `text` (stated, whether or not read)."""
+    found: set[str] = set()
+    for match in re.finditer(rf"(?<![{LETTER}-])(?:{LABEL})(?![{LETTER}])", text, re.I):
+        category, _, label = _label(match)
+        if category in COUNTS and label.lower() not in NEEDS_COLON | {"ja", "nein"}:
+            found.add(category)
+        elif category in COUNTS and re.match(r"\s*[:=]", text[match.end() :]):
+            found.add(category)  # "Ja:" and "Für:" are labels; "ja" alone is a word
+    return found
