@@ -235,7 +235,7 @@ def test_constants_leaf_and_node_hashes() -> None:
         store.append([leaf])
     for level, hashes in enumerate(levels):
         for index, expected in enumerate(hashes):
-            assert store.nodes[(level, index)] == expected
+            assert store.read_nodes([(level, index)]) == [expected]
 
 
 def test_constants_roots_for_every_size() -> None:
@@ -342,21 +342,23 @@ def test_a_changed_proof_hash_fails(data: st.DataObject, stored: int) -> None:
 @settings(max_examples=100, deadline=None)
 @given(sizes=st.lists(st.integers(0, 40), min_size=1, max_size=8))
 def test_the_frontier_completes_nodes_in_postorder_and_gives_the_root(sizes: list[int]) -> None:
-    """Appending in batches of any size: nodes come in post-order, ids without gaps."""
+    """Appending in batches of any size: the hashes come in post-order, ids without gaps."""
     leaves = leaves_of(sum(sizes))
-    store = MemoryNodes()
+    stored: list[bytes] = []  # by post-order id, as a store's table
     done = 0
-    next_id = 0
     for batch in sizes:
-        frontier = Frontier.load(store, done)
+        frontier = Frontier.load(MemoryNodes.of_leaves(leaves[:done]), done)
         assert frontier.root() == mth(leaves[:done])
-        completed = store.append(leaves[done : done + batch])
-        assert [node.id for node in completed] == list(range(next_id, next_id + len(completed)))
-        next_id += len(completed)
+        assert frontier.next_id == len(stored) == node_count(done)
+        stored.extend(frontier.extend(leaves[done : done + batch]))
         done += batch
-        assert len(store.nodes) == node_count(done)
-        assert size_for_node_count(node_count(done)) == done
-        assert store.frontier.root() == mth(leaves[:done])
+        assert len(stored) == node_count(done)
+        assert size_for_node_count(len(stored)) == done
+        assert frontier.root() == mth(leaves[:done])
+    for level in range(done.bit_length()):
+        for index in range(done >> level):
+            covered = leaves[index << level : (index + 1) << level]
+            assert stored[postorder_id(level, index)] == mth(covered)
 
 
 def test_postorder_ids_of_a_small_tree() -> None:
@@ -424,5 +426,5 @@ def test_a_frontier_must_match_its_size() -> None:
         Frontier(3, [EMPTY_ROOT])
     frontier = Frontier.load(MemoryNodes.of_leaves(leaves_of(6)), 6)
     copy = frontier.copy()
-    copy.append(h_leaf(b"x"))
+    copy.extend([h_leaf(b"x")])
     assert frontier.size == 6 and copy.size == 7

@@ -13,7 +13,6 @@ keep them in an append-only table keyed by one integer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from hashlib import sha256
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -34,20 +33,6 @@ class ProofError(ValueError):
 
 class MissingNodeError(LookupError):
     """Raised by a NodeReader when a complete subtree is not stored (the tree is smaller)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    """A complete subtree's hash with its place in the tree."""
-
-    level: int
-    index: int
-    hash: bytes
-
-    @property
-    def id(self) -> int:
-        """The node's post-order number (see postorder_id)."""
-        return postorder_id(self.level, self.index)
 
 
 class NodeReader(Protocol):
@@ -287,9 +272,10 @@ class Frontier:
     """The growing tree as the roots of its maximal complete subtrees (a compact range).
 
     For `size` leaves it holds one hash per set bit of size, largest subtree first, so the
-    root is O(log n) to compute and an append hashes once per trailing one bit of the
-    new leaf's index (once on average). `append` returns the nodes it completed, which is
-    what a store persists in the appending transaction.
+    root is O(log n) to compute and an append hashes once per trailing one bit of the new
+    leaf's index (once on average). `extend` returns the hashes of the nodes it completed,
+    in post-order: their ids are node_count(size before) + 0, 1, 2, ... That is what a store
+    writes in the appending transaction, one row (id, hash) each, about two per leaf.
     """
 
     __slots__ = ("hashes", "size")
@@ -312,26 +298,33 @@ class Frontier:
         ids = cls.node_ids(size)
         return cls(size, list(reader.read_nodes(ids)) if ids else [])
 
-    def append(self, leaf: bytes) -> list[Node]:
-        """Add one leaf hash; return the nodes completed, the leaf first, in post-order."""
-        index = self.size
-        completed = [Node(0, index, leaf)]
-        hashes = self.hashes
-        h = leaf
-        level = 0
-        while (index >> level) & 1:
-            h = sha256(b"\x01" + hashes.pop() + h).digest()
-            level += 1
-            completed.append(Node(level, index >> level, h))
-        hashes.append(h)
-        self.size = index + 1
-        return completed
+    @property
+    def next_id(self) -> int:
+        """The post-order id the next completed node gets (node_count(size))."""
+        return node_count(self.size)
 
-    def extend(self, leaves: Iterable[bytes]) -> list[Node]:
-        """Add leaf hashes in order; return every node completed, in post-order."""
-        completed: list[Node] = []
+    def extend(self, leaves: Iterable[bytes]) -> list[bytes]:
+        """Add leaf hashes in order; return the completed nodes' hashes in post-order.
+
+        For each leaf: the leaf itself (level 0), then one parent per trailing one bit
+        of its index. The i-th hash returned has id next_id (before the call) + i.
+        """
+        completed: list[bytes] = []
+        add = completed.append
+        hashes = self.hashes
+        push, pop = hashes.append, hashes.pop
+        index = self.size
         for leaf in leaves:
-            completed.extend(self.append(leaf))
+            add(leaf)
+            h = leaf
+            merge = index
+            while merge & 1:
+                h = sha256(b"\x01" + pop() + h).digest()
+                add(h)
+                merge >>= 1
+            push(h)
+            index += 1
+        self.size = index
         return completed
 
     def root(self) -> bytes:
@@ -344,10 +337,10 @@ class Frontier:
 
 
 class MemoryNodes:
-    """A NodeReader over nodes kept in a dict: tests, and proofs over an export in memory."""
+    """A NodeReader over a list of node hashes by post-order id: the store's table in memory."""
 
     def __init__(self) -> None:
-        self.nodes: dict[NodeId, bytes] = {}
+        self.hashes: list[bytes] = []
         self.frontier = Frontier()
 
     @classmethod
@@ -362,18 +355,21 @@ class MemoryNodes:
         """How many leaves are stored."""
         return self.frontier.size
 
-    def append(self, leaves: Iterable[bytes]) -> list[Node]:
+    def append(self, leaves: Iterable[bytes]) -> list[bytes]:
         """Append leaf hashes as a store's transaction would: keep every node completed."""
         completed = self.frontier.extend(leaves)
-        for node in completed:
-            self.nodes[(node.level, node.index)] = node.hash
+        self.hashes.extend(completed)
         return completed
 
     def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
         """The stored hashes of these nodes; MissingNodeError naming the first one absent."""
-        try:
-            return [self.nodes[node] for node in ids]
-        except KeyError as e:
-            level, index = e.args[0]
-            msg = f"node (level {level}, index {index}) is not stored (tree size {self.size})"
-            raise MissingNodeError(msg) from None
+        stored = self.hashes
+        count = len(stored)
+        found = []
+        for level, index in ids:
+            number = postorder_id(level, index)
+            if number >= count:
+                msg = f"node (level {level}, index {index}) is not stored (tree size {self.size})"
+                raise MissingNodeError(msg)
+            found.append(stored[number])
+        return found
