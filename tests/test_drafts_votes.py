@@ -182,3 +182,19 @@ def test_a_vote_on_an_amendment_before_the_final_vote_is_not_drafted_as_the_deci
     (vote,) = decided(document)
     assert stated(vote) == {"yes": 15, "no": 6, "abstentions": 0, "recused": 0}
     assert any("line 4" in u["why"] for u in document["unsure"] if u["command"] is None)
+
+
+def test_einstimmig_alone_under_the_wording_is_a_decision_without_outcome_or_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "Niederschrift über die Sitzung des Hauptausschusses am 07.05.2019\n"
+        "Ö 1 Vergabe Winterdienst\nVorlage: BV/2019/061\nBeschluss:\n"
+        "Der Hauptausschuss vergibt den Winterdienst an die Firma X.\n- einstimmig -\n"
+        "Ö 2 Anfragen\nKeine.\n"
+    )
+    (decision,) = decided(draft(tmp_path, capsys, text))
+    assert decision["resolution"] == "BV/2019/061"
+    assert decision["committee"] == "hauptausschuss"
+    assert decision["wording"] == "- einstimmig -"
+    assert "outcome" not in decision and stated(decision) == {}

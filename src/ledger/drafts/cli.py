@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ledger.drafts.run import FORMATS, run_draft
+FORMATS = ("yaml", "json")
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs `ledger draft` with the parsed arguments."""
+    # Imported here: every `ledger` command builds this parser, few of them draft.
+    from ledger.drafts.run import run_draft
+
     return run_draft(args.files, args.body, args.format, args.out)
 
 

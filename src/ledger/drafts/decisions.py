@@ -36,6 +36,7 @@ OUTCOME_ONLY = re.compile(
     rf"(?:nicht\s+)?{OUTCOME_WORD}\W*$",
     re.IGNORECASE,
 )
+MARKER_ONLY = re.compile(r"^[\W]*(?:einstimmig|mehrheitlich)[\W]*$", re.IGNORECASE)
 PASSIVE = re.compile(r"\b(?:wird|wurde|werden|wurden)\b", re.IGNORECASE)
 LABEL = re.compile(r"^\s*[\w.\- ]{1,30}:")
 SENTENCES = re.compile(r"(?<=[a-zäöüß)\d]\.)\s+(?=[A-ZÄÖÜ])")
@@ -161,7 +162,7 @@ def _stated_outcome(
         if outcomes_in(content) or unanimity(content):
             return region
         return None
-    if OUTCOME_ONLY.match(text):
+    if OUTCOME_ONLY.match(text) or MARKER_ONLY.match(text):
         return [(number, text)]
     for sentence in SENTENCES.split(text):
         if not outcomes_in(sentence) or dates_in(sentence):

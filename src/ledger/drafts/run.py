@@ -7,13 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ledger.drafts.cli import FORMATS
 from ledger.drafts.draft import build_draft
 from ledger.drafts.model import Draft
 from ledger.drafts.output import draft_json, draft_yaml
 from ledger.drafts.text import read_source
 from ledger.errors import LedgerError
 
-FORMATS = ("yaml", "json")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
