@@ -28,7 +28,9 @@ from ledger.tlog.merkle import (
     NodeId,
     ProofError,
     consistency_proof,
+    first_difference,
     inclusion_proof,
+    leaf_completing,
     leaf_hash,
     node_count,
     postorder_id,
@@ -428,3 +430,36 @@ def test_a_frontier_must_match_its_size() -> None:
     copy = frontier.copy()
     copy.extend([h_leaf(b"x")])
     assert frontier.size == 6 and copy.size == 7
+
+
+def test_leaf_completing_maps_every_node_to_the_leaf_that_completes_it() -> None:
+    frontier = Frontier()
+    node = 0
+    for leaf_index in range(300):
+        for _ in frontier.extend([h_leaf(bytes([leaf_index % 256]))]):
+            assert leaf_completing(node) == leaf_index
+            node += 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), stored=st.integers(1, 200))
+def test_first_difference_names_the_leaf_of_a_changed_node_or_leaf(
+    data: st.DataObject, stored: int
+) -> None:
+    leaves = leaves_of(stored)
+    table = MemoryNodes.of_leaves(leaves).hashes
+    assert first_difference(Frontier(), leaves, table) is None
+    node = data.draw(st.integers(0, len(table) - 1), label="node")
+    damaged = list(table)
+    damaged[node] = sha256(damaged[node]).digest()
+    assert first_difference(Frontier(), leaves, damaged) == leaf_completing(node)
+    changed = data.draw(st.integers(0, stored - 1), label="leaf")
+    other = [*leaves[:changed], h_leaf(b"changed"), *leaves[changed + 1 :]]
+    assert first_difference(Frontier(), other, table) == changed
+    # Checked in two batches, the second from the frontier the first one left.
+    half = stored // 2
+    frontier = Frontier()
+    assert first_difference(frontier, leaves[:half], table[: node_count(half)]) is None
+    assert first_difference(frontier, leaves[half:], table[node_count(half) :]) is None
+    # A stored tree with rows missing at its end names the first leaf without them.
+    assert first_difference(Frontier(), leaves, table[:-1]) == stored - 1

@@ -91,6 +91,22 @@ def size_for_node_count(count: int) -> int:
     return low
 
 
+def leaf_completing(node: int) -> int:
+    """The index of the leaf whose append completes the node with this post-order id."""
+    if node < 0:
+        msg = f"node id must be >= 0, got {node}"
+        raise ValueError(msg)
+    # The largest m with node_count(m) <= node: leaves [0, m) are done before it.
+    low, high = 0, node + 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if node_count(middle) <= node:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def range_nodes(begin: int, end: int) -> list[NodeId]:
     """The maximal complete subtrees covering leaves [begin, end), left to right."""
     ids: list[NodeId] = []
@@ -373,3 +389,23 @@ class MemoryNodes:
                 raise MissingNodeError(msg)
             found.append(stored[number])
         return found
+
+
+def first_difference(
+    frontier: Frontier, leaves: Sequence[bytes], stored: Sequence[bytes]
+) -> int | None:
+    """Append `leaves` to `frontier` and compare the nodes completed with the stored ones.
+
+    `stored` are the stored hashes with ids frontier.next_id onwards, as many as the
+    leaves complete (node_count(size + len(leaves)) - node_count(size)). Returns the index
+    of the first leaf whose nodes differ or are missing, or None when all match: what
+    `ledger verify` needs to check the stored tree against the chain, batch by batch.
+    """
+    first_id = frontier.next_id
+    completed = frontier.extend(leaves)
+    if completed == list(stored):
+        return None
+    for offset, (computed, kept) in enumerate(zip(completed, stored, strict=False)):
+        if computed != kept:
+            return leaf_completing(first_id + offset)
+    return leaf_completing(first_id + min(len(completed), len(stored)))
