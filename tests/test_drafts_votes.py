@@ -198,3 +198,40 @@ def test_einstimmig_alone_under_the_wording_is_a_decision_without_outcome_or_cou
     assert decision["committee"] == "hauptausschuss"
     assert decision["wording"] == "- einstimmig -"
     assert "outcome" not in decision and stated(decision) == {}
+
+
+HESSEN = """Gemeinde Waldtal
+Niederschrift
+über die 7. Sitzung der Gemeindevertretung
+am Dienstag, dem 12. März 2019, 19:30 Uhr, im Bürgerhaus
+
+TOP 1 Antrag der Fraktion: Tempo 30 in der Hauptstraße
+Drucksache 14/2019
+Der Antrag wird an den Bauausschuss überwiesen.
+Abstimmung: einstimmig
+
+TOP 2 Zuschuss für den Sportverein
+Drucksache 15/2019
+Abstimmungsergebnis: 18 dafür, 7 dagegen, 2 Enthaltungen
+"""
+
+
+def test_an_outcome_and_the_result_on_the_next_line_are_one_decision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = draft(tmp_path, capsys, HESSEN)
+    first, second = decided(document)
+    assert (first["resolution"], first["outcome"]) == ("14/2019", "referred")
+    assert first["wording"] == (
+        "Der Antrag wird an den Bauausschuss überwiesen. Abstimmung: einstimmig"
+    )
+    assert stated(second) == {"yes": 18, "no": 7, "abstentions": 2}
+    assert document["unsure"] == [u for u in document["unsure"] if u["command"] is not None]
+
+
+def test_the_meeting_date_may_follow_on_the_line_below_the_sitzung(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commands = decided(draft(tmp_path, capsys, HESSEN))
+    assert {c["effective"] for c in commands} == {"2019-03-12"}
+    assert {c["committee"] for c in commands} == {"gemeindevertretung"}

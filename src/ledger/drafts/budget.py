@@ -21,7 +21,8 @@ KINDS = (
 EXPENDITURE = re.compile(
     r"^\W*(?:\w+\s+){0,2}?(?:Ausgaben?|Aufwendungen|Aufwendung|Aufwand|Auszahlung(?:en)?|Mittel"
     r"|Bereitstellung|Mehrausgaben?|Mehraufwendungen|Mehraufwand|Mehrauszahlung(?:en)?"
-    r"|Haushaltsmittel|bereitgestellt|bereitzustellen|zur\s+Verfügung|Verpflichtungsermächtigung)",
+    r"|Haushaltsmittel|bereitgestellt|bereitzustellen|zur\s+Verfügung|Verpflichtungsermächtigung"
+    r"|Zuschuss|Zuschüsse|Zuwendung(?:en)?|Mehrbedarf|Bedarf)",
     re.IGNORECASE,
 )
 CODE = re.compile(

@@ -101,14 +101,14 @@ def statements(facts: Facts, segment: Segment) -> list[Statement]:
 
 
 def _merged(found: list[Statement]) -> list[Statement]:
-    """An outcome stated on the line next to a tally belongs to that tally."""
+    """An outcome stated on the line next to a tally (or another outcome) belongs to it."""
     result: list[Statement] = []
     for statement in found:
         previous = result[-1] if result else None
         if (
             previous is not None
             and _next_to(previous, statement)
-            and ((previous.tally is None) != (statement.tally is None))
+            and (previous.tally is None or statement.tally is None)
         ):
             lines = sorted(set(previous.lines + statement.lines))
             result[-1] = Statement(lines, previous.tally or statement.tally,

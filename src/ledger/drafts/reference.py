@@ -158,13 +158,18 @@ def slug(name: str) -> str:
 def meeting_dates(lines: list[tuple[int, str]]) -> list[FoundDay]:
     """Dates stated as the meeting's ("Sitzung am 19.06.2018", "Sitzungstermin: ...")."""
     found: list[FoundDay] = []
+    text_of = dict(lines)
     for number, text in lines:
         match = MEETING.search(text)
         if not match:
             continue
         after = dates_in(text[match.end() :][:80])
+        below = dates_in(text_of.get(number + 1, "")[:60])
         if after:
             found.append(_day(after[0], number, text))
+        elif below:
+            # "Sitzung der Gemeindevertretung" / "am Dienstag, dem 12. März 2019"
+            found.append(_day(below[0], number + 1, text_of[number + 1]))
     return found
 
 
