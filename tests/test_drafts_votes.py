@@ -235,3 +235,17 @@ def test_the_meeting_date_may_follow_on_the_line_below_the_sitzung(
     commands = decided(draft(tmp_path, capsys, HESSEN))
     assert {c["effective"] for c in commands} == {"2019-03-12"}
     assert {c["committee"] for c in commands} == {"gemeindevertretung"}
+
+
+def test_items_numbered_without_top_take_the_reference_stated_before_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "Niederschrift über die Sitzung des Ortschaftsrates am 04.06.2019\n"
+        "1. Bebauungsplan Kirchweg, Vorlage 2019/045\n"
+        "Abstimmungsergebnis: Ja 6 Nein 1 Enthaltung 0 Befangen 0\n"
+        "2. Zuschuss Heimatverein, Vorlage 2019/051\n"
+        "Einstimmig beschlossen.\n"
+    )
+    got = [(c.get("resolution"), c.get("outcome")) for c in decided(draft(tmp_path, capsys, text))]
+    assert got == [("2019/045", None), ("2019/051", "adopted")]

@@ -10,7 +10,7 @@ from ledger.drafts.dates import dates_in
 from ledger.drafts.facts import Facts
 from ledger.drafts.model import Command, Draft
 from ledger.drafts.outcomes import Outcome, outcomes_in, single_outcome
-from ledger.drafts.reference import COMMITTEE, committees_in, slug
+from ledger.drafts.reference import COMMITTEE, Found, committees_in, slug
 from ledger.drafts.sections import HEADING, TOP, Segment
 from ledger.drafts.votes import (
     COUNTS,
@@ -58,8 +58,16 @@ def add_decisions(draft: Draft, facts: Facts, body: str) -> None:
             continue  # the minutes' preamble: attendance and agenda, no resolution
         found = statements(facts, segment)
         rows = [s for s in found if s.row]
-        others = [s for s in found if not s.row]
-        for skipped in others[:-1]:
+        last: dict[str, Statement] = {}  # per reference, the last statement decides
+        skipped_ones: list[Statement] = []
+        for statement in (s for s in found if not s.row):
+            reference = facts.reference_before(segment, statement.lines[0][0])
+            key = reference.value if reference else ""
+            if key in last:
+                skipped_ones.append(last[key])
+            last[key] = statement
+        others = list(last.values())
+        for skipped in skipped_ones:
             line = skipped.tally.lines[0] if skipped.tally else skipped.lines[0][0]
             text = facts.source.line(line)
             draft.unsure.append(
@@ -69,7 +77,7 @@ def add_decisions(draft: Draft, facts: Facts, body: str) -> None:
                     f'an amendment?); not drafted: "{text.strip()}"',
                 )
             )
-        for statement in rows + others[-1:]:
+        for statement in sorted(rows + others, key=lambda s: s.lines[0][0]):
             draft.commands.append(command_of(statement, facts, segment, body))
 
 
@@ -193,7 +201,7 @@ def command_of(statement: Statement, facts: Facts, segment: Segment, body: str) 
     complete = len(counts) == 4 and (outcome is None or outcome[0].value in ("adopted", "rejected"))
     command = Command("vote" if complete else "decision")
     command.fields["body"] = body
-    _resolution(command, facts, segment)
+    _resolution(command, facts.reference_before(segment, first_line))
     _committee(command, facts, statement)
     if outcome is not None:
         command.set("outcome", outcome[0].value, outcome[1], facts.source.line(outcome[1]).strip())
@@ -235,8 +243,7 @@ def _conflicting(statement: Statement) -> bool:
     return bool(outcomes_in(" ".join(t for _, t in statement.lines)))
 
 
-def _resolution(command: Command, facts: Facts, segment: Segment) -> None:
-    reference = facts.reference(segment)
+def _resolution(command: Command, reference: Found | None) -> None:
     if reference is None:
         command.doubt("resolution", "no Vorlage-, Drucksache- or Beschluss-Nr. is stated")
     else:

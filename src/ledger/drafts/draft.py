@@ -45,9 +45,7 @@ def _supplementary(item: Supplementary, facts: Facts, draft: Draft, body: str) -
     if item.amount is not None and item.amount_at is not None:
         command.set("amount", item.amount.plain(), item.amount_at.line, item.amount_at.text)
     segment = next(s for s in facts.segments if item.keyword.line in s.numbers())
-    reference = facts.reference(segment) or (
-        facts.reference(facts.segments[0]) if not facts.minutes else None
-    )
+    reference = facts.reference_before(segment, item.keyword.line)
     if reference is not None:
         command.set("resolution", reference.value, reference.line, reference.text)
     if item.cover is not None:

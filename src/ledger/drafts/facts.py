@@ -50,12 +50,33 @@ class Facts:
 
     def reference(self, segment: Segment) -> Found | None:
         """The resolution's reference: the first Vorlage/Drucksache, else the Beschluss-Nr."""
-        found = references(self.numbered(segment))
+        found = self._references(segment)
+        return found[0] if found else None
+
+    def reference_before(self, segment: Segment, line: int) -> Found | None:
+        """The reference of a decision on `line`: the segment's one, or the nearest before.
+
+        Minutes whose items are not headed "TOP" hold several references in one segment;
+        then each decision belongs to the reference stated last before it.
+        """
+        found = self._references(segment)
+        if len({f.value for f in found}) <= 1:
+            return found[0] if found else None
+        before = [f for f in found if f.line <= line]
+        return before[-1] if before else None
+
+    def _references(self, segment: Segment) -> list[Found]:
+        """Vorlage/Drucksache references (else Beschluss-Nr.) outside the narrative."""
+        found = [
+            (kind, item)
+            for kind, item in references(self.numbered(segment))
+            if self.kinds[item.line - 1] != "narrative"
+        ]
         for wanted in ("vorlage", "beschluss"):
-            for kind, item in found:
-                if kind == wanted:
-                    return item
-        return None
+            chosen = [item for kind, item in found if kind == wanted]
+            if chosen:
+                return chosen
+        return []
 
 
 def read_facts(source: Source) -> Facts:
