@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ledger.tlog.merkle import (
     EMPTY_ROOT,
     Frontier,
+    LeafRowReader,
     MemoryNodes,
     MissingNodeError,
     NodeId,
@@ -463,3 +464,33 @@ def test_first_difference_names_the_leaf_of_a_changed_node_or_leaf(
     assert first_difference(frontier, leaves[half:], table[node_count(half) :]) is None
     # A stored tree with rows missing at its end names the first leaf without them.
     assert first_difference(Frontier(), leaves, table[:-1]) == stored - 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data(), batches=st.lists(st.integers(0, 60), min_size=1, max_size=5))
+def test_the_by_leaf_layout_gives_the_same_nodes_and_proofs(
+    data: st.DataObject, batches: list[int]
+) -> None:
+    """One row per leaf (its hash and the nodes it completes) serves the same proofs."""
+    total = sum(batches)
+    leaves = leaves_of(total)
+    rows: list[bytes] = []
+    frontier = Frontier()
+    done = 0
+    for batch in batches:
+        rows.extend(frontier.extend_by_leaf(leaves[done : done + batch]))
+        done += batch
+    assert len(rows) == total
+    assert b"".join(rows) == b"".join(MemoryNodes.of_leaves(leaves).hashes)
+    if not total:
+        return
+    reader = LeafRowReader(lambda wanted: {leaf: rows[leaf] for leaf in wanted if leaf < total})
+    table = MemoryNodes.of_leaves(leaves)
+    size = data.draw(st.integers(1, total), label="size")
+    index = data.draw(st.integers(0, size - 1), label="index")
+    size1 = data.draw(st.integers(1, size), label="size1")
+    assert inclusion_proof(reader, index, size) == inclusion_proof(table, index, size)
+    assert consistency_proof(reader, size1, size) == consistency_proof(table, size1, size)
+    assert root_hash(reader, size) == mth(leaves[:size])
+    with pytest.raises(MissingNodeError, match="not stored"):
+        root_hash(reader, total + 1)

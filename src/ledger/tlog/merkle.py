@@ -8,7 +8,9 @@ its root, inclusion and consistency proofs fold O(log N) of them, read in one ba
 Appending a leaf completes the leaf itself (level 0) and one node more for each trailing one
 bit of its index: 2n - popcount(n) nodes for n leaves, about two per leaf. Numbered in
 post-order (`postorder_id`), nodes are completed in increasing id order, so a store can
-keep them in an append-only table keyed by one integer.
+keep them in an append-only table keyed by one integer. Or it keeps one row per leaf (the
+"by-leaf" layout): the leaf's hash followed by the hashes of the nodes its append
+completed, level by level; node (level, index) is then found at `node_location`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hashlib import sha256
 from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: MTH({}) = SHA-256(""): the root of the empty tree.
 EMPTY_ROOT: Final = sha256(b"").digest()
@@ -105,6 +107,15 @@ def leaf_completing(node: int) -> int:
         else:
             high = middle - 1
     return low
+
+
+def node_location(level: int, index: int) -> tuple[int, int]:
+    """Where the by-leaf layout keeps node (level, index): (leaf index, byte offset).
+
+    The node is completed by the append of its last leaf, ((index + 1) << level) - 1,
+    whose row holds the hashes of levels 0, 1, ... of the nodes it completed.
+    """
+    return ((index + 1) << level) - 1, HASH_SIZE * level
 
 
 def range_nodes(begin: int, end: int) -> list[NodeId]:
@@ -343,6 +354,31 @@ class Frontier:
         self.size = index
         return completed
 
+    def extend_by_leaf(self, leaves: Iterable[bytes]) -> list[bytes]:
+        """Add leaf hashes in order; return one row per leaf for the by-leaf layout.
+
+        A leaf's row is its hash followed by the hashes of the nodes its append completed,
+        level 1 upwards: 32 bytes, plus 32 per trailing one bit of its index (64 on average).
+        """
+        rows: list[bytes] = []
+        add = rows.append
+        hashes = self.hashes
+        push, pop = hashes.append, hashes.pop
+        index = self.size
+        for leaf in leaves:
+            h = leaf
+            row = [leaf]
+            merge = index
+            while merge & 1:
+                h = sha256(b"\x01" + pop() + h).digest()
+                row.append(h)
+                merge >>= 1
+            push(h)
+            add(b"".join(row))
+            index += 1
+        self.size = index
+        return rows
+
     def root(self) -> bytes:
         """MTH of the tree so far."""
         return fold_right(self.hashes)
@@ -388,6 +424,26 @@ class MemoryNodes:
                 msg = f"node (level {level}, index {index}) is not stored (tree size {self.size})"
                 raise MissingNodeError(msg)
             found.append(stored[number])
+        return found
+
+
+class LeafRowReader:
+    """A NodeReader over the by-leaf layout, given a function reading rows by leaf index."""
+
+    def __init__(self, read_rows: Callable[[Sequence[int]], Mapping[int, bytes]]) -> None:
+        self.read_rows = read_rows
+
+    def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
+        """The nodes' hashes cut from their leaves' rows (one read for all of them)."""
+        places = [node_location(level, index) for level, index in ids]
+        rows = self.read_rows(sorted({leaf for leaf, _ in places}))
+        found = []
+        for (level, index), (leaf, offset) in zip(ids, places, strict=True):
+            row = rows.get(leaf)
+            if row is None or len(row) < offset + HASH_SIZE:
+                msg = f"node (level {level}, index {index}) is not stored (no row for leaf {leaf})"
+                raise MissingNodeError(msg)
+            found.append(bytes(row[offset : offset + HASH_SIZE]))
         return found
 
 
