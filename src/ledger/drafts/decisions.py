@@ -10,7 +10,7 @@ from ledger.drafts.dates import dates_in
 from ledger.drafts.facts import Facts
 from ledger.drafts.model import Command, Draft
 from ledger.drafts.outcomes import Outcome, outcomes_in, single_outcome
-from ledger.drafts.reference import COMMITTEE, Found, committees_in, slug
+from ledger.drafts.reference import COMMITTEE, REFERENCE, Found, committees_in, slug
 from ledger.drafts.sections import HEADING, TOP, Segment
 from ledger.drafts.votes import (
     COUNTS,
@@ -127,6 +127,9 @@ def _merged(found: list[Statement]) -> list[Statement]:
 
 
 def _next_to(before: Statement, after: Statement) -> bool:
+    """Adjacent lines, the later one not starting a new item with a reference of its own."""
+    if any(REFERENCE.search(text) for _, text in after.lines):
+        return False
     return after.lines[0][0] - before.lines[-1][0] <= 1
 
 
@@ -147,8 +150,10 @@ def _region(text_of: dict[int, str], numbers: list[int]) -> list[tuple[int, str]
     if continued and sentence and not _boundary(before):
         picked.insert(0, first - 1)  # the sentence began on the line before
     after = text_of.get(last + 1, "").strip()
-    if after and not _boundary(after) and (len(after) <= 80 or not text_of[last].endswith(".")):
-        picked.append(last + 1)
+    goes_on = after[:1].islower() and not text_of[last].rstrip().endswith(".")
+    if after and not _boundary(after) and (goes_on or outcomes_in(after) or unanimity(after)):
+        if not REFERENCE.search(after):  # a new reference starts the next item
+            picked.append(last + 1)
     return [(n, text_of[n]) for n in picked if n in text_of]
 
 
