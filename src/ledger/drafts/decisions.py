@@ -151,9 +151,10 @@ def _region(text_of: dict[int, str], numbers: list[int]) -> list[tuple[int, str]
         picked.insert(0, first - 1)  # the sentence began on the line before
     after = text_of.get(last + 1, "").strip()
     goes_on = after[:1].islower() and not text_of[last].rstrip().endswith(".")
-    if after and not _boundary(after) and (goes_on or outcomes_in(after) or unanimity(after)):
-        if not REFERENCE.search(after):  # a new reference starts the next item
-            picked.append(last + 1)
+    states = goes_on or bool(outcomes_in(after)) or bool(unanimity(after))
+    # a line with a reference of its own starts the next item
+    if after and states and not _boundary(after) and not REFERENCE.search(after):
+        picked.append(last + 1)
     return [(n, text_of[n]) for n in picked if n in text_of]
 
 
