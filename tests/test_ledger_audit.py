@@ -161,9 +161,10 @@ def test_an_intact_export_verifies_against_its_checkpoint_and_an_older_one(log: 
 
 def test_events_after_the_checkpoint_are_reported_not_refused(log: Log) -> None:
     old = log.checkpoint(30, "old.cp")
-    done = audit("verify", log.events, "--checkpoint", old, "--vkey", log.vkey)
+    done = audit("verify", log.events, "--checkpoint", old, "--vkey", log.vkey, "--timing")
     assert done.returncode == 0, done.stderr
     assert f"{len(log.lines) - 30} events after the checkpoint (after position 30)" in done.stdout
+    assert f"timing: {len(log.lines)} events in " in done.stdout
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

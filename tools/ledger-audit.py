@@ -815,7 +815,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     if args.timing:
         rate = scanned.count / seconds if seconds else 0.0
-        say(f"timing: {scanned.count} events in {seconds:.3f} s, {rate:,.0f} events/s")
+        spent = os.times()  # CPU of this process, and of the worker processes it waited for
+        here, workers = spent.user + spent.system, spent.children_user + spent.children_system
+        say(
+            f"timing: {scanned.count} events in {seconds:.3f} s, {rate:,.0f} events/s; "
+            f"CPU {here:.2f} s here, {workers:.2f} s in workers"
+        )
     return EXIT_OK
 
 
