@@ -418,6 +418,13 @@ def test_a_witness_cosigns_consistent_checkpoints_only(log: Log) -> None:
     done = audit("cosign", cp30, "--key", key, "--state", state, "--proof", log.dir / "proof.json")
     assert done.returncode == 0, done.stderr
 
+    # A proof as text, one base64 hash a line (tlog-witness's "old N" line is skipped).
+    cp35 = log.checkpoint(35, "cp35")
+    hashes = [base64.b64encode(h).decode() for h in consistency_proof(store, 30, 35)]
+    (log.dir / "proof.txt").write_text("old 30\n" + "".join(h + "\n" for h in hashes))
+    done = audit("cosign", cp35, "--key", key, "--state", state, "--proof", log.dir / "proof.txt")
+    assert done.returncode == 0, done.stderr
+
     # Older than the last cosigned: refused. The export instead of a proof: fine.
     older = audit("cosign", cp20, "--key", key, "--state", state)
     assert older.returncode == 1 and "older" in older.stderr

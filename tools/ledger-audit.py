@@ -871,7 +871,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def read_proof(path: str, size1: int, size2: int) -> list[bytes]:
-    """A consistency proof file: the JSON of `ledger proof consistency`, or base64 lines."""
+    """A consistency proof: the JSON of `ledger proof consistency`, or one base64 hash a line."""
     text = read_text(path, "consistency proof")
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -888,7 +888,10 @@ def read_proof(path: str, size1: int, size2: int) -> list[bytes]:
             )
         lines = document["hashes"]
     else:
-        lines = [line for line in stripped.split("\n") if line and not line.startswith("old ")]
+        # Text: the last word of each line that is a 32-byte base64 hash (other lines, such
+        # as tlog-witness's "old N" or a heading, are not hashes).
+        lines = [w[-1] for w in (line.split() for line in stripped.split("\n")) if w]
+        lines = [word for word in lines if len(word) == 44 and word.endswith("=")]
     hashes = []
     for line in lines:
         if not isinstance(line, str):
