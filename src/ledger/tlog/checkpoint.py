@@ -125,8 +125,6 @@ def parse_checkpoint(note: str) -> SignedCheckpoint:
     """Parse a signed checkpoint without verifying anything (CheckpointError if malformed)."""
     try:
         parsed = parse_note(note)
-    except CheckpointError:
-        raise
     except NoteError as e:
         raise CheckpointError(f"checkpoint: {e}") from None
     return SignedCheckpoint(Checkpoint.parse_text(parsed.text), parsed)
@@ -234,7 +232,7 @@ class CosignatureSigner:
     @property
     def public_key(self) -> bytes:
         """The 32-byte Ed25519 public key."""
-        return PrivateKey(self.name, COSIGNATURE_V1, self.private_key).public_key
+        return self.private_key.public_key().public_bytes_raw()
 
     @property
     def key_id(self) -> bytes:

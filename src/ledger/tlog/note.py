@@ -101,22 +101,6 @@ def b64encode(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
-def _public_bytes(public: Ed25519PublicKey) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
-def _seed_bytes(private: Ed25519PrivateKey) -> bytes:
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-    )
-
-    return private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-
-
 @dataclass(frozen=True)
 class Ed25519Verifier:
     """A verifier key of type 0x01: Ed25519 over the note text."""
@@ -156,7 +140,9 @@ class Ed25519Signer:
     @property
     def verifier(self) -> Ed25519Verifier:
         """The matching verifier."""
-        return Ed25519Verifier(self.name, self.key_id, _public_bytes(self.private_key.public_key()))
+        return Ed25519Verifier(
+            self.name, self.key_id, self.private_key.public_key().public_bytes_raw()
+        )
 
 
 @dataclass(frozen=True)
@@ -170,7 +156,7 @@ class PrivateKey:
     @property
     def public_key(self) -> bytes:
         """The 32-byte Ed25519 public key."""
-        return _public_bytes(self.private_key.public_key())
+        return self.private_key.public_key().public_bytes_raw()
 
     @property
     def key_id(self) -> bytes:
@@ -179,7 +165,7 @@ class PrivateKey:
 
     def text(self) -> str:
         """The private key text (keep it secret)."""
-        seed = b64encode(bytes([self.key_type]) + _seed_bytes(self.private_key))
+        seed = b64encode(bytes([self.key_type]) + self.private_key.private_bytes_raw())
         return f"{PRIVATE_KEY_PREFIX}{self.name}+{self.key_id.hex()}+{seed}"
 
     @property
