@@ -382,7 +382,8 @@ def reconciliation_table(document: dict[str, Any]) -> str:
 def reconciliation_csv(document: dict[str, Any]) -> str:
     """The reconciliation as CSV for spreadsheets (see projections.csv_cells): UTF-8 with
     BOM, ';', amounts as numbers with a decimal comma, text cells never read as formulas."""
-    rows: list[list[Cell]] = [[label for label, _ in CSV_COLUMNS] + ["Abgestimmt", "Abweichungen"]]
+    header: list[Cell] = [label for label, _ in CSV_COLUMNS]
+    rows = [[*header, "Abgestimmt", "Abweichungen"]]
     for line in document["lines"]:
         cells: list[Cell] = [
             line[key] if key in TEXT_COLUMNS else _amount(line[key]) for _, key in CSV_COLUMNS
