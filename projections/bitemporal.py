@@ -16,6 +16,7 @@ known_at (recorded_from <= known_at < recorded_to): one index seek on
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -54,6 +55,10 @@ class VersionedModel(Generic[S]):
     row: Callable[[S], dict[str, Any]]
     #: (body, scope, key) of a record from the event that created it.
     locate: Callable[[Any], tuple[str, str, str]]
+    #: Event types whose fold step commutes with every other step (a sum: a payment, a
+    #: commitment): a backdated one is applied to each later version as it stands,
+    #: instead of folding all the record's facts again (see `advance`).
+    commuting: tuple[type, ...] = ()
 
     def table(self, metadata: MetaData, prefix: str) -> Table:
         """This model's table in one generation of the read model."""
@@ -104,6 +109,8 @@ class Entity:
     last_effective: date | None
     #: Whether `facts` and `timeline` are whole (false once compacted).
     complete: bool = True
+    #: Whether compacting dropped versions from the start of `timeline` (until restored).
+    dropped: bool = False
 
     @classmethod
     def new(cls, entity_id: str, model: VersionedModel[Any], created: Any) -> Entity:
@@ -149,8 +156,9 @@ def is_fix(fact: Any) -> bool:
 def needs_history(entity: Entity, fact: Any) -> bool:
     """Whether applying `fact` needs facts or versions a compact record no longer holds.
 
-    True for a correction or retraction, a backdated event, and an event on the date of
-    the only version kept (which may fold back into an earlier version's state).
+    True for a correction or retraction; a backdated event, unless it commutes and the
+    versions it changes are kept (see `insertable`); and an event on the date of the only
+    version kept when older ones were dropped (it may fold back into an earlier state).
     """
     if entity.complete:
         return False
@@ -158,9 +166,26 @@ def needs_history(entity: Entity, fact: Any) -> bool:
         return True
     last_effective = entity.last_effective
     if last_effective is not None and fact.effective < last_effective:
-        return True
+        return not insertable(entity, fact)
     timeline = entity.timeline
-    return len(timeline) < 2 and bool(timeline) and timeline[-1].valid_from == fact.effective
+    return (
+        entity.dropped
+        and len(timeline) < 2
+        and bool(timeline)
+        and timeline[-1].valid_from == fact.effective
+    )
+
+
+def insertable(entity: Entity, fact: Any) -> bool:
+    """Whether a backdated `fact` can be applied to the versions the record holds: it
+    commutes, and a version before its date is kept (or none was ever dropped)."""
+    timeline = entity.timeline
+    day: date = fact.effective
+    return (
+        isinstance(fact, entity.model.commuting)
+        and bool(timeline)
+        and (not entity.dropped or timeline[0].valid_from < day)
+    )
 
 
 def compact(entity: Entity) -> None:
@@ -173,6 +198,7 @@ def compact(entity: Entity) -> None:
     timeline = entity.timeline
     if len(timeline) > 2:
         del timeline[:-2]
+        entity.dropped = True
     for version in timeline:
         version.values = None
     entity.complete = False
@@ -183,17 +209,20 @@ def advance(entity: Entity, fact: Any, recorded_at: datetime) -> Change:
 
     The fast path (a plain event effective on or after every standing fact: it comes
     last in valid time) steps the fold once and only the end of the timeline changes.
-    Any other event (backdated, a correction, a retraction) recomputes the timeline from
-    the record's facts and diffs it against the open rows; a compact record must be
-    made whole first (see `needs_history`).
+    A backdated event that commutes is applied to the versions from its date on (their
+    number is bounded by the record's distinct dates, not by its events). Any other
+    event (backdated, a correction, a retraction) recomputes the timeline from the
+    record's facts and diffs it against the open rows; a compact record must be made
+    whole first (see `needs_history`).
     """
     if not entity.complete and needs_history(entity, fact):
         raise ValueError(f"record {entity.id} is compact; restore its history first")
     entity.facts[fact.originator_version] = fact
-    if not is_fix(fact) and (
-        entity.last_effective is None or fact.effective >= entity.last_effective
-    ):
-        return _append(entity, fact, recorded_at)
+    if not is_fix(fact):
+        if entity.last_effective is None or fact.effective >= entity.last_effective:
+            return _append(entity, fact, recorded_at)
+        if insertable(entity, fact):
+            return _insert(entity, fact, recorded_at)
     fold = entity.model.fold
     old = rows_from(entity.timeline, 0)
     facts = current_facts(entity.facts.values())
@@ -238,6 +267,37 @@ def _append(entity: Entity, fact: Any, at: datetime) -> Change:
     return Change(closed, [(last.valid_from, day, last), (day, None, version)])
 
 
+def _insert(entity: Entity, fact: Any, at: datetime) -> Change:
+    """A backdated fact that commutes with every step (see `VersionedModel.commuting`).
+
+    The versions before its date stand; the state at its date and at every later version
+    is the old one stepped by the fact (folding it among the others, in any order, gives
+    the same). As in Fold.timeline, the first version always stands and a version equal
+    to the one before it is dropped. Unchanged rows keep their times (see `_rebase`).
+    """
+    step = entity.model.fold.step
+    timeline = entity.timeline
+    day = fact.effective
+    i = bisect_left(timeline, day, key=lambda v: v.valid_from)
+    start = max(i - 1, 0)
+    old = rows_from(timeline, start)
+    stepped = [Version(v.valid_from, step(v.state, fact), at) for v in timeline[i:]]
+    if i == len(timeline) or timeline[i].valid_from != day:
+        before = timeline[i - 1].state if i > 0 else entity.model.fold.initial
+        stepped.insert(0, Version(day, step(before, fact), at))
+    # The version before the fact's date, if any, stands; a copy, since its row ends
+    # at the fact's date now if a version is inserted there (`_rebase` keeps the time
+    # of a row that did not change).
+    tail = [Version(v.valid_from, v.state, at, v.values) for v in timeline[start:i]]
+    for version in stepped:
+        if not tail or tail[-1].state != version.state:
+            tail.append(version)
+    del timeline[start:]
+    timeline.extend(tail)
+    entity.state = timeline[-1].state
+    return _rebase(tail, old, at)
+
+
 def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime]) -> bool:
     """Restores a record from its stored facts and the recorded_from of its open rows.
 
@@ -253,6 +313,7 @@ def replay(entity: Entity, facts: dict[int, Any], open_rows: dict[date, datetime
     entity.state = entity.timeline[-1].state if entity.timeline else fold.initial
     entity.last_effective = max((f.effective for f in standing), default=None)
     entity.complete = True
+    entity.dropped = False
     return True
 
 

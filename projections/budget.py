@@ -93,6 +93,13 @@ BUDGET_LINES = VersionedModel(
     _columns,
     _row,
     lambda created: (created.body, str(created.year), created.code),
+    # Each adds its amount to a sum no other step reads: a backdated one (a booking
+    # exported out of date order) is added to every later version of the line.
+    commuting=(
+        BudgetLine.CommitmentRecorded,
+        BudgetLine.PaymentBooked,
+        BudgetLine.FundingReceived,
+    ),
 )
 
 

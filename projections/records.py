@@ -33,9 +33,11 @@ from ledger.store import ChainedEvent
 from projections.bitemporal import (
     Change,
     Entity,
+    Version,
     VersionedModel,
     advance,
     compact,
+    insertable,
     is_fix,
     needs_history,
     replay,
@@ -50,13 +52,19 @@ from projections.trail import ledger_mapper
 CACHE_RECORDS = 150_000
 #: At most this many records' histories are read back in one statement.
 HISTORY_CHUNK = 500
+#: Before any effective date.
+DAY_ONE = date.min
 
 
-#: A row a batch opened and has not closed: (valid_to, recorded_from, state parameters).
-_Opened = tuple[date | None, datetime, tuple[Any, ...]]
+#: What a batch did to one record's open rows, net: valid_from -> the recorded_from of
+#: the row now open there, or None (closed). Kept instead of every Change: a backdated
+#: event changes many rows, and a record may take thousands of them in one batch.
+_RowDelta = dict[date, datetime | None]
+#: A row a batch opened and has not closed: (valid_to, recorded_from, version).
+_Opened = tuple[date | None, datetime, Version]
 #: A row a batch opened and closed: (entity, valid_from, valid_to, recorded_from,
-#: recorded_to, state parameters).
-_Closed = tuple[str, date, date | None, datetime, datetime, tuple[Any, ...]]
+#: recorded_to, version).
+_Closed = tuple[str, date, date | None, datetime, datetime, Version]
 
 
 @dataclass
@@ -103,15 +111,21 @@ class BatchWrites:
 
 @dataclass
 class _Pending:
-    """The row changes of one model in one batch, collected event by event."""
+    """The row changes of one model in one batch, collected event by event.
 
+    A row's column values are computed when the batch's writes are taken, and only for
+    the rows written: a row opened and closed within one transaction never is (a
+    backdated event may reopen every later row of its record).
+    """
+
+    model: VersionedModel[Any]
     rows: VersionRows
     opened: dict[tuple[str, date], _Opened] = field(default_factory=dict)
     closed: list[_Closed] = field(default_factory=list)
     updates: list[tuple[str, date, datetime]] = field(default_factory=list)
     deletes: list[tuple[str, date]] = field(default_factory=list)
 
-    def record(self, model: VersionedModel[Any], entity: str, change: Change, at: datetime) -> None:
+    def record(self, entity: str, change: Change, at: datetime) -> None:
         """Adds one event's change of a record's open rows.
 
         A row opened and closed at the same transaction time was never visible and is
@@ -120,29 +134,33 @@ class _Pending:
         for valid_from, recorded_from in change.closed:
             pending = self.opened.pop((entity, valid_from), None)
             if pending is not None:
-                valid_to, opened_at, values = pending
+                valid_to, opened_at, version = pending
                 if opened_at != at:
-                    self.closed.append((entity, valid_from, valid_to, opened_at, at, values))
+                    self.closed.append((entity, valid_from, valid_to, opened_at, at, version))
             elif recorded_from == at:
                 self.deletes.append((entity, valid_from))
             else:
                 self.updates.append((entity, valid_from, at))
         for valid_from, valid_to, version in change.opened:
-            state = version.values
-            if state is None:
-                state = version.values = self.rows.state(model.row(version.state))
-            self.opened[(entity, valid_from)] = (valid_to, at, state)
+            self.opened[(entity, valid_from)] = (valid_to, at, version)
+
+    def _values(self, version: Version) -> tuple[Any, ...]:
+        """A version's state columns, converted (once: versions keep them)."""
+        values = version.values
+        if values is None:
+            values = version.values = self.rows.state(self.model.row(version.state))
+        return values
 
     def writes(self) -> TableWrites:
         """The changes as the table takes them: closed and new rows converted."""
-        day, moment = self.rows.date, self.rows.time
+        day, moment, values = self.rows.date, self.rows.time, self._values
         rows = [
-            (e, day(vf), day(vt), moment(rf), moment(rt), *values)
-            for e, vf, vt, rf, rt, values in self.closed
+            (e, day(vf), day(vt), moment(rf), moment(rt), *values(v))
+            for e, vf, vt, rf, rt, v in self.closed
         ]
         rows.extend(
-            (e, day(vf), day(vt), moment(rf), None, *values)
-            for (e, vf), (vt, rf, values) in self.opened.items()
+            (e, day(vf), day(vt), moment(rf), None, *values(v))
+            for (e, vf), (vt, rf, v) in self.opened.items()
         )
         return TableWrites(self.deletes, self.updates, rows)
 
@@ -182,7 +200,7 @@ class Records:
         #: (generation, position) the kept records reflect, or None.
         self._key: tuple[int, int] | None = None
         #: Per record, the row changes of the last batch folded (see `overlapped`).
-        self._previous: dict[str, list[tuple[datetime, Change]]] = {}
+        self._previous: dict[str, _RowDelta] = {}
         #: The position the batch being folded starts from.
         self._start = 0
         #: Per record this batch will probably restore: its history, read up front.
@@ -231,8 +249,8 @@ class Records:
         day, moment = time_converters(conn.dialect)
         pending: dict[str, _Pending] = {}
         out = BatchWrites()
-        #: Per record touched in this batch: its row changes so far, with their time.
-        touched: dict[str, list[tuple[datetime, Change]]] = {}
+        #: Per record touched in this batch: its row changes so far.
+        touched: dict[str, _RowDelta] = {}
         recorded_at: datetime | None = None
         at = stamp = None
         self._start = position
@@ -255,18 +273,23 @@ class Records:
                     out.entities.append(
                         (entity_id, model.name, entity.body, entity.scope, entity.key, c.position)
                     )
-                changes = touched.setdefault(entity_id, [])
+                delta = touched.setdefault(entity_id, {})
                 if not entity.complete and needs_history(entity, event):
                     self._make_whole(
-                        conn, tables, entity, changes, c.originator_version - 1, c.position
+                        conn, tables, entity, delta, c.originator_version - 1, c.position
                     )
                 change = advance(entity, event, at)
-                changes.append((at, change))
+                for valid_from, _ in change.closed:
+                    delta[valid_from] = None
+                for valid_from, _, _ in change.opened:
+                    delta[valid_from] = at
                 written = pending.get(model.name)
                 if written is None:
                     table = tables.table(model)
-                    written = pending[model.name] = _Pending(version_rows(conn.dialect, table))
-                written.record(model, entity_id, change, at)
+                    written = pending[model.name] = _Pending(
+                        model, version_rows(conn.dialect, table)
+                    )
+                written.record(entity_id, change, at)
                 body, key = entity.body, entity.trail_key
             out.events.append(
                 (
@@ -339,7 +362,7 @@ class Records:
         entity = Entity(
             entity_id, model, found[0], found[1], found[2], {}, [], model.fold.initial, None
         )
-        self._make_whole(conn, tables, entity, [], event.originator_version - 1, position)
+        self._make_whole(conn, tables, entity, {}, event.originator_version - 1, position)
         return entity
 
     def _make_whole(
@@ -347,7 +370,7 @@ class Records:
         conn: Connection,
         tables: Schema,
         entity: Entity,
-        changes: Sequence[tuple[datetime, Change]],
+        delta: _RowDelta,
         before: int,
         position: int,
     ) -> None:
@@ -355,7 +378,7 @@ class Records:
 
         Its facts are its events in the ledger up to version `before` (the ones this batch
         already decoded are taken from `entity.facts`); its open rows are those earlier
-        batches wrote to its table, with `changes` (this batch's changes of them) applied,
+        batches wrote to its table, with `delta` (this batch's changes of them) applied,
         after the previous batch's if that one may not be committed yet (`overlapped`).
         """
         entity_id, model = entity.id, entity.model
@@ -379,13 +402,13 @@ class Records:
             if version <= before:
                 facts.setdefault(version, fact)
         open_rows = dict(history.open_rows)
-        if self.overlapped:
-            changes = [*self._previous.get(entity_id, ()), *changes]
-        for at, change in changes:
-            for valid_from, _ in change.closed:
-                open_rows.pop(valid_from, None)
-            for valid_from, _, _ in change.opened:
-                open_rows[valid_from] = at
+        deltas = [self._previous.get(entity_id, {}), delta] if self.overlapped else [delta]
+        for changed in deltas:
+            for valid_from, at in changed.items():
+                if at is None:
+                    open_rows.pop(valid_from, None)
+                else:
+                    open_rows[valid_from] = at
         if len(facts) != before or not replay(entity, facts, open_rows):
             raise ProjectionError(
                 f"position {position}: the rows of record {entity_id} ({model.name}) do not "
@@ -405,6 +428,8 @@ class Records:
         #: Per record not (yet) wanted: the latest effective date so far, or None when
         #: the record is whole this batch (created here).
         latest: dict[str, date | None] = {}
+        #: The compact records kept, by id (a backdated event may fit the versions kept).
+        kept: dict[str, Entity] = {}
         for c, event in zip(chained, decoded, strict=True):
             model = _model_of(c.topic)
             if model is None:
@@ -425,16 +450,17 @@ class Records:
                 elif needs_history(entity, event):
                     wanted[entity_id] = model
                 else:
-                    latest[entity_id] = event.effective
+                    kept[entity_id] = entity
+                    latest[entity_id] = max(event.effective, entity.last_effective or DAY_ONE)
                 continue
             seen = latest[entity_id]
             if seen is None:
                 continue
-            if is_fix(event) or event.effective < seen:
+            if is_fix(event) or (event.effective < seen and not insertable(kept[entity_id], event)):
                 wanted[entity_id] = model
                 del latest[entity_id]
             else:
-                latest[entity_id] = event.effective
+                latest[entity_id] = max(seen, event.effective)
         return wanted
 
     def _read_histories(
