@@ -9,6 +9,7 @@ date on. These tests hold that to the domain's fold, for whole and compact recor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.base import current_facts
+from ledger.domain.base import Fold, current_facts
 from ledger.domain.budget_line import BUDGET_LINE, BudgetLine
 from projections.bitemporal import (
     Entity,
@@ -166,3 +167,25 @@ def test_a_backdated_booking_keeps_a_compact_record_without_its_history() -> Non
     assert needs_history(line, _event(13, "payment", kept_from, "1.00"))
     assert needs_history(line, _event(13, "appropriation", kept_from + timedelta(days=1)))
     assert needs_history(line, _event(13, "retract", DAY0, target=2))
+
+
+def test_folding_backdated_bookings_costs_steps_per_date_not_per_event() -> None:
+    """2,000 payments on 10 dates in falling date order (each one backdated): the fold
+    steps grow with events x dates, not with the square of the events."""
+    steps = 0
+
+    def counted(state: Any, fact: Any) -> Any:
+        nonlocal steps
+        steps += 1
+        return BUDGET_LINE.step(state, fact)
+
+    model = replace(BUDGET_LINES, fold=Fold(BUDGET_LINE.initial, counted))
+    events = 2_000
+    line = Entity.new(ID.hex, model, _event(1, "opened", DAY0))
+    clock = datetime(2024, 1, 1)
+    advance(line, _event(1, "opened", DAY0), clock)
+    for version in range(2, events + 2):
+        day = DAY0 + timedelta(days=10 - version * 10 // (events + 2))
+        advance(line, _event(version, "payment", day, "1.00"), clock)
+    assert line.state.payment_count == events
+    assert steps <= 12 * events  # folding everything again each time: about 2,000,000
