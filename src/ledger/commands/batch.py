@@ -189,7 +189,8 @@ class Batch:
             except AggregateNotFoundError:
                 return None
             self.records[record_id] = record
-        self._keep(record)
+        if self._watched is not None:
+            self._keep(record)
         if not isinstance(record, cls):
             raise RuleViolationError("id", f"record {record_id} is a {type(record).__name__}")
         return record

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain.repeats import Repeat, Repeats
+from ledger.domain.repeats import NEW, Repeat, Repeats
 from ledger.errors import RuleViolationError
 
 S = TypeVar("S")
@@ -106,11 +106,7 @@ class LedgerAggregate(Aggregate):
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Appends an event; no fact may take effect before the record itself existed."""
         effective = kwargs.get("effective")
-        if (
-            isinstance(effective, date)
-            and 1 in self.facts
-            and not issubclass(event_class, LedgerAggregate.Corrected | LedgerAggregate.Retracted)
-        ):
+        if isinstance(effective, date) and 1 in self.facts and not issubclass(event_class, _FIXES):
             since = self._since()
             if since is not None and effective < since:
                 raise RuleViolationError(
@@ -147,8 +143,7 @@ class LedgerAggregate(Aggregate):
         repeats: Repeats | None = self.__dict__.get("_repeat_index")
         if repeats is None:
             repeats = self.__dict__["_repeat_index"] = Repeats(
-                lambda f: isinstance(f, LedgerAggregate.Corrected),
-                lambda f: isinstance(f, LedgerAggregate.Retracted),
+                LedgerAggregate.Corrected, LedgerAggregate.Retracted
             )
         facts = self.facts
         if repeats.seen != len(facts):
@@ -161,8 +156,7 @@ class LedgerAggregate(Aggregate):
         See ledger.domain.repeats: new, standing (already recorded), settled (a retracted
         fact, or a corrected one as it was before its correction) or contradicts.
         """
-        names = event_class.IDENTITY or tuple(sorted(fields))
-        return self._repeats().find(event_class, names, fields)
+        return self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
 
     def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
         """Whether a command with these values repeats a recorded fact (nothing to append).
@@ -173,16 +167,24 @@ class LedgerAggregate(Aggregate):
         that differs. Check the values themselves before: an invalid value is refused even
         when the rest repeats a fact.
         """
-        return self.repeat_of(event_class, **fields).status != "new"
+        repeat = self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
+        if repeat is NEW:
+            return False
+        self._repeated(event_class, repeat, fields)
+        return True
 
     def repeat_of(self, event_class: type[Any], **fields: Any) -> Repeat:
         """`find_repeat`, refusing a contradiction and counting a settled repeat."""
-        repeat = self.find_repeat(event_class, **fields)
+        repeat = self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
+        if repeat is not NEW:
+            self._repeated(event_class, repeat, fields)
+        return repeat
+
+    def _repeated(self, event_class: type[Any], repeat: Repeat, fields: dict[str, Any]) -> None:
         if repeat.status == "contradicts":
             raise self.contradiction(event_class, repeat, fields[repeat.field])
         if repeat.status == "settled":
             self.note_settled()
-        return repeat
 
     def note_settled(self) -> None:
         """Counts a command that repeated a retracted or corrected fact (see settled_repeats)."""
@@ -353,6 +355,10 @@ class LedgerAggregate(Aggregate):
         count = len(states) if as_of is None else bisect_right(dates, as_of)
         state: S = states[count - 1] if count else fold.initial
         return state
+
+
+# The events that fix others (a tuple: issubclass with a union type is slower).
+_FIXES = (LedgerAggregate.Corrected, LedgerAggregate.Retracted)
 
 
 def _effective(fact: LedgerAggregate.Event) -> date:

@@ -21,12 +21,12 @@ however many facts the record has.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Literal
 
 Status = Literal["new", "standing", "settled", "contradicts"]
-Key = tuple[Hashable, ...]
 Names = tuple[str, ...]
 
 
@@ -57,9 +57,36 @@ def frozen(value: Any) -> Hashable:
     return hashable
 
 
-def key_of(fact: Any, names: Names) -> Key:
-    """The identity of a fact: its values in `names`."""
-    return tuple(frozen(getattr(fact, name)) for name in names)
+class _Index:
+    """The facts of one event class by their values in `names`: key -> versions.
+
+    The key is the value itself for one name, else the tuple of the values (attrgetter
+    reads them in C); a value that does not hash (a list) is frozen.
+    """
+
+    __slots__ = ("by_key", "getter", "single")
+
+    def __init__(self, names: Names) -> None:
+        self.getter = attrgetter(*names)
+        self.single = len(names) == 1
+        self.by_key: dict[Any, list[int]] = {}
+
+    def add(self, fact: Any, version: int) -> None:
+        """Files `fact` (at `version`) under its values."""
+        values = self.getter(fact)
+        try:
+            versions = self.by_key.setdefault(values, [])
+        except TypeError:
+            versions = self.by_key.setdefault(frozen(values), [])
+        if version not in versions:
+            versions.append(version)
+
+    def get(self, values: Any) -> list[int] | None:
+        """The versions filed under these values (the value, or a tuple of them)."""
+        try:
+            return self.by_key.get(values)
+        except TypeError:
+            return self.by_key.get(frozen(values))
 
 
 class Repeats:
@@ -67,36 +94,43 @@ class Repeats:
 
     `sync` takes in the facts appended since it last ran (`facts` maps version to event,
     versions 1..n); indexes for a new (class, names) pair are built once from every fact.
+    It runs per command on the hot path of recording: kept to few calls per fact.
     """
 
-    def __init__(self, is_correction: Callable[[Any], bool], is_retraction: Callable[[Any], bool]):
-        self._is_correction = is_correction
-        self._is_retraction = is_retraction
+    def __init__(self, correction: type, retraction: type) -> None:
+        self._fixes = (correction, retraction)
+        self._retraction = retraction
         self.seen = 0
         self.fixes = 0
         self.retracted: set[int] = set()
         # version -> the fact as first recorded, then as each correction left it.
         self.variants: dict[int, list[Any]] = {}
-        self.indexes: dict[tuple[type, Names], dict[Key, list[int]]] = {}
-        self._by_class: dict[type, list[tuple[Names, dict[Key, list[int]]]]] = {}
+        self.indexes: dict[tuple[type, Names], _Index] = {}
+        self._by_class: dict[type, list[_Index]] = {}
         self._facts: Mapping[int, Any] = {}
 
     def sync(self, facts: Mapping[int, Any]) -> None:
         """Takes in the facts with versions above the last one seen."""
         self._facts = facts
+        by_class = self._by_class
         for version in range(self.seen + 1, len(facts) + 1):
             fact = facts[version]
-            self._index(fact, version)
-            if self._is_retraction(fact):
-                self.retracted.add(fact.retracts)
-                self.fixes += 1
-            elif self._is_correction(fact):
-                states = self.states(fact.corrects)
-                changed = dataclasses.replace(states[-1], **fact.values)
-                self.variants[fact.corrects] = [*states, changed]
-                self._index(changed, fact.corrects)
-                self.fixes += 1
+            for index in by_class.get(type(fact), ()):
+                index.add(fact, version)
+            if isinstance(fact, self._fixes):
+                self._fixed(fact)
             self.seen = version
+
+    def _fixed(self, fact: Any) -> None:
+        self.fixes += 1
+        if isinstance(fact, self._retraction):
+            self.retracted.add(fact.retracts)
+            return
+        states = self.states(fact.corrects)
+        changed = dataclasses.replace(states[-1], **fact.values)
+        self.variants[fact.corrects] = [*states, changed]
+        for index in self._by_class.get(type(changed), ()):
+            index.add(changed, fact.corrects)
 
     def states(self, version: int) -> Sequence[Any]:
         """The fact at `version` as first recorded, then as each correction left it."""
@@ -104,8 +138,9 @@ class Repeats:
 
     def find(self, event_class: type, names: Names, fields: dict[str, Any]) -> Repeat:
         """How a command of `event_class` with these values relates to the recorded facts."""
-        key = tuple(frozen(fields[name]) for name in names)
-        versions = self._index_for(event_class, names).get(key)
+        index = self.indexes.get((event_class, names)) or self._index_for(event_class, names)
+        wanted = fields[names[0]] if index.single else tuple(map(fields.__getitem__, names))
+        versions = index.get(wanted)
         if not versions:
             return NEW
         settled = contradiction = NEW
@@ -119,33 +154,23 @@ class Repeats:
                     if settled is NEW:
                         settled = Repeat("settled", state, version)
             current = states[-1]
-            if contradiction is NEW and not retracted and key_of(current, names) == key:
+            if contradiction is NEW and not retracted and index.getter(current) == wanted:
                 field = next(n for n, v in fields.items() if getattr(current, n) != v)
                 contradiction = Repeat("contradicts", current, version, field)
         return settled if settled is not NEW else contradiction
 
     def versions(self, event_class: type, names: Names, values: tuple[Any, ...]) -> list[int]:
         """The versions of the facts of `event_class` that had these values in `names`."""
-        key = tuple(frozen(v) for v in values)
-        return list(self._index_for(event_class, names).get(key, ()))
+        index = self._index_for(event_class, names)
+        return list(index.get(values[0] if index.single else values) or ())
 
-    def _index_for(self, event_class: type, names: Names) -> dict[Key, list[int]]:
+    def _index_for(self, event_class: type, names: Names) -> _Index:
         index = self.indexes.get((event_class, names))
         if index is None:
-            index = self.indexes[(event_class, names)] = {}
-            self._by_class.setdefault(event_class, []).append((names, index))
+            index = self.indexes[(event_class, names)] = _Index(names)
+            self._by_class.setdefault(event_class, []).append(index)
             for version in range(1, self.seen + 1):
                 if type(self._facts[version]) is event_class:
                     for state in self.states(version):
-                        _add(index, key_of(state, names), version)
+                        index.add(state, version)
         return index
-
-    def _index(self, fact: Any, version: int) -> None:
-        for names, index in self._by_class.get(type(fact), ()):
-            _add(index, key_of(fact, names), version)
-
-
-def _add(index: dict[Key, list[int]], key: Key, version: int) -> None:
-    versions = index.setdefault(key, [])
-    if version not in versions:
-        versions.append(version)
