@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="record the treasury's bookings (payments, receipts) by booking reference",
         description="Record the bookings (Ist) of a CSV export, all or nothing. The booking "
         "reference is the key: rows already recorded on their line are skipped, so the same "
-        "or an overlapping export can be imported again.",
+        "or an overlapping export can be imported again; a booking retracted or corrected in "
+        "the ledger is not booked again (counted as settled).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
