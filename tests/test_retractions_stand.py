@@ -346,3 +346,22 @@ def test_a_reimported_budget_does_not_set_a_retracted_appropriation_again(
     assert (report.new, report.already_recorded, report.settled) == (0, 0, 1)
     assert app.recorder.max_notification_id() == before
     assert line(app, "01.4953.9001").state_at().appropriation is None
+
+
+def test_a_batch_counts_the_commands_settled_by_a_retraction_or_correction(
+    app: LedgerApplication,
+) -> None:
+    from ledger.commands.batch import Batch
+    from ledger.commands.handlers import load_handlers
+    from ledger.commands.registry import parse_command
+
+    resolution = app.repository.get(Resolution.id_for(BODY, RESOLUTION))
+    version = version_of(resolution, Resolution.VoteRecorded, committee="jugendhilfeausschuss")
+    app.record([fix("retraction", "resolution", version, resolution=RESOLUTION)])
+    load_handlers()
+    batch = Batch(app.repository)
+    for raw in load_demo():
+        kind, values = parse_command(raw)
+        kind.handle(batch, values)
+    # The retracted vote, and the status update of M6.1.1 that the demo itself corrects.
+    assert (batch.settled(), batch.pending()) == (2, [])

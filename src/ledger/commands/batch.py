@@ -147,6 +147,8 @@ class Batch:
         # While watching: each record used since `watch`, with its pending events and
         # settled repeats at that moment.
         self._watched: dict[UUID, tuple[int, int]] | None = None
+        # The settled repeats each record read from the source had counted before.
+        self._settled_before: dict[UUID, int] = {}
 
     def watch(self) -> None:
         """Starts watching which records the next commands change (see `watched`)."""
@@ -189,6 +191,7 @@ class Batch:
             except AggregateNotFoundError:
                 return None
             self.records[record_id] = record
+            self._settled_before[record_id] = record.settled_repeats
         if self._watched is not None:
             self._keep(record)
         if not isinstance(record, cls):
@@ -240,6 +243,13 @@ class Batch:
     def body(self, slug: str) -> Body:
         """The registered body `slug`."""
         return self.get(Body, Body.id_for(slug), "body", slug)
+
+    def settled(self) -> int:
+        """How many commands of this batch repeated a fact retracted or corrected since."""
+        return sum(
+            record.settled_repeats - self._settled_before.get(record_id, 0)
+            for record_id, record in self.records.items()
+        )
 
     def pending(self) -> list[LedgerAggregate]:
         """The records with new events."""
