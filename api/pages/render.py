@@ -1,0 +1,106 @@
+"""Rendering the pages: the Jinja2 environment, the response headers, and German error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import OperationalError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from api.pages import session
+from api.pages.formats import filters
+from api.pages.frame import frame
+from api.pages.params import PageError, bounded
+from api.routes import POSITION_HEADER
+from ledger.errors import LedgerError
+from projections.errors import NotFoundError, QueryError
+from projections.queries import ReadModel
+
+HERE: Final = Path(__file__).parent
+TEMPLATES: Final = HERE / "templates"
+
+#: Every page: nothing from elsewhere, no inline script or style, no framing.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    # A page may show non-public records: no shared cache keeps it.
+    "Cache-Control": "no-store",
+}
+
+ENVIRONMENT: Final = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "svg"], default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENVIRONMENT.filters.update(filters())
+
+
+def read_model(request: Request) -> ReadModel:
+    """The app's read model."""
+    found: ReadModel = request.app.state.read_model
+    return found
+
+
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    position: int | None = None,
+) -> HTMLResponse:
+    """A rendered page with the security headers and X-Ledger-Position."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    html = ENVIRONMENT.get_template(template).render(
+        signed_in=session.signed_in(request), here=here, **context
+    )
+    headers = dict(SECURITY_HEADERS)
+    if position is not None:
+        headers[POSITION_HEADER] = str(position)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """A German error page."""
+    titles = {
+        400: "Anfrage nicht ausführbar",
+        401: "Nicht angemeldet",
+        403: "Nicht erlaubt",
+        404: "Nicht gefunden",
+        413: "Zu groß",
+        415: "Falsches Format",
+        422: "Ungültige Eingabe",
+        503: "Nicht erreichbar",
+    }
+    context = frame(titles.get(status, "Fehler"), {}, None, [])
+    return page(
+        request, "error.html", {**context, "message": message, "status": status}, status=status
+    )
+
+
+def answer(request: Request, build: Callable[[], Response]) -> Response:
+    """Runs a page handler: parameters bounded first, the read side's errors as pages."""
+    try:
+        bounded(request)
+        return build()
+    except PageError as exc:
+        return error_page(request, exc.status, exc.message)
+    except NotFoundError as exc:
+        return error_page(request, 404, f"Nicht im Ledger: {exc}")
+    except QueryError as exc:
+        return error_page(request, 422, f"Ungültiger Parameter: {exc}")
+    except LedgerError as exc:
+        return error_page(request, 400, " ".join(str(exc).split()))
+    except OperationalError:
+        return error_page(request, 503, "Der Datenspeicher antwortet gerade nicht.")
