@@ -97,9 +97,9 @@ class Repeats:
     It runs per command on the hot path of recording: kept to few calls per fact.
     """
 
-    def __init__(self, correction: type, retraction: type) -> None:
+    def __init__(self, correction: type[Any], retraction: type[Any]) -> None:
         self._fixes = (correction, retraction)
-        self._retraction = retraction
+        self._retraction: type[Any] = retraction
         self.seen = 0
         self.fixes = 0
         self.retracted: set[int] = set()
