@@ -159,16 +159,17 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
         if last == "Corrected":
             step.refers_to = data.get("corrects")
             step.reason = data.get("reason")
-            earlier = by_version.get(step.refers_to or -1, {})
+            earlier = by_version.get(step.refers_to or -1)
             for name, value in (data.get("values") or {}).items():
-                before = earlier.get(name, state.get(name))
+                # The corrected event on an earlier page: named, not read again.
+                before = (
+                    shown(name, earlier.get(name))
+                    if earlier is not None
+                    else f"(Wert aus Version {step.refers_to})"
+                )
+                after = shown(name, value)
                 step.fields.append(
-                    FieldChange(
-                        FIELD_LABELS.get(name, name),
-                        shown(name, before),
-                        shown(name, value),
-                        before != value,
-                    )
+                    FieldChange(FIELD_LABELS.get(name, name), before, after, before != after)
                 )
         elif last == "Retracted":
             step.refers_to = data.get("retracts")
