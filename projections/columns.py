@@ -11,11 +11,12 @@ sums these columns in SQL (sums are taken in Python from exact integers).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Dialect
+from sqlalchemy import BigInteger, Connection, Dialect, Table, inspect
 from sqlalchemy.dialects.postgresql import NUMERIC
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import Integer, TypeDecorator, TypeEngine
 
 #: The range of SQLite's INTEGER storage class (and of BIGINT).
 INT64_MIN = -(2**63)
@@ -55,3 +56,21 @@ def sqlite_whole(value: int | None) -> int | bytes | None:
     if value is None or INT64_MIN <= value <= INT64_MAX:
         return value
     return str(value).encode("ascii")
+
+
+def narrow_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
+    """The WholeNumber columns ("table.column") that a table in the database holds as a
+    64- or 32-bit integer: on PostgreSQL, tables an older version made (a rebuild makes
+    them NUMERIC). On SQLite none is narrow: its BIGINT columns hold larger values too."""
+    if conn.dialect.name == "sqlite":
+        return []
+    narrow = []
+    inspector = inspect(conn)
+    for table in tables:
+        wanted = {c.name for c in table.columns if isinstance(c.type, WholeNumber)}
+        if not wanted:
+            continue
+        for column in inspector.get_columns(table.name):
+            if column["name"] in wanted and isinstance(column["type"], Integer):
+                narrow.append(f"{table.name}.{column['name']}")
+    return narrow

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from api_support import api_client
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, create_engine, select
 
 from ledger.application import LedgerApplication
 from ledger.cli import main
@@ -21,7 +21,7 @@ from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
 from ledger.store.url import sqlalchemy_url
 from projections.bulk import inserter
-from projections.columns import WholeNumber
+from projections.columns import WholeNumber, narrow_columns
 from projections.documents import amount, cents
 
 BODY = "kyffhaeuserkreis"
@@ -63,6 +63,20 @@ def test_whole_numbers_round_trip_exactly(store_url: str) -> None:
         engine.dispose()
     assert [r[1] for r in read] == VALUES + VALUES
     assert all(type(r[1]) is int for r in read if r[1] is not None)
+
+
+def test_tables_an_older_version_made_are_found_narrow_on_postgresql(store_url: str) -> None:
+    engine = create_engine(sqlalchemy_url(store_url))
+    Table("old", MetaData(), Column("cents", BigInteger)).metadata.create_all(engine)
+    new = Table("new", MetaData(), Column("cents", WholeNumber))
+    new.metadata.create_all(engine)
+    old = Table("old", MetaData(), Column("cents", WholeNumber))  # as the model is now
+    try:
+        with engine.connect() as conn:
+            found = narrow_columns(conn, [old, new])
+    finally:
+        engine.dispose()
+    assert found == ([] if store_url.startswith("sqlite") else ["old.cents"])
 
 
 @pytest.mark.parametrize(
