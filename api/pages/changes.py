@@ -178,13 +178,13 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
             for name, value in data.items():
                 if name in IDENTITY:
                     continue
-                before = state.get(name)
+                previous = state.get(name)
                 step.fields.append(
                     FieldChange(
                         FIELD_LABELS.get(name, name),
-                        shown(name, before),
+                        shown(name, previous),
                         shown(name, value),
-                        before != value,
+                        previous != value,
                     )
                 )
                 state[name] = value
