@@ -5,7 +5,15 @@ from __future__ import annotations
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
-from ledger.store.base import ChainedRecorder, ChainReader, ChainRow, ChainWriter
+from ledger.store.base import (
+    ChainedRecorder,
+    ChainReader,
+    ChainRow,
+    ChainWriter,
+    StoreFailure,
+    StoreTimeoutError,
+    store_failure,
+)
 from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
@@ -36,6 +44,7 @@ from ledger.store.url import (
     application_env,
     database_url,
     parse_url,
+    postgres_timeouts,
     sqlalchemy_url,
 )
 from ledger.store.verify import Problem, ProblemKind, VerifyReport, verify
@@ -61,6 +70,33 @@ def open_recorder(url: str | None = None) -> ChainedRecorder:
     return recorder
 
 
+def shown_url(url: str | None = None) -> str:
+    """The store's URL as messages show it: the password masked (the raw text if unparsable)."""
+    try:
+        return parse_url(url).url
+    except StoreConfigError:
+        return "LEDGER_DATABASE_URL (not a valid URL)"
+
+
+def failure_message(failure: StoreFailure, url: str | None = None) -> str:
+    """One line naming the store (password masked) and what went wrong with it.
+
+    When the PostgreSQL connection pool only says it got no connection in time, one direct
+    connection attempt says why (refused, unknown host, authentication, ...).
+    """
+    reason = failure.reason
+    if failure.kind == "unreachable" and "couldn't get a connection" in reason:
+        try:
+            parsed = parse_url(url)
+        except StoreConfigError:
+            parsed = None
+        if parsed is not None and parsed.backend == "postgresql":
+            from ledger.store.postgres import connection_problem
+
+            reason = connection_problem(parsed) or reason
+    return StoreFailure(failure.kind, reason).message(shown_url(url))
+
+
 __all__ = [
     "CHAIN_TABLE",
     "ENV_VAR",
@@ -81,6 +117,8 @@ __all__ = [
     "ProblemKind",
     "StoreConfigError",
     "StoreError",
+    "StoreFailure",
+    "StoreTimeoutError",
     "StoreURL",
     "TransferError",
     "VerifyReport",
@@ -88,13 +126,17 @@ __all__ = [
     "database_url",
     "event_bytes",
     "export",
+    "failure_message",
     "format_recorded_at",
     "import_events",
     "link_hash",
     "open_recorder",
     "parse_recorded_at",
     "parse_url",
+    "postgres_timeouts",
+    "shown_url",
     "sqlalchemy_url",
+    "store_failure",
     "verify",
     "verify_export",
 ]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+)
 
-from ledger.store.chain import GENESIS, ChainedEvent, ChainError, ChainHead, Digest
+from ledger.store.chain import GENESIS, ChainedEvent, ChainError, ChainHead, Digest, StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -151,6 +159,9 @@ class ChainedRecorder(ApplicationRecorder, ABC):
     def any_created(self, originator_ids: Sequence[UUID]) -> bool:
         """Whether any of these records has its first event stored (one query per 500 ids)."""
 
+    def reconnect(self) -> None:
+        """Drops pooled connections that broke (after a server restart); a no-op by default."""
+
     def insert_chained(self, events: Sequence[ChainedEvent]) -> None:
         """Insert events at given positions/recorded_at/hashes (see ChainWriter.insert_chained)."""
         with self.chain_writer() as writer:
@@ -161,3 +172,108 @@ class ChainedRecorder(ApplicationRecorder, ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# -- failures of the store itself ------------------------------------------------------
+
+
+FailureKind = Literal["unreachable", "lock timeout", "statement timeout", "failed"]
+
+
+class StoreTimeoutError(StoreError):
+    """A write waited longer than its lock or statement timeout; the message names which."""
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class StoreFailure:
+    """What went wrong with the database itself (not with the ledger's data), in one line."""
+
+    kind: FailureKind
+    reason: str
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may work (the store was unreachable or busy)."""
+        return self.kind != "failed"
+
+    def message(self, store: str) -> str:
+        """One line naming the store (its URL without the password) and what went wrong."""
+        if self.kind == "unreachable":
+            return f"cannot reach the store {store}: {self.reason}"
+        if self.kind == "lock timeout":
+            return f"the store {store} timed out waiting for a lock: {self.reason}"
+        if self.kind == "statement timeout":
+            return f"the store {store} cancelled a statement that ran too long: {self.reason}"
+        return f"the store {store} failed: {self.reason}"
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or while handling (and a SQLAlchemy
+    error's driver error), first to last."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        todo.extend(
+            [
+                orig if isinstance(orig, BaseException) else None,
+                current.__cause__,
+                current.__context__,
+            ]
+        )
+    return seen
+
+
+def _driver_failure(error: BaseException) -> StoreFailure | None:
+    """The failure a database driver's error (psycopg, psycopg_pool, sqlite3) stands for."""
+    psycopg = sys.modules.get("psycopg")  # not imported: no psycopg error can exist
+    if psycopg is not None and isinstance(error, psycopg.Error):
+        errors = psycopg.errors
+        if isinstance(error, errors.LockNotAvailable):
+            return StoreFailure("lock timeout", _one_line(error))
+        if isinstance(error, errors.QueryCanceled):
+            return StoreFailure("statement timeout", _one_line(error))
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            return StoreFailure("unreachable", _one_line(error))
+        return StoreFailure("failed", _one_line(error))
+    if isinstance(error, sqlite3.Error):
+        text = _one_line(error)
+        if "locked" in text or "busy" in text:
+            return StoreFailure("lock timeout", text)
+        if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
+            return StoreFailure("unreachable", text)
+        return StoreFailure("failed", text)
+    return None
+
+
+def store_failure(exc: BaseException) -> StoreFailure | None:
+    """What went wrong with the store if `exc` is (or was raised from) a database error:
+    unreachable (no connection, or it broke), a lock or statement timeout, or another
+    failure of the database; None for any other exception."""
+    chain = _chain(exc)
+    for error in chain:
+        if isinstance(error, StoreTimeoutError):
+            return StoreFailure(error.kind, _one_line(error))
+    for error in chain:
+        found = _driver_failure(error)
+        if found is not None:
+            return found
+    for error in chain:
+        if isinstance(error, OperationalError | InterfaceError):
+            return StoreFailure("unreachable", _one_line(error))
+        if isinstance(error, PersistenceError):
+            return StoreFailure("failed", _one_line(error))
+    return None

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from contextlib import contextmanager
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, ProgrammingError, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
 from eventsourcing.utils import resolve_topic
-from psycopg.errors import DuplicateObject
+from psycopg.errors import DuplicateObject, LockNotAvailable, QueryCanceled
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg_pool import PoolTimeout
 
-from ledger.store.base import ChainedRecorder, ChainWriter, CursorChainReader
+from ledger.store.base import (
+    ChainedRecorder,
+    ChainWriter,
+    CursorChainReader,
+    StoreTimeoutError,
+)
 from ledger.store.chain import (
     CHAIN_TABLE,
     EVENTS_TABLE,
@@ -33,6 +46,13 @@ from ledger.store.chain import (
     link_hash,
     next_recorded_at,
 )
+from ledger.store.url import (
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    LOCK_TIMEOUT_VAR,
+    STATEMENT_TIMEOUT_VAR,
+    StoreURL,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
@@ -44,8 +64,14 @@ if TYPE_CHECKING:
 _ISO = Literal('YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 # Serialises concurrent CREATE TABLE IF NOT EXISTS from processes starting together.
 _CREATE_LOCK_KEY = 0x6C6564676572  # "ledger"
-# Rows per INSERT ... SELECT FROM unnest(...) when importing.
+# Rows per INSERT ... SELECT FROM unnest(...): a large batch goes to the server in
+# statements of bounded size (one transaction still), each answered before the next is sent.
 _INSERT_CHUNK = 5000
+# ... and at most about this many bytes of event state per statement.
+_INSERT_CHUNK_BYTES = 8 << 20
+# Tries of a write whose connection broke (e.g. the server restarted since the pool
+# opened it); a timeout or a refused connection is not tried again.
+_WRITE_ATTEMPTS = 3
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRecorder):
@@ -53,6 +79,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
 
     The chain rows are written after the insert, inside the same transaction and while the
     EXCLUSIVE table lock that eventsourcing takes for every insert is held.
+
+    Writes do not use psycopg's pipeline mode (eventsourcing's insert_events does): with a
+    large batch its sync() could stop sending while libpq's output buffer still held part
+    of the INSERT and then wait for an answer, while the server waited for the rest of the
+    INSERT (ClientRead) holding the table lock, forever. Here each statement is sent and
+    answered in turn, a batch in chunks of bounded size, and every write transaction has a
+    lock timeout and a statement timeout (see `set_timeouts`).
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS_TABLE):
@@ -63,6 +96,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             msg = "ORIGINATOR_ID_TYPE must be 'uuid' for the chained recorder"
             raise ChainError(msg)
         super().__init__(datastore, events_table_name=events_table_name)
+        self.set_timeouts(DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT)
         fmt = {
             "schema": Identifier(self.datastore.schema),
             "table": Identifier(self.events_table_name),
@@ -141,36 +175,141 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(**fmt)
 
+    def set_timeouts(self, lock: float, statement: float) -> None:
+        """Seconds a write waits for the table lock, and one of its statements may run."""
+        self.lock_timeout_seconds = lock
+        self.statement_timeout_seconds = statement
+        # In whole milliseconds, at least 1 (0 would turn the timeout off).
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = {0}").format(Literal(f"{max(1, round(lock * 1000))}ms")),
+            SQL("SET LOCAL statement_timeout = {0}").format(
+                Literal(f"{max(1, round(statement * 1000))}ms")
+            ),
+            SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)
+            ),
+        ]
+
     def create_table(self) -> None:
         """Create types and tables in one transaction under an advisory lock.
 
         Processes that start together on a fresh database (API, projector) then wait
-        for each other instead of racing on CREATE TYPE / CREATE TABLE.
+        for each other instead of racing on CREATE TYPE / CREATE TABLE. When everything
+        exists nothing is run: CREATE INDEX IF NOT EXISTS would wait for a writer's table
+        lock, and every reader (verify, the projector, the API) opens a recorder.
         """
         with (
             self.datastore.get_connection() as conn,
             conn.transaction(),
             conn.cursor() as curs,
         ):
-            curs.execute(SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(_CREATE_LOCK_KEY)))
-            for statement in self.sql_create_statements:
-                if "CREATE TYPE" in statement.as_string():
-                    with contextlib.suppress(DuplicateObject), conn.transaction():
-                        curs.execute(statement, prepare=False)
-            self._create_table(curs)
+            if not self._tables_exist(curs):
+                curs.execute(
+                    SQL("SELECT pg_advisory_xact_lock({0})").format(Literal(_CREATE_LOCK_KEY))
+                )
+                curs.execute(self.lock_table_statements[0])  # lock_timeout
+                for statement in self.sql_create_statements:
+                    if "CREATE TYPE" in statement.as_string():
+                        with contextlib.suppress(DuplicateObject), conn.transaction():
+                            curs.execute(statement, prepare=False)
+                self._create_table(curs)
         self.datastore.register_type_adapters()
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        # Runs inside the insert's transaction, after the insert, with the table lock held.
+    def _tables_exist(self, curs: Cursor[DictRow]) -> bool:
+        """Whether the events table, its index, the chain table and the row type all exist."""
+        curs.execute(
+            "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = ANY(%s)) "
+            "+ (SELECT count(*) FROM pg_type t JOIN pg_namespace n "
+            "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s) AS found",
+            (
+                self.datastore.schema,
+                [self.events_table_name, self.notification_id_index_name, CHAIN_TABLE],
+                self.datastore.schema,
+                self.stored_event_type_name,
+            ),
+        )
+        row = curs.fetchone()
+        return row is not None and int(row["found"]) == 4
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Cursor[DictRow]]:
+        """One transaction with the timeouts set, the table locked and NOTIFY queued.
+
+        Commits when the block ends; a lock or statement timeout becomes StoreTimeoutError.
+        """
         try:
-            rows = curs.fetchall()
-        except Exception as e:
-            msg = f"Couldn't get the inserted rows (expected {len(stored_events)})"
-            raise ProgrammingError(msg) from e
-        self._extend_chain(curs, rows, stored_events)
-        return [row["notification_id"] for row in rows]
+            with (
+                self.datastore.get_connection() as conn,
+                conn.transaction(),
+                conn.cursor() as curs,
+            ):
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                yield curs
+        except OperationalError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, LockNotAvailable):
+                msg = (
+                    f"a write waited {self.lock_timeout_seconds:g} s for the lock on the "
+                    f"{self.events_table_name} table and gave up (another write holds it; "
+                    f"{LOCK_TIMEOUT_VAR} sets the limit); nothing was written"
+                )
+                raise StoreTimeoutError("lock timeout", msg) from None
+            if isinstance(cause, QueryCanceled):
+                msg = (
+                    f"a statement of a write ran longer than {self.statement_timeout_seconds:g}"
+                    f" s and was cancelled ({STATEMENT_TIMEOUT_VAR} sets the limit); "
+                    "nothing was written"
+                )
+                raise StoreTimeoutError("statement timeout", msg) from None
+            raise
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and extend the chain in one transaction (all or nothing).
+
+        A uniqueness conflict raises IntegrityError (the application runs its batch again).
+        """
+        if not stored_events:
+            return []
+        attempt = 1
+        while True:
+            try:
+                with self._write_transaction() as curs:
+                    rows = self._insert_rows(curs, stored_events)
+                    self._extend_chain(curs, rows, stored_events)
+                return [row["notification_id"] for row in rows]
+            except (OperationalError, InterfaceError) as exc:
+                if attempt >= _WRITE_ATTEMPTS or not _connection_broke(exc):
+                    raise
+            time.sleep(0.2 * attempt)
+            attempt += 1
+
+    def _insert_rows(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> list[DictRow]:
+        """INSERT the events chunk by chunk; the rows returned (position and key of each)."""
+        rows: list[DictRow] = []
+        start = 0
+        while start < len(stored_events):
+            end, size = start, 0
+            while end < len(stored_events) and end - start < _INSERT_CHUNK:
+                size += len(stored_events[end].state)
+                end += 1
+                if size >= _INSERT_CHUNK_BYTES:
+                    break
+            chunk = [
+                self.construct_pg_stored_event(
+                    e.originator_id, e.originator_version, e.topic, e.state
+                )
+                for e in stored_events[start:end]
+            ]
+            curs.execute(self.insert_events_statement, (chunk,))
+            rows.extend(curs.fetchall())
+            start = end
+        return rows
 
     def _read_head_and_now(self, curs: Cursor[DictRow]) -> tuple[ChainHead | None, str]:
         curs.execute(self._sql_head_and_now)
@@ -219,7 +358,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             positions.append(position)
             hashes.append(previous)
             last = position
-        curs.execute(self._sql_insert_chain_batch, (recorded_at, positions, hashes))
+        for i in range(0, len(positions), _INSERT_CHUNK):
+            curs.execute(
+                self._sql_insert_chain_batch,
+                (recorded_at, positions[i : i + _INSERT_CHUNK], hashes[i : i + _INSERT_CHUNK]),
+            )
 
     def select_chained(
         self, start: int, limit: int, *, topics: Sequence[str] = ()
@@ -283,13 +426,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
     @contextmanager
     def chain_writer(self) -> Iterator[_PostgresChainWriter]:
         """One transaction holding the events table's EXCLUSIVE lock; commits at block end."""
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            self._lock_table(curs)
+        with self._write_transaction() as curs:
             yield _PostgresChainWriter(self, curs)
+
+    def reconnect(self) -> None:
+        """Tests the pooled connections and replaces those that broke (server restarted)."""
+        with contextlib.suppress(Exception):
+            self.datastore.pool.check()
 
     def close(self) -> None:
         """Close the datastore's connection pool."""
@@ -324,8 +467,9 @@ class _PostgresChainWriter(ChainWriter):
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
             return []
-        self._recorder._insert_stored_events(self._curs, stored_events)
-        return list(self._recorder._fetch_ids_after_insert_events(self._curs, stored_events) or [])
+        rows = self._recorder._insert_rows(self._curs, stored_events)
+        self._recorder._extend_chain(self._curs, rows, stored_events)
+        return [row["notification_id"] for row in rows]
 
     def _insert_at(self, events: Sequence[ChainedEvent]) -> None:
         r = self._recorder
@@ -350,7 +494,6 @@ class _PostgresChainWriter(ChainWriter):
             r._sql_setval,
             (max(e.position for e in events), r.datastore.schema, r.events_table_name),
         )
-        r._notify_channel(self._curs)
 
 
 class ChainedPostgresFactory(PostgresFactory):
@@ -371,7 +514,70 @@ class ChainedPostgresFactory(PostgresFactory):
         if not (isinstance(cls, type) and issubclass(cls, ChainedPostgresApplicationRecorder)):
             msg = f"APPLICATION_RECORDER_TOPIC {topic!r} is not a chained PostgreSQL recorder"
             raise ChainError(msg)
+        self._check_reachable()
         recorder = cls(datastore=self.datastore, events_table_name=EVENTS_TABLE)
+        recorder.set_timeouts(
+            _seconds(self.env.get(LOCK_TIMEOUT_VAR), DEFAULT_LOCK_TIMEOUT),
+            _seconds(self.env.get(STATEMENT_TIMEOUT_VAR), DEFAULT_STATEMENT_TIMEOUT),
+        )
         if self.env_create_table():
             recorder.create_table()
         return recorder
+
+    def _check_reachable(self) -> None:
+        """Connects once, directly, before the pool's first connection: a store that cannot
+        be reached fails at once with the server's reason (the pool would wait its whole
+        timeout and then only say that it got no connection)."""
+        kwargs = self.datastore.pool.kwargs
+        kwargs = kwargs() if callable(kwargs) else kwargs or {}
+        params = {k: kwargs.get(k) for k in ("host", "port", "user", "password", "dbname")}
+        error = _connect_once(params, int(self.env.get(self.POSTGRES_CONNECT_TIMEOUT) or 5))
+        if error is not None:
+            raise OperationalError(_one_line(error)) from error
+
+
+def _seconds(text: str | None, default: float) -> float:
+    """A timeout from the environment (application_env checked it), else the default."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+def _connection_broke(exc: BaseException) -> bool:
+    """Whether a write failed because its pooled connection broke (worth one more try on a
+    new one), not because no connection could be made or the server refused the work."""
+    cause = exc.__cause__
+    return isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError) and not isinstance(
+        cause, PoolTimeout | LockNotAvailable | QueryCanceled
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _connect_once(params: dict[str, Any], timeout: int) -> psycopg.Error | None:
+    """Opens and closes one connection; the error if that failed."""
+    try:
+        psycopg.connect(**params, connect_timeout=timeout).close()
+    except psycopg.Error as exc:
+        return exc
+    return None
+
+
+def connection_problem(url: StoreURL, timeout: int = 5) -> str | None:
+    """Connects once, directly, to say why the store cannot be reached (None: it can).
+
+    The connection pool only says that it got no connection in time; this asks the server.
+    """
+    params = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.user,
+        "password": url.password,
+        "dbname": url.dbname,
+    }
+    error = _connect_once(params, timeout)
+    return None if error is None else _one_line(error)

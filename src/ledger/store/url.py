@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +13,13 @@ from ledger.store.chain import StoreError
 
 ENV_VAR: Final = "LEDGER_DATABASE_URL"
 SQLITE_LOCK_TIMEOUT: Final = "30"
-POSTGRES_LOCK_TIMEOUT: Final = "30"
 POSTGRES_CONNECT_TIMEOUT: Final = "10"
+#: Seconds a PostgreSQL write waits for the events table's write lock before it fails.
+LOCK_TIMEOUT_VAR: Final = "LEDGER_PG_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT: Final = 30.0
+#: Seconds one statement of a PostgreSQL write may run before the server cancels it.
+STATEMENT_TIMEOUT_VAR: Final = "LEDGER_PG_STATEMENT_TIMEOUT"
+DEFAULT_STATEMENT_TIMEOUT: Final = 300.0
 #: The PostgreSQL schema of the ledger's tables (the read side joins them there).
 POSTGRES_SCHEMA: Final = "public"
 
@@ -110,6 +116,30 @@ def parse_url(url: str | None = None) -> StoreURL:
     raise _fail(url, f"unsupported scheme {scheme!r}")
 
 
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable `name` (default if unset)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text) if text.isascii() else math.nan
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= 86_400):  # also refuses nan and inf
+        msg = f"{name}={text!r}: expected a number of seconds > 0 and at most 86400"
+        raise StoreConfigError(msg)
+    return value
+
+
+def postgres_timeouts() -> tuple[float, float]:
+    """(lock, statement) timeouts of PostgreSQL writes in seconds: LEDGER_PG_LOCK_TIMEOUT and
+    LEDGER_PG_STATEMENT_TIMEOUT, else 30 and 300; StoreConfigError naming a bad one."""
+    return (
+        _seconds(LOCK_TIMEOUT_VAR, DEFAULT_LOCK_TIMEOUT),
+        _seconds(STATEMENT_TIMEOUT_VAR, DEFAULT_STATEMENT_TIMEOUT),
+    )
+
+
 def application_env(url: str | None = None) -> dict[str, str]:
     """The eventsourcing environment for an Application on this URL (chained recorder)."""
     parsed = parse_url(url)
@@ -123,6 +153,7 @@ def application_env(url: str | None = None) -> dict[str, str]:
             "ORIGINATOR_ID_TYPE": "uuid",
             "CREATE_TABLE": "yes",
         }
+    lock_timeout, statement_timeout = postgres_timeouts()
     return {
         "PERSISTENCE_MODULE": "ledger.store.postgres:ChainedPostgresFactory",
         "APPLICATION_RECORDER_TOPIC": "ledger.store.postgres:ChainedPostgresApplicationRecorder",
@@ -131,7 +162,11 @@ def application_env(url: str | None = None) -> dict[str, str]:
         "POSTGRES_PORT": str(parsed.port),
         "POSTGRES_USER": parsed.user,
         "POSTGRES_PASSWORD": parsed.password,
-        "POSTGRES_LOCK_TIMEOUT": POSTGRES_LOCK_TIMEOUT,
+        # eventsourcing's own setting (whole seconds); the chained recorder's writes use
+        # the two below.
+        "POSTGRES_LOCK_TIMEOUT": str(math.ceil(lock_timeout)),
+        LOCK_TIMEOUT_VAR: repr(lock_timeout),
+        STATEMENT_TIMEOUT_VAR: repr(statement_timeout),
         "POSTGRES_CONNECT_TIMEOUT": POSTGRES_CONNECT_TIMEOUT,
         "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
         "POSTGRES_SCHEMA": POSTGRES_SCHEMA,
