@@ -16,9 +16,12 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import PROJECT_VAR, agreement_cache
-    from ledger.store import database_url, parse_url
+    from ledger.store import database_url, open_recorder, parse_url
 
     parse_url(database_url())  # a bad LEDGER_DATABASE_URL is exit 2 here, not a worker crash
+    # A store that cannot be reached at the start is exit 2 too (one line, as for every
+    # command); once serving, /readyz says not ready while it cannot be reached.
+    open_recorder(database_url()).close()
     ReadTokens.from_env()  # likewise a bad token configuration
     agreement_cache()  # and a bad LEDGER_AGREEMENT_CACHE
     if args.workers < 1:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from ledger.errors import LedgerError
+from ledger.store.base import store_failure
 from ledger.store.chain import StoreError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -42,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs one command; exit 0 on success, 1 when a check fails, 2 on bad input."""
+    """Runs one command; exit 0 on success, 1 when a check fails (a broken chain, a
+    difference found), 2 when the command could not be carried out: bad input, or a store
+    that cannot be reached, timed out or failed (one line naming it, never a traceback)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["import"] and args_list[1:2] in (["budget"], ["bookings"]):
         from ledger.cli.treasury import run_import
@@ -55,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _guarded(command: str, run: Callable[[], int]) -> int:
-    """Runs a command; bad input becomes a one-paragraph message and exit code 2."""
+    """Runs a command; bad input, and a failure of the store itself, become a one-line
+    message and exit code 2 (the one place that maps errors to exit codes)."""
     try:
         return run()
     except BrokenPipeError:
@@ -68,6 +72,14 @@ def _guarded(command: str, run: Callable[[], int]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        failure = store_failure(exc)
+        if failure is None:
+            raise
+        from ledger.store import failure_message
+
+        print(f"ledger {command}: error: {failure_message(failure)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
