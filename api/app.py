@@ -73,7 +73,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url()
         owned = app.state.read_model = ReadModel(url)
         if follows_in_process(url):
-            projector = ProjectorThread(lambda: queries.catch_up(owned), lock_path(url))
+            projector = ProjectorThread(
+                lambda: queries.catch_up(owned), lock_path(url), reconnect=owned.reconnect, url=url
+            )
             projector.start()
             app.state.projector = projector
     try:

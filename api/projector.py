@@ -5,6 +5,9 @@ the ledger in-process. Several server processes (`--workers N`, or two `ledger s
 file) must not project concurrently: each tries an exclusive advisory lock (flock) on a lock
 file beside the database; the holder projects, the others retry and take over when it exits.
 The OS releases the lock when its process dies, so a crashed worker never blocks the others.
+The holder's catch-ups run through a `Follower`: it outlives a restart of the store (and an
+event it cannot project), retrying with backoff and logging each failure on one line; its
+state tells /readyz whether the read model is current.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from ledger.store import parse_url
+from projections.projector import Follower
 
 INTERVAL: Final = 0.5
 LOCK_RETRY: Final = 2.0
@@ -35,6 +39,10 @@ def lock_path(url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"ledger-projector-{key}.lock"
 
 
+def _warn(message: str) -> None:
+    log.warning("projector: %s", message)
+
+
 class ProjectorThread:
     """Runs `catch_up()` every INTERVAL seconds while holding the database's projector lock."""
 
@@ -44,8 +52,12 @@ class ProjectorThread:
         lock_file: Path,
         interval: float = INTERVAL,
         lock_retry: float = LOCK_RETRY,
+        *,
+        reconnect: Callable[[], None] = lambda: None,
+        url: str | None = None,
     ) -> None:
-        self._catch_up = catch_up
+        #: Runs the catch-ups (once this thread holds the lock); its state is the read model's.
+        self.follower = Follower(catch_up, _warn, reconnect=reconnect, url=url)
         self._lock_file = lock_file
         self._interval = interval
         self._lock_retry = lock_retry
@@ -88,12 +100,8 @@ class ProjectorThread:
                     return
             log.info("projector following in process %d", os.getpid())
             while not self._stop.is_set():
-                try:
-                    self._catch_up()
-                except Exception:  # keep following: a locked or restarting store is transient
-                    log.exception("projector catch-up failed; retrying")
-                    self._stop.wait(self._lock_retry)
-                self._stop.wait(self._interval)
+                wait = self.follower.step()
+                self._stop.wait(self._interval if wait is None else wait)
         finally:
             if handle is not None:
                 self.holds_lock = False

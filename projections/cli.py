@@ -16,7 +16,7 @@ from typing import Any
 
 from projections import rendering
 from projections.annual_report import annual_report, annual_report_csv
-from projections.projector import DEFAULT_BATCH, Projector
+from projections.projector import DEFAULT_BATCH, Follower, Projector
 from projections.queries import (
     ReadModel,
     agreement,
@@ -49,18 +49,29 @@ def _interval(text: str) -> float:
     return value
 
 
+def _warn(message: str) -> None:
+    print(f"ledger project: {message}", file=sys.stderr, flush=True)
+
+
 def run_project(args: argparse.Namespace) -> int:
-    """`ledger project [--follow]`: catch up (and keep following); prints the position."""
+    """`ledger project [--follow]`: catch up (and keep following); prints the position.
+
+    Without --follow any failure ends the command (exit 2). With it, only a store that
+    cannot be reached at the start does: afterwards the follower outlives restarts of the
+    store and events it cannot project, retrying with backoff (see `Follower`).
+    """
     with Projector(batch_size=args.batch_size) as projector:
-        position = projector.catch_up()
-        print(f"position {position}", flush=True)
-        while args.follow:
-            time.sleep(args.interval)
-            new_position = projector.catch_up()
-            if new_position != position:
-                position = new_position
-                print(f"position {position}", flush=True)
-    return 0
+        if not args.follow:
+            print(f"position {projector.catch_up()}", flush=True)
+            return 0
+        follower = Follower(projector.catch_up, _warn, reconnect=projector.reconnect)
+        shown: object = None
+        while True:
+            wait = follower.step()
+            if wait is None and follower.result != shown:
+                shown = follower.result
+                print(f"position {shown}", flush=True)
+            time.sleep(args.interval if wait is None else wait)
 
 
 def run_rebuild(args: argparse.Namespace) -> int:

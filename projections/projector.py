@@ -12,6 +12,14 @@ A catch-up far behind the ledger (a rebuild, a first catch-up) folds each batch 
 with a worker process (`projections.worker`), each its own share of the records, and
 writes both parts in its one transaction; the worker stops when the catch-up returns,
 and if it fails, the projector goes on alone.
+
+When a batch fails for a reason other than the store (an event the read model cannot
+hold, a fold that raises), the projector applies the events one by one up to the one
+that fails and raises EventProjectionError naming it; for the current generation it also
+records the failure in the read model (`rm_failure`), so that the API's /readyz says not
+ready with the position and the reason until a catch-up gets past it. `Follower` runs
+catch-ups for the long-lived processes (`ledger project --follow`, the server's thread):
+it retries with backoff and logs each failure and the recovery on one line.
 """
 
 from __future__ import annotations
@@ -20,13 +28,19 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, inspect, select, update
 
 from ledger.errors import LedgerError
-from ledger.store import ChainedEvent, ChainedRecorder, open_recorder
+from ledger.store import (
+    ChainedEvent,
+    ChainedRecorder,
+    failure_message,
+    open_recorder,
+    store_failure,
+)
 from ledger.store.url import parse_url
 from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
@@ -34,6 +48,7 @@ from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
 from projections.store import (
     CONTROL,
+    FAILURE,
     GENERATIONS,
     POINTER,
     ReadModel,
@@ -44,7 +59,14 @@ from projections.store import (
 )
 from projections.worker import FoldWorker, worker_folds
 
-__all__ = ["DEFAULT_BATCH", "ProjectionError", "Projector", "catch_up"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "EventProjectionError",
+    "Follower",
+    "ProjectionError",
+    "Projector",
+    "catch_up",
+]
 
 #: Events per transaction. Fewer, larger commits make catching up from 0 faster; a batch
 #: holds the projector lock (on SQLite the database's write lock) while it is written.
@@ -52,6 +74,42 @@ DEFAULT_BATCH = 5000
 #: A catch-up at least this many events behind folds with a worker process; below it,
 #: starting one (a second interpreter) costs more than it saves.
 PARALLEL_BACKLOG = 50_000
+
+
+#: At most this many characters of a failure's reason are kept (in rm_failure and logs).
+REASON_LIMIT = 500
+
+
+class ReadModelStateError(ProjectionError):
+    """The read model itself is out of step (no generation, an old layout, positions out of
+    order): no single event is at fault, so the projector does not look for one."""
+
+
+class EventProjectionError(ProjectionError):
+    """An event cannot be projected: the read model stays at `position`, before `failing`."""
+
+    def __init__(self, position: int, failing: int, error: str, reason: str) -> None:
+        self.position = position
+        self.failing = failing
+        self.error = error
+        self.reason = reason
+        super().__init__(
+            f"the event at position {failing} cannot be projected ({reason}); "
+            f"the read model stays at position {position}"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as one line: its type and message, at most REASON_LIMIT characters."""
+    text = " ".join(str(exc).split())
+    line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 1] + "…"
+
+
+def _store_trouble(exc: BaseException) -> bool:
+    """Whether a failure lies with the store (unreachable, a timeout), not with an event."""
+    failure = store_failure(exc)
+    return failure is not None and failure.transient
 
 
 def default_workers() -> int:
@@ -90,7 +148,7 @@ def _last_position(position: int, chained: Sequence[ChainedEvent]) -> int:
     last = position
     for c in chained:
         if c.position <= last:  # positions increase; PostgreSQL's may have gaps
-            raise ProjectionError(
+            raise ReadModelStateError(
                 f"expected a position after {last} next, the ledger gave {c.position}"
             )
         last = c.position
@@ -134,6 +192,15 @@ class Projector:
         self.worker_events = 0
         self._layout_checked: set[int] = set()
         self._ready = False
+        #: Whether rm_failure may hold a failure to clear after the next catch-up.
+        self._failure_stored = False
+
+    def reconnect(self) -> None:
+        """Drops every pooled connection (after the store restarted or one broke), so that
+        the next catch-up opens new ones instead of failing on each broken one in turn."""
+        self.recorder.reconnect()
+        self.engine.dispose()
+        self.reader.dispose()
 
     def close(self) -> None:
         """Stops the fold worker, closes the recorder and the engines."""
@@ -164,6 +231,7 @@ class Projector:
             if conn.execute(select(POINTER.c.generation)).first() is None:
                 _create_generation(conn, 1, "current")
                 conn.execute(insert(POINTER).values(id=1, generation=1))
+            self._failure_stored = conn.execute(select(FAILURE.c.id)).first() is not None
         self._ready = True
 
     def _state(self, conn: Connection, generation: int | None) -> tuple[int, int]:
@@ -171,13 +239,13 @@ class Projector:
         if generation is None:
             found = conn.execute(select(POINTER.c.generation).where(POINTER.c.id == 1)).scalar()
             if found is None:
-                raise ProjectionError("the read model has no current generation")
+                raise ReadModelStateError("the read model has no current generation")
             generation = int(found)
         position = conn.execute(
             select(GENERATIONS.c.position).where(GENERATIONS.c.generation == generation)
         ).scalar()
         if position is None:
-            raise ProjectionError(
+            raise ReadModelStateError(
                 f"generation {generation} of the read model is gone (another rebuild replaced it)"
             )
         return generation, int(position)
@@ -187,9 +255,27 @@ class Projector:
     def catch_up(self, *, until: int | None = None, generation: int | None = None) -> int:
         """Projects every event not yet applied (up to `until`); returns the position.
 
-        A fold worker started for a long backlog is stopped when this returns.
+        A fold worker started for a long backlog is stopped when this returns. An event
+        that cannot be projected raises EventProjectionError (the events before it are
+        applied); a failure of the store itself is raised as it is.
         """
         self.ensure()
+        try:
+            position = self._catch_up(until, generation)
+        except Exception as exc:
+            if _store_trouble(exc) or isinstance(exc, ReadModelStateError):
+                raise
+            error = self._find_failing_event(exc, until, generation)
+            if error is None:  # one by one every event went in: nothing to report
+                return self._catch_up(until, generation)
+            if generation is None:
+                self._store_failure(error)
+            raise error from exc
+        if generation is None and self._failure_stored:
+            self._clear_failure()
+        return position
+
+    def _catch_up(self, until: int | None, generation: int | None) -> int:
         try:
             self._start_worker_if_behind(generation, until)
             while True:
@@ -199,6 +285,57 @@ class Projector:
         finally:
             self._let_worker_go()
             gc.unfreeze()
+
+    def _find_failing_event(
+        self, exc: Exception, until: int | None, generation: int | None
+    ) -> EventProjectionError | None:
+        """After a batch failed: applies the events one by one up to the one that fails,
+        and names it (None if every one went in). A store failure meanwhile is raised."""
+        batch_size, workers = self.batch_size, self.workers
+        self.batch_size, self.workers = 1, 0
+        failure: Exception = exc
+        try:
+            while True:
+                try:
+                    done, _ = self._run(generation, until)
+                except Exception as single:
+                    if _store_trouble(single) or isinstance(single, ReadModelStateError):
+                        raise
+                    failure = single
+                    break
+                if done:
+                    return None
+        finally:
+            self.batch_size, self.workers = batch_size, workers
+        # One event per transaction: every event before the failing one is committed.
+        with self.engine.connect() as conn:
+            _, position = self._state(conn, generation)
+            conn.rollback()
+        following = self.recorder.select_chained(position + 1, 1)
+        failing = following[0].position if following else position + 1
+        return EventProjectionError(position, failing, type(failure).__name__, _reason(failure))
+
+    def _store_failure(self, error: EventProjectionError) -> None:
+        """Records why the current generation is stuck, for /readyz (best effort)."""
+        with suppress(Exception), self.engine.begin() as conn:
+            conn.execute(delete(FAILURE))
+            conn.execute(
+                insert(FAILURE).values(
+                    id=1,
+                    position=error.position,
+                    failing=error.failing,
+                    error=error.error,
+                    reason=error.reason,
+                    since=naive_utc(datetime.now(UTC)),
+                )
+            )
+            self._failure_stored = True
+
+    def _clear_failure(self) -> None:
+        """Forgets a recorded failure once a catch-up went through."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(FAILURE))
+        self._failure_stored = False
 
     def follow(self, interval: float = 1.0, *, stop: Callable[[], bool] = lambda: False) -> int:
         """Keeps catching up, polling every `interval` seconds, until `stop()` is true."""
@@ -282,7 +419,7 @@ class Projector:
             return
         name = schema(generation).events.name
         if "state" in {c["name"] for c in inspect(conn).get_columns(name)}:
-            raise ProjectionError(
+            raise ReadModelStateError(
                 f"generation {generation} of the read model was built by an older version "
                 "(its event table copies the events); run `ledger rebuild`"
             )
@@ -463,3 +600,79 @@ def catch_up(target: ReadModel | str | None = None, *, batch_size: int = DEFAULT
         return position
     with Projector(target, batch_size=batch_size) as projector:
         return projector.catch_up()
+
+
+class Follower:
+    """Runs catch-ups for a long-lived process, outliving failures of the store and events.
+
+    After a failed catch-up the next one waits FIRST_WAIT seconds, doubling up to
+    MAX_WAIT; a success resets it. Each failure of the store (unreachable, a timeout) is
+    logged on one line, an event that cannot be projected once (per event and reason),
+    and the recovery once. Its state says whether the read model is current, for /readyz.
+    """
+
+    FIRST_WAIT = 0.5
+    MAX_WAIT = 10.0
+
+    def __init__(
+        self,
+        catch_up: Callable[[], object],
+        log: Callable[[str], None],
+        *,
+        reconnect: Callable[[], None] = lambda: None,
+        url: str | None = None,
+    ) -> None:
+        self._catch_up = catch_up
+        self._log = log
+        self._reconnect = reconnect
+        self._url = url
+        self._wait = 0.0
+        self._logged: str | None = None
+        #: What the last successful catch-up returned (the position).
+        self.result: object = None
+        #: Why the last catch-up failed (one line), None when it went through.
+        self.problem: str | None = None
+        #: The store could not be reached (or timed out) on the last try.
+        self.unreachable = False
+        #: The event that cannot be projected, and where the read model stays.
+        self.failure: EventProjectionError | None = None
+        #: The type of the last failure's exception.
+        self.error: str | None = None
+
+    def step(self) -> float | None:
+        """One catch-up: None when it went through, else the seconds to wait before the next."""
+        try:
+            result = self._catch_up()
+        except Exception as exc:
+            return self._failed(exc)
+        if self.problem is not None:
+            self._log(f"recovered: the read model is current again (position {result})")
+        self.result = result
+        self.problem = None
+        self.unreachable = False
+        self.failure = None
+        self.error = None
+        self._wait = 0.0
+        self._logged = None
+        return None
+
+    def _failed(self, exc: Exception) -> float:
+        self._wait = min(self._wait * 2, self.MAX_WAIT) if self._wait else self.FIRST_WAIT
+        self.error = exc.error if isinstance(exc, EventProjectionError) else type(exc).__name__
+        failure = store_failure(exc)
+        if failure is not None and failure.transient:
+            self.unreachable = True
+            self.failure = None
+            self.problem = failure_message(failure, self._url)
+            self._logged = None
+            self._log(f"{self.problem}; trying again in {self._wait:g} s")
+            with suppress(Exception):
+                self._reconnect()
+            return self._wait
+        self.unreachable = False
+        self.failure = exc if isinstance(exc, EventProjectionError) else None
+        self.problem = str(exc) if isinstance(exc, LedgerError) else _reason(exc)
+        if self.problem != self._logged:
+            self._logged = self.problem
+            self._log(f"{self.problem}; trying again, at most every {self.MAX_WAIT:g} s")
+        return self._wait

@@ -11,7 +11,9 @@ generation readers use and how far each generation is projected:
 - ``rm_pointer`` — one row: the generation every query reads;
 - ``rm_generation`` — per generation: its position (the last ledger position applied to
   it, written in the same transaction as its rows) and its status (building, current,
-  retired).
+  retired);
+- ``rm_failure`` — at most one row: the event the projector cannot project into the
+  current generation and why (the API's /readyz reads it), until a catch-up gets past it.
 
 ``ledger rebuild`` creates a new generation's tables, projects every event into them
 from position 0 while queries keep reading the current generation, and then, in one
@@ -86,6 +88,29 @@ GENERATIONS = Table(
     Column("created_at", DateTime, nullable=False),
     Column("swapped_at", DateTime),
 )
+
+
+FAILURE = Table(
+    "rm_failure",
+    CONTROL,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("failing", BigInteger, nullable=False),
+    Column("error", String(100), nullable=False),
+    Column("reason", String(1000), nullable=False),
+    Column("since", DateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ProjectorFailure:
+    """The event the projector cannot project: where the read model stays, and why."""
+
+    position: int
+    failing: int
+    error: str
+    reason: str
+    since: Any
 
 
 #: The generation queries read and its position (prebuilt: every query reads it first).
@@ -386,6 +411,7 @@ class ReadModel:
         self.engine = make_engine(url, writer=False)
         self._current = _CurrentReader(self.engine)
         self._ready = False
+        self._has_failure_table = False
         #: The projector `catch_up(rm)` keeps for this read model (see projections.projector).
         self.projector: Any = None
         self.projector_lock = threading.Lock()
@@ -424,6 +450,29 @@ class ReadModel:
         """The projector's position: the last ledger position the read model reflects."""
         with self.view() as view:
             return view.position
+
+    def projector_failure(self) -> ProjectorFailure | None:
+        """The event a projector could not project into the current generation, if any."""
+        if not self._has_tables():
+            return None
+        with self.engine.connect() as conn:
+            if not self._has_failure_table:  # a read model older than rm_failure has none
+                self._has_failure_table = inspect(conn).has_table(FAILURE.name)
+                if not self._has_failure_table:
+                    return None
+            row = conn.execute(select(FAILURE).where(FAILURE.c.id == 1)).first()
+        if row is None:
+            return None
+        return ProjectorFailure(
+            int(row.position), int(row.failing), str(row.error), str(row.reason), row.since
+        )
+
+    def reconnect(self) -> None:
+        """Drops pooled connections and the projector's (after the store restarted)."""
+        with self.projector_lock:
+            if self.projector is not None:
+                self.projector.reconnect()
+        self.engine.dispose()
 
     def generation(self) -> int | None:
         """The generation queries read (None before anything was projected)."""
