@@ -321,6 +321,9 @@ def test_a_bad_parameter_is_a_german_error_page(client: TestClient) -> None:
     assert client.get(f"{B}/budget/1800").status_code == 422
     assert client.get("/ui/bodies/nowhere").status_code == 404
     assert client.get(f"{B}/history/nothing?key=x").status_code == 404
+    unknown = client.get("/ui/no/such/page")
+    assert unknown.status_code == 404
+    assert "Diese Seite gibt es nicht." in unknown.text
 
 
 def test_the_root_redirects_to_the_pages(client: TestClient) -> None:
