@@ -253,6 +253,7 @@ def test_the_history_of_a_measure(client: TestClient) -> None:
     assert "Grund: Der Jahresbericht 2017 meldete irrtümlich den Abschluss" in text
     assert "Fortschritt: 100 % → 60 %" in text
     assert "Fortschritt: 20 % → 100 %" in text
+    assert "Umsetzungsstand: in Umsetzung → umgesetzt" in text
     assert "gilt ab" in text
     json = client.get(f"{B}/history/measure?scope=audit-fgk/2015&key=M6.1.1&format=json").json()
     entries = json["events"]

@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from api.pages.formats import de_amount, de_date
+from api.pages.formats import LABELS, de_amount, de_date
+from ledger.domain.measure import STATUSES
 
 EVENT_LABELS: Final = {
     "Registered": "registriert",
@@ -104,6 +105,15 @@ FIELD_LABELS: Final = {
 #: Fields that name the record rather than change it (not shown as changes).
 IDENTITY: Final = frozenset({"body", "process", "slug", "reference", "number", "salt"})
 AMOUNT_FIELDS: Final = frozenset({"amount", "financial_effect", "appropriation"})
+#: German labels of coded values, by field.
+CODED: Final = {
+    "status": STATUSES,
+    "kind": {**LABELS["supplementary"], **LABELS["finding_kind"], **LABELS["process_kind"]},
+    "direction": LABELS["direction"],
+    "assessment": LABELS["assessment"],
+    "outcome": LABELS["outcome"],
+    "majority_rule": LABELS["majority_rule"],
+}
 
 
 def shown(name: str, value: Any) -> str:
@@ -116,6 +126,8 @@ def shown(name: str, value: Any) -> str:
         return de_amount(value)
     if name == "progress":
         return f"{value}\u00a0%"
+    if name in CODED and isinstance(value, str):
+        return CODED[name].get(value, value)
     if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
         try:
             return de_date(value)

@@ -204,7 +204,7 @@ def step_links(body: str, record: str, scope: str, event: dict[str, Any]) -> lis
     return [
         ("Zielvereinbarung an diesem Tag", link(path, ("as_of", day))),
         (
-            "heute bekannt, verglichen mit dem Wissen vor dieser Buchung",
+            "verglichen mit dem Wissen davor",
             link(
                 path,
                 ("as_of", day),
