@@ -34,7 +34,8 @@ from ledger.domain.certification import CertificationProcess
 from ledger.domain.committee import Committee
 from ledger.domain.finding import Finding
 from ledger.domain.measure import Measure
-from ledger.domain.resolution import Resolution, check_vote
+from ledger.domain.resolution import Resolution
+from ledger.domain.tally import COUNTS, check_decision, check_vote
 from ledger.errors import RuleViolationError
 
 TARGETS = (
@@ -152,8 +153,12 @@ def correct(batch: Batch, v: dict[str, Any]) -> None:
     record = locate(batch, v)
     original = record.correctable(v["version"])
     values = typed_values(type(original), v["values"])
-    if isinstance(original, Resolution.VoteRecorded):
-        _check_corrected_vote(batch, v["body"], dataclasses.replace(original, **values))
+    # Checked as the event stands now: a second correction changes what the first left.
+    current = dataclasses.replace(record.variants(v["version"])[-1], **values)
+    if isinstance(current, Resolution.VoteRecorded):
+        _check_corrected_vote(batch, v["body"], current)
+    if isinstance(current, Resolution.DecisionRecorded):
+        _check_corrected_decision(batch, v["body"], current)
     record.correct(v["version"], values, v["reason"], v["effective"])
 
 
@@ -171,6 +176,25 @@ def _check_corrected_vote(batch: Batch, body: str, vote: Resolution.VoteRecorded
         committee.state_at(vote.effective).seats,
         batch.body(body).state_at(vote.effective).majority_rule,
     )
+
+
+def _check_corrected_decision(
+    batch: Batch, body: str, decision: Resolution.DecisionRecorded
+) -> None:
+    """A corrected decision must still state something, and its counts fit the seats and the
+    majority rule of its meeting date."""
+    slug = decision.committee
+    committee = batch.get(Committee, Committee.id_for(body, slug), "values.committee", slug)
+    try:
+        check_decision(
+            decision.outcome,
+            decision.wording,
+            {name: getattr(decision, name) for name in COUNTS},
+            committee.state_at(decision.effective).seats,
+            batch.body(body).state_at(decision.effective).majority_rule,
+        )
+    except RuleViolationError as exc:
+        raise RuleViolationError(f"values.{exc.field}", exc.rule) from None
 
 
 @command(

@@ -1,4 +1,4 @@
-"""Commands for resolutions: proposal, vote, execution, amendment, revocation."""
+"""Commands for resolutions: proposal, vote, decision, execution, amendment, revocation."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ledger.commands.fields import (
 from ledger.commands.registry import Field, command
 from ledger.domain.committee import Committee
 from ledger.domain.resolution import Resolution
+from ledger.domain.tally import COUNTS, DECISION_OUTCOMES
 from ledger.errors import RuleViolationError
 
 
@@ -80,6 +81,59 @@ def propose(batch: Batch, v: dict[str, Any]) -> None:
 )
 def record_vote(batch: Batch, v: dict[str, Any]) -> None:
     """Records a vote: the seats on the meeting date and the body's majority rule decide."""
+    seats, majority_rule = meeting(batch, v)
+    resolution_of(batch, v["body"], v["resolution"]).record_vote(
+        committee=v["committee"],
+        yes=v["yes"],
+        no=v["no"],
+        abstentions=v["abstentions"],
+        recused=v["recused"],
+        outcome=v["outcome"],
+        seats=seats,
+        majority_rule=majority_rule,
+        effective=v["effective"],
+    )
+
+
+@command(
+    "decision",
+    "record a committee's decision as its protocol states it: outcome, wording and the "
+    "counts stated, at least one of them (effective: the meeting date)",
+    resolution=Field(parse_text, help="the reference"),
+    committee=Field(parse_text, help="the committee that decided"),
+    outcome=Field(
+        parse_text,
+        required=False,
+        help=f"{', '.join(DECISION_OUTCOMES)}; with all four counts, adopted or rejected is "
+        "checked against the majority rule",
+    ),
+    wording=Field(parse_text, required=False, help="the protocol's sentence(s), verbatim"),
+    yes=Field(
+        parse_count,
+        required=False,
+        help="Ja, if stated; the counts stated must together fit the seats",
+    ),
+    no=Field(parse_count, required=False, help="Nein, if stated"),
+    abstentions=Field(parse_count, required=False, help="Enthaltungen, if stated"),
+    recused=Field(parse_count, required=False, help="befangen (Bef), if stated"),
+)
+def record_decision(batch: Batch, v: dict[str, Any]) -> None:
+    """Records a decision: stated counts fit the seats; a full tally follows the majority rule."""
+    seats, majority_rule = meeting(batch, v)
+    resolution_of(batch, v["body"], v["resolution"]).record_decision(
+        committee=v["committee"],
+        outcome=v["outcome"],
+        wording=v["wording"],
+        counts={name: v[name] for name in COUNTS},
+        seats=seats,
+        majority_rule=majority_rule,
+        effective=v["effective"],
+    )
+
+
+def meeting(batch: Batch, v: dict[str, Any]) -> tuple[int, str]:
+    """The voting seats of committee `v["committee"]` and the body's majority rule on the
+    meeting date; refuses a committee not established then."""
     body = batch.body(v["body"])
     committee = batch.get(
         Committee, Committee.id_for(v["body"], v["committee"]), "committee", v["committee"]
@@ -89,17 +143,7 @@ def record_vote(batch: Batch, v: dict[str, Any]) -> None:
         raise RuleViolationError(
             "effective", f"committee '{v['committee']}' was not established on {v['effective']}"
         )
-    resolution_of(batch, v["body"], v["resolution"]).record_vote(
-        committee=v["committee"],
-        yes=v["yes"],
-        no=v["no"],
-        abstentions=v["abstentions"],
-        recused=v["recused"],
-        outcome=v["outcome"],
-        seats=seats,
-        majority_rule=body.state_at(v["effective"]).majority_rule,
-        effective=v["effective"],
-    )
+    return seats, body.state_at(v["effective"]).majority_rule
 
 
 @command(

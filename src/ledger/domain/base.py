@@ -365,9 +365,17 @@ def _effective(fact: LedgerAggregate.Event) -> date:
     return fact.effective
 
 
+# The most characters of a text quoted in a refusal (a decision's wording may be long).
+SHOWN = 60
+
+
 def shown(value: object) -> str:
-    """A value as a person writes it in a command file."""
+    """A value as a person writes it in a command file; a long text shortened, None as none."""
+    if value is None:
+        return "none"
     if isinstance(value, str):
+        if len(value) > SHOWN:
+            return f"'{value[:SHOWN]}'... ({len(value):,} characters)"
         return f"'{value}'"
     return str(value)
 

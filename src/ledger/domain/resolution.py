@@ -1,7 +1,9 @@
-"""Resolution (Vorlage / Beschluss): proposal, votes, execution, amendment and revocation.
+"""Resolution (Vorlage / Beschluss): proposal, votes, decisions, execution, amendment, revocation.
 
-The vote rules live here: counts are whole numbers ≥ 0, their sum fits the committee's
-voting seats on the meeting date, and the outcome follows the body's majority rule.
+A vote states all four counts and its outcome follows the body's majority rule; a decision
+states what the protocol states (outcome, wording, some counts). Their rules live in
+ledger.domain.tally. A committee decides once on a resolution in a meeting: one vote or one
+decision per committee and meeting date.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
-from ledger.domain.body import outcome_of
+from ledger.domain.tally import (
+    check_counts,
+    check_outcome,
+    check_statement,
+    check_tally,
+    check_vote,
+)
 from ledger.errors import RuleViolationError
 
 REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*(?:/[0-9A-Za-z._-]+)*$")
-OUTCOMES = ("adopted", "rejected")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,20 @@ class Vote:
     abstentions: int
     recused: int
     outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One decision in a committee meeting as the protocol states it; None: not stated."""
+
+    committee: str
+    meeting_date: date
+    outcome: str | None
+    wording: str | None
+    yes: int | None
+    no: int | None
+    abstentions: int | None
+    recused: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +70,24 @@ class ResolutionState:
     line: str | None = None
     proposed_on: date | None = None
     votes: tuple[Vote, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    #: The outcome of the last vote, or decision stating one, in valid-time order.
+    outcome: str | None = None
+    #: The meeting date of that vote or decision.
+    decided_on: date | None = None
     executed_on: date | None = None
     amendments: tuple[str, ...] = ()
     revoked_on: date | None = None
 
     @property
     def status(self) -> str:
-        """proposed, adopted, rejected or revoked (the last vote decides)."""
+        """proposed, revoked, or the last stated outcome of a vote or decision: adopted,
+        rejected, deferred, referred, noted or withdrawn."""
         if self.revoked_on is not None:
             return "revoked"
-        if not self.votes:
+        if self.outcome is None:
             return "proposed"
-        return self.votes[-1].outcome
+        return self.outcome
 
 
 class Resolution(LedgerAggregate):
@@ -97,6 +124,24 @@ class Resolution(LedgerAggregate):
         abstentions: int
         recused: int
         outcome: str
+
+    class DecisionRecorded(LedgerAggregate.Event):
+        """A committee decided on the resolution, as its protocol states; `effective` is the
+        meeting date. What the protocol does not state is None (unknown).
+
+        Like a vote, committee and date identify it.
+        """
+
+        IDENTITY = ("committee", "effective")
+        NOUN = "the decision of '{committee}' on {effective}"
+
+        committee: str
+        outcome: str | None
+        wording: str | None
+        yes: int | None
+        no: int | None
+        abstentions: int | None
+        recused: int | None
 
     class Executed(LedgerAggregate.Event):
         """The resolution was executed (ausgefertigt)."""
@@ -193,6 +238,7 @@ class Resolution(LedgerAggregate):
             repeated: str = repeat.fact.outcome
             return repeated
         self._check_not_revoked(effective)
+        self._check_once_per_meeting(self.DecisionRecorded, committee, effective, "vote")
         decided = check_vote(yes, no, abstentions, recused, outcome, seats, majority_rule)
         self.trigger_event(
             self.VoteRecorded,
@@ -205,6 +251,61 @@ class Resolution(LedgerAggregate):
             effective=effective,
         )
         return decided
+
+    def record_decision(
+        self,
+        *,
+        committee: str,
+        outcome: str | None,
+        wording: str | None,
+        counts: dict[str, int | None],
+        seats: int,
+        majority_rule: str,
+        effective: date,
+    ) -> None:
+        """Records a decision after checking what it states against the seats and the rule.
+
+        `counts` holds yes, no, abstentions and recused, None where not stated. Repeating a
+        decision (same committee and meeting date) appends nothing; what it states must
+        agree with the decision recorded (what it leaves out is not compared).
+        """
+        check_statement(outcome, wording, counts)
+        stated = {"outcome": outcome, "wording": wording, **counts}
+        values = {name: value for name, value in stated.items() if value is not None}
+        repeat = self.repeat_of(
+            self.DecisionRecorded, committee=committee, effective=effective, **values
+        )
+        if repeat.status != "new":
+            return
+        self._check_not_revoked(effective)
+        self._check_once_per_meeting(self.VoteRecorded, committee, effective, "decision")
+        check_tally(outcome, counts, seats, majority_rule)
+        self.trigger_event(
+            self.DecisionRecorded,
+            committee=committee,
+            outcome=outcome,
+            wording=wording,
+            yes=counts.get("yes"),
+            no=counts.get("no"),
+            abstentions=counts.get("abstentions"),
+            recused=counts.get("recused"),
+            effective=effective,
+        )
+
+    def _check_once_per_meeting(
+        self, other: type[LedgerAggregate.Event], committee: str, effective: date, kind: str
+    ) -> None:
+        """Refuses a vote where a decision of the same meeting stands, and the other way round:
+        the read model would show the committee deciding twice in one meeting."""
+        standing = self.find_repeat(other, committee=committee, effective=effective)
+        if standing.status == "standing":
+            noun = other.NOUN.format(committee=committee, effective=effective)
+            raise RuleViolationError(
+                "effective",
+                f"{noun} is already recorded on this resolution (version {standing.version}); "
+                f"a committee decides once on a resolution in a meeting: correct or retract "
+                f"it rather than recording a {kind} too",
+            )
 
     def execute(self, effective: date) -> None:
         """Records the execution (Ausfertigung); only an adopted resolution is executed."""
@@ -257,51 +358,6 @@ class Resolution(LedgerAggregate):
         return self.fold(RESOLUTION, as_of)
 
 
-def check_vote(
-    yes: int,
-    no: int,
-    abstentions: int,
-    recused: int,
-    outcome: str | None,
-    seats: int,
-    majority_rule: str,
-) -> str:
-    """Checks a vote against the seats and the majority rule; returns the outcome."""
-    check_counts(yes, no, abstentions, recused)
-    check_outcome(outcome)
-    total = yes + no + abstentions + recused
-    if total > seats:
-        raise RuleViolationError(
-            "yes",
-            f"yes + no + abstentions + recused = {total} exceeds the committee's "
-            f"{seats} voting seats on the meeting date",
-        )
-    decided = outcome_of(majority_rule, yes, no, abstentions, seats)
-    if outcome is not None and outcome != decided:
-        raise RuleViolationError(
-            "outcome",
-            f"'{outcome}' contradicts the {majority_rule} majority rule: "
-            f"{yes} yes / {no} no gives '{decided}'",
-        )
-    return decided
-
-
-def check_counts(yes: int, no: int, abstentions: int, recused: int) -> None:
-    """Refuses a negative count."""
-    counts = {"yes": yes, "no": no, "abstentions": abstentions, "recused": recused}
-    for name, value in counts.items():
-        if value < 0:
-            raise RuleViolationError(name, f"must be a whole number ≥ 0, got {value}")
-
-
-def check_outcome(outcome: str | None) -> None:
-    """Refuses an outcome other than adopted or rejected (None: decided by the rule)."""
-    if outcome is not None and outcome not in OUTCOMES:
-        raise RuleViolationError(
-            "outcome", f"must be one of {', '.join(OUTCOMES)}, got '{outcome}'"
-        )
-
-
 def _step(state: ResolutionState, fact: Any) -> ResolutionState:
     if isinstance(fact, Resolution.Proposed):
         return evolve(
@@ -327,7 +383,31 @@ def _step(state: ResolutionState, fact: Any) -> ResolutionState:
             recused=fact.recused,
             outcome=fact.outcome,
         )
-        return evolve(state, votes=(*state.votes, vote))
+        return evolve(
+            state,
+            votes=(*state.votes, vote),
+            outcome=fact.outcome,
+            decided_on=fact.effective,
+        )
+    if isinstance(fact, Resolution.DecisionRecorded):
+        decision = Decision(
+            committee=fact.committee,
+            meeting_date=fact.effective,
+            outcome=fact.outcome,
+            wording=fact.wording,
+            yes=fact.yes,
+            no=fact.no,
+            abstentions=fact.abstentions,
+            recused=fact.recused,
+        )
+        if fact.outcome is None:
+            return evolve(state, decisions=(*state.decisions, decision))
+        return evolve(
+            state,
+            decisions=(*state.decisions, decision),
+            outcome=fact.outcome,
+            decided_on=fact.effective,
+        )
     if isinstance(fact, Resolution.Executed):
         return evolve(state, executed_on=fact.effective)
     if isinstance(fact, Resolution.Amended):
