@@ -1,20 +1,25 @@
 """Decisions without counts: a `decision` records what a protocol states (outcome, wording,
-the counts given), checked where it can be; unknown counts stay unknown."""
+the counts given), checked where it can be; unknown counts stay unknown. Also: the follow-ups
+of `ledger record` (settled commands), the kind named in a refusal, `--year` in ASCII digits."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from storage import demo_ledger
 
 from ledger.application import LedgerApplication
+from ledger.cli import main
 from ledger.cli.kinds import vocabulary_markdown
+from ledger.cli.record import demo_text, record_text
 from ledger.commands.fields import MAX_TEXT
 from ledger.domain.resolution import Decision, Resolution, ResolutionState
 from ledger.errors import CommandError
+from ledger.store import application_env
 from projections.queries import ReadModel, catch_up, events, get_resolution
 
 BODY = "kyffhaeuserkreis"
@@ -277,9 +282,9 @@ def test_a_retracted_decision_stays_retracted_when_recorded_again(
     app.record([decision()])
     app.record([fix("retraction", decision_version(app))])
 
-    recorded = app.record([decision()])
+    recorded = app.record_batch([decision()])
 
-    assert recorded == []
+    assert (recorded.positions, recorded.settled) == ([], 1)
     assert state(app).decisions == () and state(app).status == "proposed"
 
 
@@ -397,3 +402,50 @@ def test_the_projector_takes_a_decision_in_stride(store_url: str, app: LedgerApp
     assert document["status"] == "deferred"
     (event,) = trail["events"]
     assert event["data"]["yes"] == 9 and event["data"]["no"] is None
+
+
+# -- follow-ups: ledger record's report, the refused kind, --year --------------------------
+
+
+def test_ledger_record_reports_commands_a_retraction_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    assert record_text(demo_text(), "demo.yaml")
+    command_file = tmp_path / "decision.json"
+    command_file.write_text(json.dumps([PROPOSAL, decision()]), encoding="utf-8")
+    assert main(["record", str(command_file)]) == 0
+    application = LedgerApplication(env=application_env(url))
+    try:
+        application.record([fix("retraction", decision_version(application))])
+    finally:
+        application.close()
+    capsys.readouterr()
+
+    assert main(["record", str(command_file)]) == 0
+
+    out = capsys.readouterr().out
+    assert "nothing new: every command was already recorded" in out
+    assert "(1 settled by a retraction or correction)" in out
+
+
+def test_a_refused_kind_is_named_shortened(app: LedgerApplication) -> None:
+    error = refused(app, {"record": "x" * 100_000, "body": BODY})
+
+    assert "command 1 ('xxxx" in error and "(100,000 characters)" in error
+    assert len(error) < 1_000
+    assert "command 1 ('a\\x1b[2Jb')" in refused(app, {"record": "a\x1b[2Jb"})
+
+
+def test_import_refuses_a_year_in_fullwidth_digits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    csv = tmp_path / "budget.csv"
+    csv.write_text("HH-Stelle;Bezeichnung;Ansatz\n", encoding="utf-8")
+
+    code = main(["import", "budget", str(csv), "--body", BODY, "--year", "２０１８"])
+
+    assert code == 2
+    assert "must be a fiscal year such as 2018, got '２０１８'" in capsys.readouterr().err

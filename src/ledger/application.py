@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import EnvType
 
 from ledger.commands.batch import Batch, RecordCache, RecordSource
+from ledger.commands.fields import SHOWN, shown
 from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import parse_command
 from ledger.domain.base import LedgerAggregate
@@ -37,6 +39,15 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a batch did: the positions appended (empty if nothing was new) and how
+    many commands repeated a fact that a retraction or correction had settled."""
+
+    positions: list[int]
+    settled: int = 0
 
 
 class LedgerApplication(Application[UUID]):
@@ -65,20 +76,23 @@ class LedgerApplication(Application[UUID]):
 
     def record(self, commands: Sequence[Any], *, attempts: int = 3) -> list[int]:
         """Validates and appends a batch; returns the positions appended (empty if nothing new)."""
+        return self.record_batch(commands, attempts=attempts).positions
+
+    def record_batch(self, commands: Sequence[Any], *, attempts: int = 3) -> Recorded:
+        """`record`, also saying how many commands a retraction or correction had settled."""
         with self._record_lock:
             return self._record_batch(commands, attempts)
 
-    def _record_batch(self, commands: Sequence[Any], attempts: int) -> list[int]:
+    def _record_batch(self, commands: Sequence[Any], attempts: int) -> Recorded:
         load_handlers()
         parsed = []
         for index, raw in enumerate(commands, start=1):
-            kind_name = str(raw.get("record", "")) if isinstance(raw, dict) else ""
             try:
                 parsed.append(parse_command(raw))
             except LedgerError as exc:
-                raise CommandError(index, kind_name, exc) from None
+                raise CommandError(index, _kind_label(raw), exc) from None
         if attempts < 1:
-            return []
+            return Recorded([])
         cache = self.record_cache
         source: RecordSource = cache if cache is not None else self.repository
         # With kept records, the first try takes records the batch creates as new without
@@ -126,7 +140,7 @@ class LedgerApplication(Application[UUID]):
             positions = [r.notification.id for r in recordings if r.notification.id is not None]
             if cache is not None:
                 cache.saved(batch.records.values(), positions)
-            return positions
+            return Recorded(positions, batch.settled())
 
     def _save_records(self, records: Sequence[LedgerAggregate]) -> list[Recording[UUID]]:
         """`Application.save` for records, collecting their events without asking what they are.
@@ -144,6 +158,17 @@ class LedgerApplication(Application[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+
+def _kind_label(raw: Any) -> str:
+    """The `record:` of a refused command as its error names it: a short printable text as
+    it is, anything else shortened and escaped (a file may give a huge or odd kind)."""
+    kind = raw.get("record") if isinstance(raw, dict) else None
+    if kind is None:
+        return ""
+    if isinstance(kind, str) and len(kind) <= SHOWN and kind.isprintable():
+        return kind
+    return shown(kind)
 
 
 class _AssumedNewError(Exception):

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from ledger.application import Recorded
 from ledger.cli.main import UsageError
 from ledger.cli.session import ledger_application
 from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
@@ -124,10 +125,15 @@ def where(path: tuple[int | str, ...]) -> str:
 
 def record_text(text: str, source: str) -> list[int]:
     """Records the commands of one file; returns the positions appended."""
+    return record_file(text, source).positions
+
+
+def record_file(text: str, source: str) -> Recorded:
+    """Records the commands of one file; the positions appended and the commands settled."""
     commands = load_commands(text, source)
     app = ledger_application()
     try:
-        return app.record(commands)
+        return app.record_batch(commands)
     finally:
         app.close()
 
@@ -145,8 +151,8 @@ def run_record(args: argparse.Namespace) -> int:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UsageError(f"{path}: {_too_large(size)}")
-    positions = record_text(path.read_text(encoding="utf-8"), str(path))
-    _report(positions)
+    recorded = record_file(path.read_text(encoding="utf-8"), str(path))
+    _report(recorded.positions, recorded.settled)
     return 0
 
 
@@ -182,11 +188,16 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(positions: list[int]) -> None:
+def _report(positions: list[int], settled: int = 0) -> None:
+    # A command that repeats a retracted or corrected fact appends nothing: say so, or the
+    # reader of "already recorded" takes the retracted fact to stand.
+    note = f" ({settled} settled by a retraction or correction)" if settled else ""
     if not positions:
-        print("nothing new: every command was already recorded")
+        print(f"nothing new: every command was already recorded{note}")
     else:
-        print(f"appended {len(positions)} events at positions {positions[0]}..{positions[-1]}")
+        print(
+            f"appended {len(positions)} events at positions {positions[0]}..{positions[-1]}{note}"
+        )
         print(" ".join(str(p) for p in positions))
 
 

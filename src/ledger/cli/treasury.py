@@ -32,7 +32,8 @@ Belegnummer, Buchungstext). See examples/treasury/ and the README.
 
 
 def _year(text: str) -> int:
-    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+    # ASCII digits only: isdigit() and int() also take fullwidth and other digits.
+    if not (text.isascii() and text.isdigit()) or not 1900 <= int(text) <= 2200:
         raise argparse.ArgumentTypeError(f"must be a fiscal year such as 2018, got '{text}'")
     return int(text)
 
