@@ -333,8 +333,8 @@ def test_unknown_field_is_an_error_not_ignored(app: LedgerApplication) -> None:
 
 
 def test_unknown_record_kind_is_an_error(app: LedgerApplication) -> None:
-    error = refused(app, {"record": "decision", "body": BODY, "effective": "2018-01-01"})
-    assert "field 'record'" in str(error) and "unknown record kind 'decision'" in str(error)
+    error = refused(app, {"record": "verdict", "body": BODY, "effective": "2018-01-01"})
+    assert "field 'record'" in str(error) and "unknown record kind 'verdict'" in str(error)
 
 
 def test_missing_effective_date_is_not_defaulted(app: LedgerApplication) -> None:
