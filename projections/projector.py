@@ -560,9 +560,12 @@ class Projector:
                     .values(status="current", swapped_at=stamp)
                 )
                 conn.execute(update(POINTER).where(POINTER.c.id == 1).values(generation=generation))
+                # The new generation got past every event: a failure recorded is no more.
+                conn.execute(delete(FAILURE))
         except BaseException:
             self._forget()
             raise
+        self._failure_stored = False
         if self.checkpointer is not None:
             self.checkpointer.request()
         return position

@@ -352,3 +352,21 @@ def test_the_follower_logs_each_failure_to_reach_the_store_and_reconnects() -> N
     assert all("cannot reach the store postgresql://u:***@db:5432/ledger" in x for x in logged[:3])
     assert not any("secret" in line for line in logged)
     assert not follower.unreachable
+
+
+def test_a_rebuild_that_gets_past_the_failing_event_clears_it(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_demo_only(store_url)
+    fail_at(monkeypatch, 7)
+    with Projector(store_url, workers=0) as projector:
+        with pytest.raises(EventProjectionError):
+            projector.catch_up()
+        monkeypatch.undo()  # the fix, say, of the read model's code
+        generation, position = projector.rebuild()
+    read_model = ReadModel(store_url)
+    try:
+        assert (read_model.generation(), read_model.position()) == (generation, position)
+        assert read_model.projector_failure() is None
+    finally:
+        read_model.close()
