@@ -224,7 +224,14 @@ class FolderSource:
                 self._index(value, top=False)
 
     def fetch(self, url: str) -> Any:
-        """The object or page of the folder with this URL (the query is matched too)."""
+        """The object or page of the folder with this URL (the query is matched too); for the
+        folder's own URL, its System (or, without one, its only Body)."""
+        if url.rstrip("/") == self.folder.as_uri().rstrip("/"):
+            for kind in ("System", "Body"):
+                found = self.by_kind.get(kind, [])
+                if len(found) == 1:
+                    return found[0]
+            raise FetchError(url, "the folder holds no System and not exactly one Body")
         for key in (url, _without_query(url)):
             if key in self.pages:
                 return self.pages[key]

@@ -220,7 +220,8 @@ class Harvester:
             if paper and paper not in h.papers and paper not in h.deleted:
                 found = self._fetch(paper, "Paper", consultation["id"], "paper")
                 if found is not None:
-                    h.papers[paper] = found
+                    # with its consultations: one missing from it now was deleted
+                    self._paper(found)
         # Agenda items and meetings of consultations whose meeting did not change.
         for consultation, _ in list(h.consultations.values()):
             self._meeting_of(consultation)
@@ -246,7 +247,7 @@ class Harvester:
         if meeting and meeting not in h.meetings and meeting not in h.deleted:
             found = self._fetch(meeting, "Meeting", item_url or consultation["id"], "meeting")
             if found is not None:
-                h.meetings[meeting] = found
+                self._meeting(found)  # with its agenda items, as for the list's meetings
 
     def _organizations_named(self) -> list[str]:
         """The organizations named by the consultations (else their meetings)."""

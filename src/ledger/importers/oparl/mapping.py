@@ -488,9 +488,6 @@ class Mapper:
             decision.outcome in DECIDED or (decision.outcome is None and not decision.wording)
         )
         kind = "vote" if as_vote else "decision"
-        if kind == "decision" and "decision" not in KINDS:
-            self.plan.stats["decision not recorded (no 'decision' kind in the ledger yet)"] += 1
-            return None
         command: dict[str, Any] = {
             "record": kind,
             "body": self.body,

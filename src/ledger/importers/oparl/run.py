@@ -19,8 +19,9 @@ from ledger.application import LedgerApplication
 from ledger.cli.session import ledger_application
 from ledger.commands.batch import Batch
 from ledger.commands.handlers import load_handlers
+from ledger.commands.registry import KINDS
 from ledger.errors import LedgerError
-from ledger.importers.oparl.client import Client, Settings, open_source
+from ledger.importers.oparl.client import Client, Settings, Source, open_source
 from ledger.importers.oparl.harvest import BadObject, Harvest, Harvester, entry_body
 from ledger.importers.oparl.mapping import PROPOSAL_RETRACTION, Mapper, Plan, Unit
 from ledger.importers.oparl.report import OParlReport
@@ -75,16 +76,20 @@ def run_import(
     database_url: str | None = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
+    source: Source | None = None,
 ) -> int:
-    """Imports an OParl source into `body`; the exit code (0 done, 2 bad input or objects)."""
+    """Imports an OParl source into `body`; the exit code (0 done, 2 bad input or objects).
+
+    `source` reads the URLs instead of the client `open_source` gives (for tests).
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     try:
         if not SLUG.match(body):
             raise ImportInputError(f"--body must be a slug such as kyffhaeuserkreis, got {body!r}")
         moment = parse_since(since)
-        options = (dry_run, skip_bad, settings or Settings())
-        report = _run(url, body, oparl_body, moment, *options, database_url, err)
+        reader = source or open_source(url, settings or Settings())
+        report = _run(url, body, oparl_body, moment, dry_run, skip_bad, reader, database_url, err)
     except _RefusedError as refused:
         for line in refused.report.bad_lines():
             print(line, file=err)
@@ -121,13 +126,13 @@ def _run(
     since: datetime | None,
     dry_run: bool,
     skip_bad: bool,
-    settings: Settings,
+    reader: Source,
     database_url: str | None,
     err: IO[str],
 ) -> OParlReport:
     started = datetime.now(UTC)
     load_handlers()
-    client = Client(open_source(url, settings), progress=lambda line: print(line, file=err))
+    client = Client(reader, progress=lambda line: print(line, file=err))
     # The source first: a URL that does not answer leaves the store untouched.
     system, oparl = entry_body(client, url, oparl_body)
     source = str(oparl["id"])
@@ -181,12 +186,27 @@ def _decides(harvest: Harvest) -> bool:
     )
 
 
+def _known_kinds(plan: Plan, report: OParlReport) -> list[Unit]:
+    """The units whose record kinds this ledger has; a ledger without the `decision` kind
+    records the decisions with all four counts (votes) only, and the report says so."""
+    kept = []
+    for unit in plan.units:
+        unknown = sorted({str(c["record"]) for c in unit.commands} - set(KINDS))
+        if unknown:
+            report.stats[f"{unknown[0]} not recorded: the ledger has no '{unknown[0]}' kind"] += 1
+            report.stats[unit.what] -= 1
+            continue
+        kept.append(unit)
+    return kept
+
+
 def _tried(app: LedgerApplication, plan: Plan, report: OParlReport) -> list[Unit]:
     """Tries every unit as `record` would; refused units become bad objects."""
-    rows = [(index, unit.commands) for index, unit in enumerate(plan.units)]
+    units = _known_kinds(plan, report)
+    rows = [(index, unit.commands) for index, unit in enumerate(units)]
     outcome = trial_run(app, rows)
     good: list[Unit] = []
-    for index, unit in enumerate(plan.units):
+    for index, unit in enumerate(units):
         reason = outcome.refused.get(index)
         if reason is not None and unit.what == PROPOSAL_RETRACTION:
             report.notes.append(
