@@ -11,7 +11,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import errors
+from api import errors, pages
 from api.projector import ProjectorThread, lock_path
 from api.routes import (
     bodies,
@@ -159,6 +159,7 @@ def create_app(
         events,
         ledger,
         health,
+        pages,
     ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

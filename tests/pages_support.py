@@ -14,7 +14,6 @@ from typing import Any
 from api_support import PRIVATE_COMMANDS, TOKEN, TestClient, record
 from fastapi import FastAPI
 
-from api import pages
 from api.app import create_app
 from api.tokens import hash_token
 from ledger.cli.record import demo_text, load_commands
@@ -57,10 +56,8 @@ def closing_model(url: str) -> Iterator[ReadModel]:
 
 
 def pages_app(rm: ReadModel) -> FastAPI:
-    """The API with the pages mounted (as api/app.py mounts them), TOKEN the read token."""
-    app = create_app(rm, tokens=[hash_token(TOKEN)])
-    app.include_router(pages.router)
-    return app
+    """The API (which mounts the pages) over `rm`, TOKEN the read token."""
+    return create_app(rm, tokens=[hash_token(TOKEN)])
 
 
 @contextmanager

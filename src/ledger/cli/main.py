@@ -27,6 +27,7 @@ class UsageError(LedgerError):
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
     from ledger.cli import chain, kinds, log, record
+    from ledger.drafts import cli as draft_cli
 
     parser = argparse.ArgumentParser(
         prog="ledger",
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     chain.register(commands)
     log.register(commands)
     kinds.register(commands)
+    draft_cli.register(commands)
     for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
         plugin.load()(commands)
     return parser
