@@ -2,8 +2,9 @@
 
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
-(approvals, adoptions) are redacted. Whether a resolution is public is taken as it
-stands now, and at the query's axes: it must be public in both.
+(approvals, adoptions) are redacted. Whether a resolution may be shown is decided by
+`projections.visible.anonymous_records` (public in every row known now, whatever its
+dates), and the row shown must be public at the query's axes too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from projections.bitemporal import VersionedModel
 from projections.columns import WholeNumber
 from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
-from projections.visible import visible
+from projections.visible import anonymous_records
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -97,23 +98,14 @@ RESOLUTIONS = VersionedModel(
 def public_references(
     view: View, body: str | None, references: Collection[str] | None = None
 ) -> set[str]:
-    """References of the resolutions (of those given) that are public as they stand now."""
+    """References of the resolutions (of those given) an anonymous reader may see: public in
+    every row known now, whatever their dates (see `anonymous_records`)."""
     keys = sorted(references) if references is not None else None
     if keys == []:
         return set()
     if view.schema is None:
         return set()
-    rows = visible(
-        view.conn,
-        view.schema.table("resolution"),
-        view.schema.entities,
-        "resolution",
-        axes(),
-        body=body,
-        keys=keys,
-        columns=("reference", "public"),
-    )
-    return {r["reference"] for r in rows if r["public"]}
+    return set(anonymous_records(view, "resolution", body=body, keys=keys).values())
 
 
 def shown_reference(
@@ -225,21 +217,26 @@ def get_resolution(
 ) -> dict[str, Any]:
     """One resolution on as_of, as known at known_at ("exists": false before its proposal).
 
-    A non-public resolution without include_private is not found, like an unknown one.
+    Without include_private, a resolution is found only if `anonymous_records` shows it
+    and its row at the query's axes (if any) is public; any other is not found, like an
+    unknown reference. A non-public and an unknown reference run the same statements
+    (body, decision, rows), so the two 404s cost the same work (no timing oracle).
     """
     ax = axes(as_of, known_at)
     missing = NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
     with rm.view() as view:
         view.require_body(body)
-        if not view.known("resolution", body, reference):
-            raise missing
-        if not include_private and reference not in public_references(view, body, [reference]):
-            raise missing
+        if include_private:
+            shown = view.known("resolution", body, reference)
+        else:
+            found = anonymous_records(view, "resolution", body=body, keys=[reference])
+            shown = reference in found.values()
+        # Read whatever was decided, so that every reference costs the same statements.
         rows = view.rows("resolution", ax, body=body, keys=[reference])
         position = view.position
+    if not shown or (rows and not include_private and not rows[0]["public"]):
+        raise missing
     document: dict[str, Any] = {"body": body, **ax.header(), "position": position}
     if not rows:
         return {**document, "reference": reference, "exists": False}
-    if not include_private and not rows[0]["public"]:
-        raise missing
     return {**document, **resolution_document(rows[0]), "exists": True}

@@ -94,14 +94,12 @@ def get_resolution(
     response: Response,
 ) -> dict[str, Any]:
     """A resolution with its items, financial effect and votes."""
-    if not private:
-        require_shown(rm, body, reference)
-    # Read in full, then decided: at past axes the resolution must have been public too.
+    # One view decides and reads (projections.resolutions.get_resolution): an anonymous
+    # reader gets the resolution only if anonymous_records shows it and it is public at
+    # the axes; a non-public and an unknown reference run the same statements.
     document = queries.get_resolution(
-        rm, body, reference, as_of=as_of, known_at=known_at, include_private=True
+        rm, body, reference, as_of=as_of, known_at=known_at, include_private=private
     )
-    if not private and document["exists"] and not document["public"]:
-        raise not_found(body, reference)
     return positioned(response, document)
 
 
@@ -113,10 +111,10 @@ def not_found(body: str, reference: str) -> NotFoundError:
 def require_shown(rm: ReadModel, body: str, reference: str) -> None:
     """Refuses, as not found, a resolution an anonymous reader may not see.
 
-    The decision is projections.visible.anonymous_records, as on every route. A non-public
-    resolution and an unknown reference take the same path: the body is looked up, then
-    that one statement, which finds no record either way. So the two 404s cost the same
-    work (no timing oracle) and read the same.
+    The API route no longer calls this (queries.get_resolution decides in its own view);
+    it is kept for the /ui resolution page until that page does the same. The decision is
+    projections.visible.anonymous_records, as on every route; a non-public resolution and
+    an unknown reference take the same path (no timing oracle) and read the same.
     """
     with rm.view() as view:
         view.require_body(body)
