@@ -3,7 +3,7 @@
 An entry holds, for one process of one body at one read-model generation and position, and
 for one kind of reader (anonymous or with a read token), the timelines *as known now* of
 the agreement, its measures and its findings (every row, whatever its valid time), and
-which resolution references are public now. A query at any as_of with known_at = now is
+which resolution references an anonymous reader may see. A query at any as_of with known_at = now is
 then answered from memory: per record, the row whose valid-time interval holds as_of
 (a bisection), exactly the row `projections.visible.visible` would select.
 
@@ -16,9 +16,11 @@ Honesty:
 - An entry is used only for known_at at or after the moment it was built, and only when
   every row read then was already known and not yet closed at that moment (otherwise a
   clock disagreement makes "known now" move: the query goes to the database).
-- "Now" for published findings and public resolutions means today's date (UTC): an
-  entry built on another day is not used.
-- Anonymous entries never hold a finding that is not published now, nor any resolution
+- What an anonymous reader may see is decided as `projections.visible.anonymous_records`
+  decides it on every route: a finding (resolution) only if every row of its timeline
+  known now is published (public), whatever its dates. An entry built on another day
+  (UTC) is not used either.
+- Anonymous entries never hold a finding with an unpublished row, nor any resolution
   row; entries with and without a token are kept under different keys.
 - An LRU of a few entries bounds memory; entries of older positions are dropped as soon as
   a newer position is seen.
@@ -67,14 +69,15 @@ class AgreementEntry:
     position: int
     #: The moment (naive UTC) the timelines were read; known_at must not be earlier.
     built: datetime
-    #: The day "now" meant for published findings and public references.
+    #: The day (UTC) the entry was built on; it is used on that day only.
     today: date
     include_private: bool
     agreement: Timeline | None
     measures: list[Timeline]
-    #: Without include_private: only the findings published now.
+    #: Without include_private: only the findings published in every row known now.
     findings: list[Timeline]
-    #: The references the agreement's rows mention that are public now (anonymous only).
+    #: The references the agreement's rows mention that are public in every row known now
+    #: (anonymous only).
     public: frozenset[str]
     #: What a renderer derived from the whole entry once (e.g. the order of the measures).
     memo: dict[str, Any] = field(default_factory=dict)
@@ -132,7 +135,9 @@ def build_entry(
         return None
     public: frozenset[str] = frozenset()
     if not include_private:
-        findings = [t for t in findings if (r := t.at(today)) is not None and r["published"]]
+        # anonymous_records' rule, read from the timelines: they hold exactly the rows
+        # known now (see `timelines`), so "every row" is the same set of rows.
+        findings = [t for t in findings if all(r["published"] for r in t.rows)]
         references = sorted(
             {r["adopted_by"] for t in agreements for r in t.rows if r["adopted_by"]}
         )
@@ -140,8 +145,13 @@ def build_entry(
             resolutions = read("resolution", keys=references, columns=("reference", "public"))
             if resolutions is None:
                 return None
-            now_rows = [t.at(today) for t in resolutions]
-            public = frozenset(r["reference"] for r in now_rows if r is not None and r["public"])
+            public = frozenset(
+                r["reference"]
+                for t in resolutions
+                if all(row["public"] for row in t.rows)
+                for r in t.rows
+                if r["reference"]
+            )
     return AgreementEntry(
         view.position,
         built,

@@ -12,7 +12,7 @@ from projections.bitemporal import VersionedModel
 from projections.columns import WholeNumber
 from projections.documents import iso
 from projections.errors import NotFoundError
-from projections.visible import known_now, timelines
+from projections.visible import anonymous_records, known_now, timelines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -99,10 +99,10 @@ def visible_findings(
 ) -> list[Mapping[Any, Any]]:
     """The findings at the query's axes, by (process, number); anonymous: only published ones.
 
-    A finding counts as published only if it is published both at the query's axes and
-    as it stands now (a finding unpublished later is not shown for the past either).
-    `now`: ax.known_at is the present moment, so both can be read from the findings'
-    timelines as known now, in one statement.
+    Anonymous readers see a finding only if `anonymous_records` shows it (published in
+    every row known now, whatever its dates: the audit trail's rule) and its row at the
+    query's axes is published. `now`: ax.known_at is the present moment, so both can be
+    read from the findings' timelines as known now, in one statement.
     """
     if not include_private and now and view.schema is not None:
         lines = timelines(
@@ -118,24 +118,19 @@ def visible_findings(
             ax.known_at_naive,
         )
         if lines is not None:
-            today = ax.known_at.date()
+            # Plain timelines hold exactly the rows known now, so "published in every row"
+            # is anonymous_records' decision, taken without a second statement.
             shown = [
                 r
                 for line in lines
-                if (r := line.at(ax.as_of)) is not None
-                and r["published"]
-                and (current := line.at(today)) is not None
-                and current["published"]
+                if all(row["published"] for row in line.rows)
+                and (r := line.at(ax.as_of)) is not None
             ]
             return sorted(shown, key=lambda r: (str(r["process"]), int(r["number"])))
     rows: list[Mapping[Any, Any]] = list(view.rows("finding", ax, body=body, scope=process))
     if not include_private:
-        published_now = {
-            (r["process"], r["number"])
-            for r in view.rows("finding", axes(), body=body, scope=process)
-            if r["published"]
-        }
-        rows = [r for r in rows if r["published"] and (r["process"], r["number"]) in published_now]
+        shown_ids = anonymous_records(view, "finding", body=body, scope=process)
+        rows = [r for r in rows if r["published"] and r["entity"] in shown_ids]
     return sorted(rows, key=lambda r: (str(r["process"]), int(r["number"])))
 
 
