@@ -330,3 +330,71 @@ def test_an_unreachable_server_is_one_line_and_leaves_no_store(tmp_path: Path) -
     assert result.code == 2
     assert result.err.count("\n") == 1 and "cannot connect" in result.err
     assert not store.exists()
+
+
+def test_without_authoritative_the_last_consultation_with_a_result_decides(
+    council: Council, store_url: str
+) -> None:
+    ids = standard(council)
+    paper = council.paper("p7", "2018/9/007", "Radwegekonzept", "2018-06-01")
+    council.consult(paper, ids.m1, ids.jha, "vertagt", authoritative=None)
+    council.consult(paper, ids.m2, ids.jha, "beschlossen", authoritative=None)
+    assert run(ids.system, store_url).code == 0
+    [decision] = resolution(store_url, "2018/9/007").decisions
+    assert (decision.meeting_date, decision.outcome) == (date(2018, 9, 11), "adopted")
+
+
+def test_counts_are_taken_from_file_text_only(council: Council, store_url: str) -> None:
+    ids = standard(council)
+    paper = council.paper("p7", "2018/9/007", "Radwegekonzept", "2018-06-01")
+    council.consult(paper, ids.m2, ids.jha, "beschlossen (Ja 9, Nein 0, Enthaltungen 0)")
+    assert run(ids.system, store_url).code == 0
+    state = resolution(store_url, "2018/9/007")
+    assert state.votes == ()
+    [decision] = state.decisions
+    assert (decision.outcome, decision.yes, decision.no) == ("adopted", None, None)
+    assert decision.wording == "beschlossen (Ja 9, Nein 0, Enthaltungen 0)"
+
+
+def test_a_non_public_agenda_item_makes_a_non_public_proposal(
+    council: Council, store_url: str
+) -> None:
+    ids = standard(council)
+    paper = council.paper("p7", "2018/9/007", "Grundstücksankauf", "2018-06-01")
+    council.consult(paper, ids.m2, ids.jha, "beschlossen", public=False)
+    assert run(ids.system, store_url).code == 0
+    assert resolution(store_url, "2018/9/007").public is False
+    assert resolution(store_url, "2018/6/067").public is True
+
+
+def test_seats_follow_the_memberships_on_each_meeting_date(
+    council: Council, store_url: str
+) -> None:
+    ids = standard(council)
+    finance = council.organization("fa", "Finanzausschuss")
+    council.members(finance, 9, "2014-06-01", "2019-05-31")
+    council.members(finance, 7, "2019-06-01")
+    old = council.meeting("f1", finance, "2018-11-20T17:00:00+01:00")
+    new = council.meeting("f2", finance, "2019-11-19T17:00:00+01:00")
+    for key, meeting, tally in (("f1", old, "Ja 8 Nein 1 Enthaltungen 0 befangen 0"),
+                                ("f2", new, "Ja 6 Nein 1 Enthaltungen 0 befangen 0")):  # fmt: skip
+        paper = council.paper(key, f"2018/11/{key}", f"Haushalt {key}", "2018-11-01")
+        council.consult(paper, meeting, finance, "beschlossen", text=tally)
+    assert run(ids.system, store_url).code == 0
+    assert seats(store_url, "finanzausschuss", date(2018, 11, 20)) == 9
+    assert seats(store_url, "finanzausschuss", date(2019, 11, 19)) == 7
+    assert run(ids.system, store_url, since="2000-01-01").code == 0  # the seat change repeats
+    assert "nothing new" in run(ids.system, store_url, since="2000-01-01").out
+
+
+def test_counts_that_contradict_the_result_are_refused(council: Council, store_url: str) -> None:
+    ids = standard(council)
+    paper = council.paper("p7", "2018/9/007", "Radwegekonzept", "2018-06-01")
+    consultation, _ = council.consult(
+        paper, ids.m2, ids.jha, "beschlossen", text="Ja 2 Nein 9 Enthaltungen 0 befangen 0"
+    )
+    refused = run(ids.system, store_url)
+    assert refused.code == 2
+    assert f"{consultation}: refused by the ledger" in refused.err
+    assert "majority rule" in refused.err
+    assert head(store_url) == 0

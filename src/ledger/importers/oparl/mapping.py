@@ -109,6 +109,7 @@ class Mapper:
     committees: dict[str, str] = field(default_factory=dict)  # organization id -> slug
     #: (reference, version) of the events this plan retracts
     retracting: set[tuple[str, int]] = field(default_factory=set)
+    consultations_by_paper: dict[str, list[dict[str, Any]]] | None = None
 
     def build(self) -> Plan:
         """The plan: body, committees, proposals, decisions, retractions."""
@@ -353,20 +354,28 @@ class Mapper:
     def _consultations_of(self, paper: str) -> list[tuple[dict[str, Any], str | None, date | None]]:
         """(consultation, organization, meeting date) of a paper, by meeting date."""
         out = []
-        for consultation, owner in self.harvest.consultations.values():
-            if owner != paper:
-                continue
+        for consultation in self._by_paper().get(paper, []):
             _, meeting = self._item_and_meeting(consultation)
             out.append((consultation, self._organization(consultation, meeting), _start(meeting)))
         return sorted(out, key=lambda c: c[2] or date.max)
 
     def _public(self, paper: str) -> bool:
-        for consultation, owner in self.harvest.consultations.values():
-            if owner == paper:
-                item, _ = self._item_and_meeting(consultation)
-                if item is not None and item.get("public") is False:
-                    return False
+        """Public unless an agenda item of the paper is marked non-public."""
+        for consultation in self._by_paper().get(paper, []):
+            item, _ = self._item_and_meeting(consultation)
+            if item is not None and item.get("public") is False:
+                return False
         return True
+
+    def _by_paper(self) -> dict[str, list[dict[str, Any]]]:
+        """The consultations of each paper (built once per plan)."""
+        if self.consultations_by_paper is None:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for consultation, owner in self.harvest.consultations.values():
+                if owner is not None:
+                    index.setdefault(owner, []).append(consultation)
+            self.consultations_by_paper = index
+        return self.consultations_by_paper
 
     def _submitter(self, paper: dict[str, Any]) -> str:
         names = []
