@@ -17,11 +17,11 @@ Honesty:
   every row read then was already known and not yet closed at that moment (otherwise a
   clock disagreement makes "known now" move: the query goes to the database).
 - What an anonymous reader may see is decided as `projections.visible.anonymous_records`
-  decides it on every route: a finding (resolution) only if every row of its timeline
+  decides it on every route: a finding (resolution) only if the last row of its timeline
   known now is published (public), whatever its dates. An entry built on another day
   (UTC) is not used either.
-- Anonymous entries never hold a finding with an unpublished row, nor any resolution
-  row; entries with and without a token are kept under different keys.
+- Anonymous entries never hold a finding whose last row is unpublished, nor any
+  resolution row; entries with and without a token are kept under different keys.
 - An LRU of a few entries bounds memory; entries of older positions are dropped as soon as
   a newer position is seen.
 
@@ -41,7 +41,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from projections.axes import Axes
-from projections.visible import Timeline, known_now, records_exist, timelines
+from projections.visible import Timeline, known_now, records_exist, shown_now, timelines
 
 if TYPE_CHECKING:
     from projections.store import ReadModel, View
@@ -74,9 +74,9 @@ class AgreementEntry:
     include_private: bool
     agreement: Timeline | None
     measures: list[Timeline]
-    #: Without include_private: only the findings published in every row known now.
+    #: Without include_private: only the findings published in their last row known now.
     findings: list[Timeline]
-    #: The references the agreement's rows mention that are public in every row known now
+    #: The references the agreement's rows mention that are public in their last row known now
     #: (anonymous only).
     public: frozenset[str]
     #: What a renderer derived from the whole entry once (e.g. the order of the measures).
@@ -136,8 +136,8 @@ def build_entry(
     public: frozenset[str] = frozenset()
     if not include_private:
         # anonymous_records' rule, read from the timelines: they hold exactly the rows
-        # known now (see `timelines`), so "every row" is the same set of rows.
-        findings = [t for t in findings if all(r["published"] for r in t.rows)]
+        # known now (see `timelines`), so their last row is the one it reads.
+        findings = [t for t in findings if shown_now(t, "published")]
         references = sorted(
             {r["adopted_by"] for t in agreements for r in t.rows if r["adopted_by"]}
         )
@@ -148,7 +148,7 @@ def build_entry(
             public = frozenset(
                 r["reference"]
                 for t in resolutions
-                if all(row["public"] for row in t.rows)
+                if shown_now(t, "public")
                 for r in t.rows
                 if r["reference"]
             )

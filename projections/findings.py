@@ -12,7 +12,7 @@ from projections.bitemporal import VersionedModel
 from projections.columns import WholeNumber
 from projections.documents import iso
 from projections.errors import NotFoundError
-from projections.visible import anonymous_records, known_now, timelines
+from projections.visible import anonymous_records, known_now, shown_now, timelines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -100,7 +100,7 @@ def visible_findings(
     """The findings at the query's axes, by (process, number); anonymous: only published ones.
 
     Anonymous readers see a finding only if `anonymous_records` shows it (published in
-    every row known now, whatever its dates: the audit trail's rule) and its row at the
+    the last row known now, whatever its dates: the audit trail's rule) and its row at the
     query's axes is published. `now`: ax.known_at is the present moment, so both can be
     read from the findings' timelines as known now, in one statement.
     """
@@ -118,13 +118,12 @@ def visible_findings(
             ax.known_at_naive,
         )
         if lines is not None:
-            # Plain timelines hold exactly the rows known now, so "published in every row"
-            # is anonymous_records' decision, taken without a second statement.
+            # Plain timelines hold exactly the rows known now, so `shown_now` is
+            # anonymous_records' decision, taken without a second statement.
             shown = [
                 r
                 for line in lines
-                if all(row["published"] for row in line.rows)
-                and (r := line.at(ax.as_of)) is not None
+                if shown_now(line, "published") and (r := line.at(ax.as_of)) is not None
             ]
             return sorted(shown, key=lambda r: (str(r["process"]), int(r["number"])))
     rows: list[Mapping[Any, Any]] = list(view.rows("finding", ax, body=body, scope=process))

@@ -3,7 +3,7 @@
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
 (approvals, adoptions) are redacted. Whether a resolution may be shown is decided by
-`projections.visible.anonymous_records` (public in every row known now, whatever its
+`projections.visible.anonymous_records` (public in its last row known now, whatever its
 dates), and the row shown must be public at the query's axes too.
 """
 
@@ -99,7 +99,7 @@ def public_references(
     view: View, body: str | None, references: Collection[str] | None = None
 ) -> set[str]:
     """References of the resolutions (of those given) an anonymous reader may see: public in
-    every row known now, whatever their dates (see `anonymous_records`)."""
+    their last row known now, whatever their dates (see `anonymous_records`)."""
     keys = sorted(references) if references is not None else None
     if keys == []:
         return set()

@@ -67,6 +67,11 @@ class Timeline:
         return self.rows[i] if i is not None else None
 
 
+def shown_now(line: Timeline, flag: str) -> bool:
+    """`anonymous_records`' rule on a timeline known now: its last, open row carries `flag`."""
+    return bool(line.rows) and line.ends[-1] is None and line.rows[-1][flag] is True
+
+
 def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | None:
     """Rows ordered by (entity, valid_from) as one timeline per record.
 
@@ -318,10 +323,12 @@ def _shown_statement(
     known = bindparam("known_at", type_=table.c.recorded_from.type)
     conditions = [
         entities.c.model == bindparam("model", type_=entities.c.model.type),
-        # Every row known now, whatever its valid time: a record that only starts after
-        # today is decided like any other (finding 7 of issue 21).
+        # The last row of the timeline known now (the open one), whatever its valid time:
+        # a record that only starts after today is decided like any other (finding 7 of
+        # issue 21), and a record published after a non-public start is shown.
         table.c.recorded_from <= known,
         or_(table.c.recorded_to.is_(None), table.c.recorded_to > known),
+        table.c.valid_to.is_(None),
     ]
     if with_body:
         conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
@@ -331,7 +338,7 @@ def _shown_statement(
         conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
     if with_ids:
         conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
-    # Shown only when every row known now carries the flag (a NULL flag is not a yes).
+    # Shown only when that row carries the flag (a NULL flag is not a yes).
     flagged = case((table.c[flag] == true(), 1), else_=0)
     statement = cast(
         "Select[Any]",
@@ -358,10 +365,11 @@ def anonymous_records(
     filter only when given), those an anonymous reader may see, as {entity id: record key}.
 
     The one decision every anonymous route and the audit trail make: a resolution is
-    shown only if it is public, a finding only if it is published, in every row of its
-    timeline as the ledger knows it now, whatever the rows' valid dates (a record that
-    starts next year is decided today like any other). A record with no row known now is
-    not shown. A query at past axes must in addition check the flag in the row it shows.
+    shown only if it is public, a finding only if it is published, in the last row of its
+    timeline as the ledger knows it now (its current standing), whatever that row's valid
+    date: a record that starts next year is decided today like any other, and one made
+    public after a non-public start is shown. A record with no row known now is not shown.
+    A query at past axes must in addition check the flag in the row it shows.
     `model` is one of FLAGS.
     """
     if view.schema is None or (keys is not None and not keys) or (ids is not None and not ids):
