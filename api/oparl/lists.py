@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from math import ceil
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from projections.errors import QueryError
+from pydantic import PlainValidator, WithJsonSchema
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -50,19 +50,19 @@ class ListQuery:
         )
 
 
-def list_query(page: int, limit: int, **filters: str | None) -> ListQuery:
-    """Checks the filters: each a full date-time (UTC when it names no offset)."""
-    given = {name: value for name, value in filters.items() if value is not None}
-    bounds = {name: parse_moment(name, value) for name, value in given.items()}
+def list_query(page: int, limit: int, **filters: datetime | None) -> ListQuery:
+    """The filters given (as moments), with the text each keeps in the links."""
+    bounds = {name: value for name, value in filters.items() if value is not None}
+    given = {name: value.isoformat() for name, value in bounds.items()}
     return ListQuery(given, bounds, page, limit)
 
 
-def parse_moment(name: str, value: str) -> datetime:
-    """A filter's date-time as an aware moment; QueryError (422) naming the parameter."""
-    text = value.strip()
-    match = DATE_TIME.match(text)
+def parse_moment(value: object) -> datetime:
+    """A filter's date-time as an aware moment (UTC when it names no offset); ValueError
+    (a 422 naming the parameter) for anything else, a bare date too."""
+    text = value.strip() if isinstance(value, str) else ""
     moment = None
-    if match:
+    if DATE_TIME.match(text):
         text = text.replace(" ", "T", 1) if text[10] == " " else text
         text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text).replace(",", ".")
         text = re.sub(r"[Zz]$", "+00:00", text)
@@ -71,10 +71,15 @@ def parse_moment(name: str, value: str) -> datetime:
         except ValueError:
             moment = None
     if moment is None:
-        raise QueryError(
-            name, f"must be a date-time such as 2018-06-19T00:00:00+02:00, got {value[:40]!r}"
-        )
+        raise ValueError("must be a date-time such as 2018-06-19T00:00:00+02:00")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Moment = Annotated[
+    datetime,
+    PlainValidator(parse_moment),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 def page(url: str, objects: list[dict[str, Any]], query: ListQuery) -> dict[str, Any]:

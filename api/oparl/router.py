@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.deps import BOUNDED, MAX_PARAMETER_LENGTH, TEXT, IsoDate, PrivateDep, ReadModelDep
 from api.oparl import objects as o
-from api.oparl.lists import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, list_query, page
+from api.oparl.lists import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, Moment, list_query, page
 from api.oparl.readmodel import BodyData, Snapshot, Tally, snapshot
 from api.routes import POSITION_HEADER
 from projections.errors import NotFoundError
@@ -44,20 +44,20 @@ Reference = Annotated[
 
 
 def _filter(description: str) -> Any:
-    return Query(description=description, max_length=MAX_PARAMETER_LENGTH)
+    return Query(description=description)
 
 
 def list_parameters(
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    created_since: Annotated[str | None, _filter("Created at or after (date-time).")] = None,
-    created_until: Annotated[str | None, _filter("Created at or before (date-time).")] = None,
+    created_since: Annotated[Moment | None, _filter("Created at or after.")] = None,
+    created_until: Annotated[Moment | None, _filter("Created at or before.")] = None,
     modified_since: Annotated[
-        str | None, _filter("Modified at or after (date-time); lists deleted objects too.")
+        Moment | None, _filter("Modified at or after; lists deleted objects too.")
     ] = None,
-    modified_until: Annotated[str | None, _filter("Modified at or before (date-time).")] = None,
+    modified_until: Annotated[Moment | None, _filter("Modified at or before.")] = None,
 ) -> ListQuery:
-    """The page, page size and filters of an OParl list."""
+    """The page, page size and filters (full date-times) of an OParl list."""
     return list_query(
         page_number,
         limit,

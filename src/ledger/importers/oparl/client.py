@@ -12,6 +12,7 @@ is refused, so a server cannot make the import read local files.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -85,7 +86,11 @@ class HttpSource:
 
     def fetch(self, url: str) -> Any:
         """GET `url` as JSON, with the retries, pauses and request rate of the settings."""
-        if urlsplit(url).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError as error:
+            raise FetchError(url, f"is not a URL that can be read ({error})") from None
+        if scheme not in ("http", "https"):
             raise FetchError(url, "an OParl server's links must be http(s) URLs")
         attempt = 0
         while True:
@@ -135,8 +140,10 @@ class HttpSource:
             if isinstance(reason, TimeoutError):
                 raise _RetryError(f"no answer within {self.settings.timeout:g} s") from None
             raise _RetryError(f"cannot connect ({reason})") from None
-        except (ConnectionError, OSError) as error:
-            raise _RetryError(f"the connection failed ({error})") from None
+        except (OSError, http.client.HTTPException) as error:
+            raise _RetryError(f"the connection failed ({type(error).__name__}: {error})") from None
+        except ValueError as error:  # urllib's word for a malformed URL
+            raise FetchError(url, f"is not a URL that can be read ({error})") from None
         if len(data) > self.settings.max_bytes:
             raise FetchError(url, f"the answer is larger than {self.settings.max_bytes:,} bytes")
         return _parse(url, data)
