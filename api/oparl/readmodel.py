@@ -18,6 +18,7 @@ paging through a long list costs one read of the body, not one per page.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -29,8 +30,8 @@ from projections.queries import ReadModel
 from projections.store import View
 from projections.visible import anonymous_records
 
-#: Snapshots kept per process: (read model, generation, position, private) -> Snapshot.
-KEPT = 8
+#: Snapshots kept per read model (a position with and without a token is two).
+KEPT = 4
 
 
 @dataclass
@@ -82,7 +83,9 @@ class Snapshot:
     bodies: dict[str, BodyData] = field(default_factory=dict)
 
 
-_kept: OrderedDict[tuple[int, int | None, int, bool], Snapshot] = OrderedDict()
+#: Per read model: (generation, position, private) -> Snapshot, least recently used first.
+_kept: weakref.WeakKeyDictionary[ReadModel, OrderedDict[tuple[int | None, int, bool], Snapshot]]
+_kept = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -90,17 +93,18 @@ def snapshot(rm: ReadModel, private: bool) -> Snapshot:
     """The bodies as the read model holds them now, for a reader with or without a token."""
     with rm.view() as view:
         generation = view.schema.generation if view.schema is not None else None
-        key = (id(rm), generation, view.position, private)
+        key = (generation, view.position, private)
         with _lock:
-            found = _kept.get(key)
+            kept = _kept.setdefault(rm, OrderedDict())
+            found = kept.get(key)
             if found is not None:
-                _kept.move_to_end(key)
+                kept.move_to_end(key)
                 return found
         built = _build(view, private)
     with _lock:
-        _kept[key] = built
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
+        kept[key] = built
+        while len(kept) > KEPT:
+            kept.popitem(last=False)
     return built
 
 
