@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import StoredEvent
 
+    from ledger.store.tree import TreeCursor
+
 #: One row of the chain scan: position, recorded_at text, stored hash, and the event's
 #: canonical originator_id, originator_version, topic and state (all None if the event
 #: row is missing).
@@ -39,6 +41,11 @@ class ChainReader(Protocol):
 
     def first_unchained_event(self, after: int, upto: int | None) -> int | None:
         """The lowest event position in (after, upto] that has no chain row, if any."""
+        ...
+
+    @property
+    def tree(self) -> TreeCursor:
+        """The Merkle tree and the checkpoint history, read in the same snapshot."""
         ...
 
 
@@ -67,6 +74,12 @@ class CursorChainReader:
         row = self._cursor.fetchone()
         return None if row is None else int(row[0])
 
+    @property
+    def tree(self) -> TreeCursor:
+        """The Merkle tree and the checkpoint history, read in the same snapshot."""
+        tree: TreeCursor = self._recorder._tree(self._cursor)
+        return tree
+
 
 class ChainWriter(ABC):
     """A write transaction holding the store's write lock; commits when the block ends."""
@@ -82,6 +95,14 @@ class ChainWriter(ABC):
     @abstractmethod
     def existing(self, originator_ids: Collection[str]) -> dict[tuple[str, int], tuple[str, bytes]]:
         """Stored (topic, state) by (canonical originator_id, version) for these originators."""
+
+    @abstractmethod
+    def tree(self) -> TreeCursor:
+        """The Merkle tree and the checkpoint history, in this write transaction."""
+
+    @abstractmethod
+    def catch_up_tree(self) -> int:
+        """Build the leaves the tree lacks up to the chain's head; the tree size."""
 
     @abstractmethod
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:

@@ -117,6 +117,38 @@ def event_bytes(originator_id: str, originator_version: int, topic: str, state: 
     )
 
 
+def link_data(
+    position: int,
+    recorded_at: str,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+) -> bytes:
+    """The bytes h(n) hashes after h(n-1): position, recorded_at and the stored bytes.
+
+    The same bytes are the event's leaf in the Merkle tree (SHA-256(0x00 || these)), so
+    that the tree commits to everything the chain does.
+    """
+    rec = recorded_at.encode()
+    oid = originator_id.encode()
+    top = topic.encode()
+    return b"".join(
+        (
+            _pack_u64(position),
+            _pack_u32(len(rec)),
+            rec,
+            _pack_u32(len(oid)),
+            oid,
+            _pack_i64(originator_version),
+            _pack_u32(len(top)),
+            top,
+            _pack_u32(len(state)),
+            state,
+        )
+    )
+
+
 def link_hash(
     previous: bytes,
     position: int,

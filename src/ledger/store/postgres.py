@@ -6,6 +6,7 @@ import contextlib
 import time
 from contextlib import contextmanager
 from datetime import UTC
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -43,8 +44,17 @@ from ledger.store.chain import (
     ChainHead,
     Digest,
     canonical_originator_id,
-    link_hash,
+    link_data,
     next_recorded_at,
+)
+from ledger.store.tree import (
+    CHECKPOINT_TABLE,
+    TREE_TABLE,
+    TreeCursor,
+    TreeKeeper,
+    TreeSQL,
+    event_leaf,
+    leaf_of,
 )
 from ledger.store.url import (
     DEFAULT_LOCK_TIMEOUT,
@@ -174,6 +184,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "SELECT replace(originator_id::text, '-', '') AS oid, originator_version, topic, state "
             "FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(**fmt)
+        schema = '"' + self.datastore.schema.replace('"', '""') + '".'
+        self._tree_sql = TreeSQL("%s", schema, blob="bytea", leaf_key="bigint")
+        self._sql_insert_tree = SQL(
+            "INSERT INTO {schema}.{tree} (leaf, position, hashes) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
+        ).format(schema=fmt["schema"], tree=Identifier(TREE_TABLE))
+        tree_fmt = {
+            **fmt,
+            "tree": Identifier(TREE_TABLE),
+            "index": Identifier(TREE_TABLE + "_position"),
+            "checkpoints": Identifier(CHECKPOINT_TABLE),
+        }
+        self.sql_create_statements.extend(
+            SQL(text).format(**tree_fmt)
+            for text in (
+                "CREATE TABLE IF NOT EXISTS {schema}.{tree} ("
+                "leaf bigint PRIMARY KEY, position bigint NOT NULL, hashes bytea NOT NULL)",
+                "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {schema}.{tree} (position)",
+                "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
+                "tree_size bigint PRIMARY KEY, root bytea NOT NULL, "
+                "signed_at text NOT NULL, note text NOT NULL)",
+            )
+        )
+        self._tree_keeper = TreeKeeper()
 
     def set_timeouts(self, lock: float, statement: float) -> None:
         """Seconds a write waits for the table lock, and one of its statements may run."""
@@ -214,6 +248,43 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                             curs.execute(statement, prepare=False)
                 self._create_table(curs)
         self.datastore.register_type_adapters()
+        self._build_tree()
+
+    def _build_tree(self) -> None:
+        """Give a store made before the Merkle tree existed its tree, once, from the chain.
+
+        Two reads when the tree is complete; otherwise one write transaction (under the
+        table lock) builds the missing leaves (see ledger.store.tree).
+        """
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(force_rollback=True),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(self._sql_head)
+            head = curs.fetchone()
+            tail = self._tree(curs).tail()
+        if (tail.position if tail else 0) == (head[0] if head else 0):
+            return
+        with self._write_transaction() as curs:
+            head_row, _ = self._read_head_and_now(curs)
+            self._tree_keeper.catch_up(
+                self._tree(curs), self._chain_rows_on(curs), head_row.position if head_row else 0
+            )
+
+    def _tree(self, curs: Cursor[Any]) -> _PostgresTreeCursor:
+        """The tree through a tuple-row cursor on the connection of `curs`."""
+        return _PostgresTreeCursor(self, curs.connection.cursor(row_factory=tuple_row))
+
+    def _chain_rows_on(self, curs: Cursor[Any]) -> Any:
+        """Chain rows (position > after, at most limit) read in the transaction of `curs`."""
+        tuples = curs.connection.cursor(row_factory=tuple_row)
+
+        def rows(after: int, limit: int) -> list[Any]:
+            tuples.execute(self._sql_chain_rows, (after, limit))
+            return list(tuples.fetchall())
+
+        return rows
 
     def _tables_exist(self, curs: Cursor[DictRow]) -> bool:
         """Whether the events table, its index, the chain table and the row type all exist."""
@@ -224,13 +295,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s) AS found",
             (
                 self.datastore.schema,
-                [self.events_table_name, self.notification_id_index_name, CHAIN_TABLE],
+                [
+                    self.events_table_name,
+                    self.notification_id_index_name,
+                    CHAIN_TABLE,
+                    TREE_TABLE,
+                    TREE_TABLE + "_position",
+                    CHECKPOINT_TABLE,
+                ],
                 self.datastore.schema,
                 self.stored_event_type_name,
             ),
         )
         row = curs.fetchone()
-        return row is not None and int(row["found"]) == 4
+        return row is not None and int(row["found"]) == 7
 
     @contextmanager
     def _write_transaction(self) -> Iterator[Cursor[DictRow]]:
@@ -333,10 +411,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         }
         head, now = self._read_head_and_now(curs)
         previous = head.hash if head else GENESIS
-        last = head.position if head else 0
+        before = last = head.position if head else 0
         recorded_at = next_recorded_at(now, head.recorded_at if head else None)
         positions: list[int] = []
         hashes: list[bytes] = []
+        leaves: list[bytes] = []
         for row in sorted(inserted, key=lambda r: int(r["notification_id"])):
             position = row["notification_id"]
             if position <= last:
@@ -346,8 +425,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 )
                 raise ChainError(msg)
             event = by_key[(row["oid"], row["originator_version"])]
-            previous = link_hash(
-                previous,
+            # The link's bytes are hashed twice: after h(n-1) for the chain, after 0x00 for
+            # the event's leaf in the tree.
+            data = link_data(
                 position,
                 recorded_at,
                 row["oid"],
@@ -355,6 +435,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 event.topic,
                 event.state,
             )
+            previous = sha256(previous + data).digest()
+            leaves.append(leaf_of(data))
             positions.append(position)
             hashes.append(previous)
             last = position
@@ -363,6 +445,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 self._sql_insert_chain_batch,
                 (recorded_at, positions[i : i + _INSERT_CHUNK], hashes[i : i + _INSERT_CHUNK]),
             )
+        self._tree_keeper.append(
+            self._tree(curs), self._chain_rows_on(curs), before, positions, leaves
+        )
 
     def select_chained(
         self, start: int, limit: int, *, topics: Sequence[str] = ()
@@ -464,6 +549,16 @@ class _PostgresChainWriter(ChainWriter):
             found[(row["oid"], row["originator_version"])] = (row["topic"], bytes(row["state"]))
         return found
 
+    def tree(self) -> TreeCursor:
+        return self._recorder._tree(self._curs)
+
+    def catch_up_tree(self) -> int:
+        head = self.head()
+        r = self._recorder
+        return r._tree_keeper.prepare(
+            self.tree(), r._chain_rows_on(self._curs), head.position if head else 0
+        ).size
+
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
             return []
@@ -473,6 +568,7 @@ class _PostgresChainWriter(ChainWriter):
 
     def _insert_at(self, events: Sequence[ChainedEvent]) -> None:
         r = self._recorder
+        head = self.head()
         for i in range(0, len(events), _INSERT_CHUNK):
             chunk = events[i : i + _INSERT_CHUNK]
             positions = [e.position for e in chunk]
@@ -494,6 +590,34 @@ class _PostgresChainWriter(ChainWriter):
             r._sql_setval,
             (max(e.position for e in events), r.datastore.schema, r.events_table_name),
         )
+        r._tree_keeper.append(
+            self.tree(),
+            r._chain_rows_on(self._curs),
+            head.position if head else 0,
+            [e.position for e in events],
+            [event_leaf(e) for e in events],
+        )
+
+
+class _PostgresTreeCursor(TreeCursor):
+    """The tree on PostgreSQL: rows are inserted as arrays, chunk by chunk (no pipeline)."""
+
+    def __init__(self, recorder: ChainedPostgresApplicationRecorder, cursor: Any) -> None:
+        super().__init__(recorder._tree_sql, cursor)
+        self._insert_rows = recorder._sql_insert_tree
+
+    def insert(self, first_leaf: int, positions: Sequence[int], rows: Sequence[bytes]) -> None:
+        """Write rows for leaves first_leaf, first_leaf + 1, ... as unnest() arrays."""
+        for i in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[i : i + _INSERT_CHUNK]
+            self.cursor.execute(
+                self._insert_rows,
+                (
+                    list(range(first_leaf + i, first_leaf + i + len(chunk))),
+                    list(positions[i : i + _INSERT_CHUNK]),
+                    list(chunk),
+                ),
+            )
 
 
 class ChainedPostgresFactory(PostgresFactory):

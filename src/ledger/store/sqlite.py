@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -29,10 +30,11 @@ from ledger.store.chain import (
     ChainError,
     ChainHead,
     Digest,
-    link_hash,
+    link_data,
     next_recorded_at,
     now_recorded_at,
 )
+from ledger.store.tree import TreeCursor, TreeKeeper, TreeSQL, event_leaf, leaf_of
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
@@ -60,6 +62,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         if datastore.originator_id_type != "uuid":
             msg = "ORIGINATOR_ID_TYPE must be 'uuid' for the chained recorder"
             raise ChainError(msg)
+        # Before the base class asks for the create statements.
+        self._tree_sql = TreeSQL("?", blob="BLOB", leaf_key="INTEGER")
+        self._tree_keeper = TreeKeeper()
         super().__init__(datastore, events_table_name)
         t, c = self.events_table_name, CHAIN_TABLE
         self._sql_head = (
@@ -96,12 +101,33 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             "recorded_at TEXT NOT NULL, "
             "hash BLOB NOT NULL)"
         )
+        statements.extend(self._tree_sql.create)
         return statements
 
     def create_table(self) -> None:
-        """Create the tables under the write lock, so that processes may start together."""
+        """Create the tables under the write lock, so that processes may start together.
+
+        A store made before the Merkle tree existed gets its tree here, once, from the
+        chain (see ledger.store.tree); afterwards this finds it complete in two reads.
+        """
         with self._write_transaction() as c:
             self._create_table(c)
+            head = self._read_head(c)
+            self._tree_keeper.catch_up(
+                self._tree(c), self._chain_rows_on(c), head.position if head else 0
+            )
+
+    def _tree(self, c: Any) -> TreeCursor:
+        return TreeCursor(self._tree_sql, c)
+
+    def _chain_rows_on(self, c: Any) -> Any:
+        """Chain rows (position > after, at most limit) read through an open cursor."""
+
+        def rows(after: int, limit: int) -> list[Any]:
+            c.execute(self._sql_chain_rows, (after, limit))
+            return [tuple(r) for r in c.fetchall()]
+
+        return rows
 
     @contextmanager
     def _write_transaction(self) -> Iterator[SQLiteCursor]:
@@ -145,9 +171,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             return
         head = self._read_head(c)
         previous = head.hash if head else GENESIS
-        last = head.position if head else 0
+        before = last = head.position if head else 0
         recorded_at = next_recorded_at(now_recorded_at(), head.recorded_at if head else None)
         rows = []
+        leaves = []
         for position, event in sorted(zip(positions, stored_events, strict=True)):
             if position <= last:
                 msg = (
@@ -155,8 +182,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                     "the store is damaged (run verify)"
                 )
                 raise ChainError(msg)
-            previous = link_hash(
-                previous,
+            # The link's bytes are hashed twice: after h(n-1) for the chain, after 0x00 for
+            # the event's leaf in the tree.
+            data = link_data(
                 position,
                 recorded_at,
                 cast(UUID, event.originator_id).hex,
@@ -164,9 +192,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 event.topic,
                 event.state,
             )
+            previous = sha256(previous + data).digest()
+            leaves.append(leaf_of(data))
             rows.append((position, recorded_at, previous))
             last = position
         c.executemany(self._sql_insert_chain, rows)
+        self._tree_keeper.append(
+            self._tree(c), self._chain_rows_on(c), before, [r[0] for r in rows], leaves
+        )
 
     def select_chained(
         self, start: int, limit: int, *, topics: Sequence[str] = ()
@@ -266,7 +299,18 @@ class _SQLiteChainWriter(ChainWriter):
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         return list(self._recorder._insert_events(self._c, stored_events) or [])
 
+    def tree(self) -> TreeCursor:
+        return self._recorder._tree(self._c)
+
+    def catch_up_tree(self) -> int:
+        head = self.head()
+        r = self._recorder
+        return r._tree_keeper.prepare(
+            self.tree(), r._chain_rows_on(self._c), head.position if head else 0
+        ).size
+
     def _insert_at(self, events: Sequence[ChainedEvent]) -> None:
+        head = self.head()
         self._c.executemany(
             self._recorder._sql_insert_event_at,
             [
@@ -277,6 +321,14 @@ class _SQLiteChainWriter(ChainWriter):
         self._c.executemany(
             self._recorder._sql_insert_chain,
             [(e.position, e.recorded_at_text, e.hash) for e in events],
+        )
+        r = self._recorder
+        r._tree_keeper.append(
+            self.tree(),
+            r._chain_rows_on(self._c),
+            head.position if head else 0,
+            [e.position for e in events],
+            [event_leaf(e) for e in events],
         )
 
 

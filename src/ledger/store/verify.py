@@ -1,19 +1,29 @@
-"""Verification of the hash chain: recompute it, name the first break, check a saved digest."""
+"""Verification of the hash chain and its Merkle tree: recompute both, name the first break.
+
+The chain is recomputed link by link from genesis; from the links that verify, the RFC 9162
+tree is recomputed leaf by leaf and compared with the stored tree rows (each leaf's hash and
+the nodes its append completed), and every stored checkpoint's root with the tree's root at
+its size. A saved digest (POSITION:HASH) can be checked on the way.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from hashlib import sha256
 from struct import Struct
 from typing import TYPE_CHECKING, Final
 
 from ledger.store.chain import GENESIS, Digest, link_hash
+from ledger.tlog.checkpoint import CheckpointError, parse_checkpoint
+from ledger.tlog.merkle import EMPTY_ROOT, Frontier
+from ledger.tlog.note import b64encode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
-    from ledger.store.base import ChainedRecorder, ChainRow
+    from ledger.store.base import ChainedRecorder, ChainReader, ChainRow
+    from ledger.store.tree import StoredCheckpoint, TreeTail
 
 BATCH_SIZE: Final = 20_000
 _NONE: Final = 1 << 64  # "no such position", larger than any position
@@ -37,6 +47,27 @@ class ProblemKind(StrEnum):
     DIGEST_MISMATCH = "digest mismatch"
     DIGEST_NOT_FOUND = "digest position not in chain"
     DIGEST_BEYOND_HEAD = "digest beyond head"
+    TREE_ROW_MISSING = "tree row missing"
+    TREE_ROW_CHANGED = "tree row changed"
+    TREE_ROW_MISPLACED = "tree row of another position"
+    TREE_BEYOND_CHAIN = "tree rows after the chain's head"
+    CHECKPOINT_MISMATCH = "checkpoint does not match the tree"
+    CHECKPOINT_BEYOND_CHAIN = "checkpoint beyond the chain's head"
+    CHECKPOINT_MALFORMED = "checkpoint row malformed"
+
+
+#: The problems found in the Merkle tree or the checkpoint history (not in the chain).
+TREE_KINDS: Final = frozenset(
+    {
+        ProblemKind.TREE_ROW_MISSING,
+        ProblemKind.TREE_ROW_CHANGED,
+        ProblemKind.TREE_ROW_MISPLACED,
+        ProblemKind.TREE_BEYOND_CHAIN,
+        ProblemKind.CHECKPOINT_MISMATCH,
+        ProblemKind.CHECKPOINT_BEYOND_CHAIN,
+        ProblemKind.CHECKPOINT_MALFORMED,
+    }
+)
 
 
 _EXPLAIN: Final = {
@@ -73,6 +104,30 @@ _EXPLAIN: Final = {
         "the chain ends before the digest's position (events were removed from the end): "
         "the ledger does not extend the digest"
     ),
+    ProblemKind.TREE_ROW_MISSING: (
+        "the Merkle tree has no row for this event's leaf (a tree row was deleted)"
+    ),
+    ProblemKind.TREE_ROW_CHANGED: (
+        "the stored tree row differs from the one recomputed from the chain (the leaf hash or "
+        "a node its append completed was changed)"
+    ),
+    ProblemKind.TREE_ROW_MISPLACED: (
+        "the tree row of this event's leaf names another position (tree rows were moved)"
+    ),
+    ProblemKind.TREE_BEYOND_CHAIN: (
+        "the tree has leaves after the chain's last event: events were removed from the end"
+    ),
+    ProblemKind.CHECKPOINT_MISMATCH: (
+        "a signed checkpoint's root is not the root of the tree over the events up to here: "
+        "the history it signed was rewritten (chain and tree recomputed)"
+    ),
+    ProblemKind.CHECKPOINT_BEYOND_CHAIN: (
+        "a signed checkpoint covers more events than the chain has: events were removed from "
+        "the end"
+    ),
+    ProblemKind.CHECKPOINT_MALFORMED: (
+        "a row of the checkpoint history does not hold the checkpoint its note signs"
+    ),
 }
 
 
@@ -97,6 +152,11 @@ class VerifyReport:
     problem: Problem | None = None
     digest: Digest | None = None
     digest_verified: bool | None = None
+    #: The recomputed tree's size and root (None when the tree was not checked).
+    tree_size: int | None = None
+    tree_root: bytes | None = None
+    #: How many stored checkpoints matched the recomputed tree.
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
@@ -111,9 +171,14 @@ class VerifyReport:
     def summary(self) -> str:
         """One line for people: intact with head, or the first bad position and why."""
         if self.problem is not None:
-            return f"chain broken at {self.problem}"
+            what = "tree" if self.problem.kind in TREE_KINDS else "chain"
+            return f"{what} broken at {self.problem}"
         head = f"head {self.head}" if self.head else "empty ledger"
         text = f"chain intact: {self.checked} events, {head}"
+        if self.tree_size is not None and self.tree_root is not None:
+            text += f"; tree intact: {self.tree_size} leaves, root {b64encode(self.tree_root)}"
+            if self.checkpoints:
+                text += f"; {self.checkpoints} signed checkpoints match it"
         if self.digest is not None:
             text += f"; extends digest {self.digest}"
         return text
@@ -135,6 +200,8 @@ class ChainChecker:
         # A hash mismatch waiting for the next row to tell what changed:
         # (position, stored hash, recomputed hash, hash before it, position before it).
         self._pending: tuple[int, bytes, bytes, bytes, int] | None = None
+        #: When a list: the leaf hash of each row that verified, in order (for the tree).
+        self.leaves: list[bytes] | None = None
 
     @property
     def done(self) -> bool:
@@ -184,6 +251,7 @@ class ChainChecker:
         unchained = self.unchained
         digest_position = _NONE if self.digest is None else self.digest.position
         count = self.count
+        leaves = self.leaves
         p64, i64, u32, sha = _pack_u64, _pack_i64, _pack_u32, sha256
         for index, row in enumerate(rows):
             position, recorded_at, stored, oid, version, topic, state = row
@@ -203,23 +271,21 @@ class ChainChecker:
                 rec = recorded_at.encode()
                 o = oid.encode()
                 t = topic.encode()
-                recomputed = sha(
-                    b"".join(
-                        (
-                            previous,
-                            p64(position),
-                            u32(len(rec)),
-                            rec,
-                            u32(len(o)),
-                            o,
-                            i64(version),
-                            u32(len(t)),
-                            t,
-                            u32(len(state)),
-                            state,
-                        )
+                data = b"".join(
+                    (
+                        p64(position),
+                        u32(len(rec)),
+                        rec,
+                        u32(len(o)),
+                        o,
+                        i64(version),
+                        u32(len(t)),
+                        t,
+                        u32(len(state)),
+                        state,
                     )
-                ).digest()
+                )
+                recomputed = sha(previous + data).digest()
             except (TypeError, AttributeError, OverflowError) as e:
                 self._fail(position, ProblemKind.HASH_MISMATCH, f"unreadable row: {e}")
                 break
@@ -250,6 +316,8 @@ class ChainChecker:
             last_recorded_at = recorded_at
             last_position = position
             count += 1
+            if leaves is not None:
+                leaves.append(sha(b"\x00" + data).digest())
         self.previous = previous
         self.previous_recorded_at = last_recorded_at
         self.position = last_position
@@ -300,19 +368,128 @@ def check_rows(rows: Iterable[list[ChainRow]], digest: Digest | None = None) -> 
     return checker
 
 
+class TreeChecker:
+    """Recomputes the tree from verified chain rows and compares it with what is stored.
+
+    Fed the positions and leaf hashes of the rows the ChainChecker verified, and the stored
+    tree rows from the same leaf on; every stored checkpoint's root is compared with the
+    recomputed tree's root when the tree reaches its size.
+    """
+
+    def __init__(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
+        self.frontier = Frontier()
+        self.problem: Problem | None = None
+        self.checkpoints_matched = 0
+        self.last_position = 0
+        self._checkpoints = sorted(checkpoints, key=lambda c: c.tree_size, reverse=True)
+        self._check_checkpoints_at_size()
+
+    @property
+    def size(self) -> int:
+        """How many leaves were recomputed and matched."""
+        return self.frontier.size
+
+    @property
+    def done(self) -> bool:
+        """True once a problem is established."""
+        return self.problem is not None
+
+    def _fail(self, position: int, kind: ProblemKind, extra: str = "") -> None:
+        self.problem = Problem(position, kind, _EXPLAIN[kind] + (f" ({extra})" if extra else ""))
+
+    def _check_checkpoints_at_size(self) -> None:
+        """Compare the checkpoints of the tree's current size with its root."""
+        pending = self._checkpoints
+        while pending and pending[-1].tree_size <= self.frontier.size and self.problem is None:
+            stored = pending.pop()
+            try:
+                signed = parse_checkpoint(stored.note).checkpoint
+            except CheckpointError as e:
+                self._fail(self.last_position, ProblemKind.CHECKPOINT_MALFORMED, str(e))
+                return
+            if (signed.size, signed.root) != (stored.tree_size, stored.root):
+                extra = f"row of size {stored.tree_size}, its note signs size {signed.size}"
+                self._fail(self.last_position, ProblemKind.CHECKPOINT_MALFORMED, extra)
+                return
+            root = self.frontier.root() if self.frontier.size else EMPTY_ROOT
+            if root != stored.root:
+                extra = (
+                    f"checkpoint of size {stored.tree_size} signs root {b64encode(stored.root)}, "
+                    f"the tree's root is {b64encode(root)}"
+                )
+                self._fail(self.last_position, ProblemKind.CHECKPOINT_MISMATCH, extra)
+                return
+            self.checkpoints_matched += 1
+
+    def feed(
+        self, positions: Sequence[int], leaves: Sequence[bytes], stored: Sequence[TreeTail]
+    ) -> None:
+        """Check the next leaves; `stored` are the stored rows from leaf `size` on."""
+        start = 0
+        while start < len(leaves) and self.problem is None:
+            end = len(leaves)
+            if self._checkpoints:
+                end = min(end, start + self._checkpoints[-1].tree_size - self.frontier.size)
+            first = self.frontier.size
+            computed = self.frontier.extend_by_leaf(leaves[start:end])
+            for offset, row in enumerate(computed):
+                index = start + offset
+                kept = stored[index] if index < len(stored) else None
+                if kept is None or kept.leaf != first + offset:
+                    self._fail(
+                        positions[index], ProblemKind.TREE_ROW_MISSING, f"leaf {first + offset}"
+                    )
+                elif kept.position != positions[index]:
+                    extra = f"leaf {kept.leaf} names position {kept.position}"
+                    self._fail(positions[index], ProblemKind.TREE_ROW_MISPLACED, extra)
+                elif kept.hashes != row:
+                    self._fail(positions[index], ProblemKind.TREE_ROW_CHANGED, f"leaf {kept.leaf}")
+                else:
+                    continue
+                return
+            self.last_position = positions[end - 1]
+            self._check_checkpoints_at_size()
+            start = end
+
+    def finish(self, reader: ChainReader) -> None:
+        """After the last chain row: no tree row and no checkpoint may go beyond it."""
+        if self.problem is not None:
+            return
+        extra_rows = reader.tree.scan(self.frontier.size, 1)
+        if extra_rows:
+            row = extra_rows[0]
+            self._fail(row.position, ProblemKind.TREE_BEYOND_CHAIN, f"leaf {row.leaf}")
+            return
+        if self._checkpoints:
+            largest = self._checkpoints[0].tree_size
+            extra = f"a checkpoint of size {largest}, the chain has {self.frontier.size} events"
+            self._fail(self.last_position + 1, ProblemKind.CHECKPOINT_BEYOND_CHAIN, extra)
+
+
 def verify(
-    recorder: ChainedRecorder, digest: Digest | None = None, *, batch_size: int = BATCH_SIZE
+    recorder: ChainedRecorder,
+    digest: Digest | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    tree: bool = True,
 ) -> VerifyReport:
-    """Recompute the store's chain in position order; name the first break; check the digest.
+    """Recompute the store's chain and tree in position order; name the first break.
 
     Reads one consistent snapshot in batches. Finds changed event bytes, changed chain
-    hashes, deleted events, inserted events, swapped rows and decreasing recorded_at. With a
-    digest (POSITION:HASH saved earlier) it proves the chain still contains that link.
+    hashes, deleted events, inserted events, swapped rows and decreasing recorded_at; then,
+    over the links that verify, changed, deleted, moved and extra tree rows, and stored
+    checkpoints whose root is not the tree's at their size or that cover more events than
+    the chain has (`tree=False` checks the chain only). With a digest (POSITION:HASH saved
+    earlier) it proves the chain still contains that link.
     """
     checker = ChainChecker(digest)
+    trees: TreeChecker | None = None
     with recorder.chain_reader() as reader:
+        if tree:
+            checker.leaves = []
+            trees = TreeChecker(reader.tree.checkpoints(-1, 1 << 62))
         after = 0
-        while not checker.done:
+        while not checker.done and not (trees is not None and trees.done):
             rows = reader.chain_rows(after, batch_size)
             if checker.unchained == _NONE:
                 upto = rows[-1][0] if rows else None
@@ -320,8 +497,30 @@ def verify(
                 if unchained is not None:
                     checker.unchained = unchained
             checker.feed(rows)
+            if trees is not None and checker.leaves:
+                leaves, checker.leaves = checker.leaves, []
+                stored = reader.tree.scan(trees.size, len(leaves))
+                trees.feed([row[0] for row in rows[: len(leaves)]], leaves, stored)
             if not rows:
                 break
             after = rows[-1][0]
         checker.finish()
-    return checker.report(recorder.head() if checker.done else checker.head())
+        if trees is not None and not checker.done:
+            trees.finish(reader)
+    # The tree is checked over links that verified, so its problem can only come first.
+    found = [p for p in (trees.problem if trees else None, checker.problem) if p is not None]
+    problem = min(found, key=lambda p: p.position) if found else None
+    done = problem is not None
+    report = VerifyReport(
+        checked=checker.count,
+        head=recorder.head() if done else checker.head(),
+        problem=problem,
+        digest=checker.digest,
+        digest_verified=checker.digest_verified,
+    )
+    if trees is None or done:
+        return report
+    root = trees.frontier.root() if trees.size else EMPTY_ROOT
+    return replace(
+        report, tree_size=trees.size, tree_root=root, checkpoints=trees.checkpoints_matched
+    )
