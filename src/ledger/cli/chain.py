@@ -47,6 +47,8 @@ def run_head(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.bundle:
+        return run_export_bundle(Path(args.bundle))
     with closing(open_recorder()) as recorder:
         if args.out:
             with open(args.out, "w", encoding="utf-8") as out:
@@ -54,6 +56,22 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"exported {result.events} events to {args.out}; head {result.head}")
         else:
             export(recorder, sys.stdout)
+    return 0
+
+
+def run_export_bundle(directory: Path) -> int:
+    """`ledger export --bundle DIR`: what an auditor needs to verify the ledger offline."""
+    from ledger.store.bundle import write_bundle
+    from ledger.tlog.keys import require_signing_key
+
+    key = require_signing_key()
+    with closing(open_recorder()) as recorder:
+        result = write_bundle(recorder, directory, key)
+    print(
+        f"wrote the bundle {directory}: {result.events} events (head {result.head}), the "
+        f"checkpoint of {result.tree_size} events, {result.vkey_file}, README.txt and "
+        "ledger-audit.py"
+    )
     return 0
 
 
@@ -74,8 +92,17 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=run_verify)
     p = commands.add_parser("head", help="print the digest POSITION:HASH")
     p.set_defaults(handler=run_head)
-    p = commands.add_parser("export", help="write every event with its hash as JSON Lines")
-    p.add_argument("--out", help="file to write (default: standard output)")
+    p = commands.add_parser(
+        "export",
+        help="write every event with its hash as JSON Lines (--bundle: the auditor's bundle)",
+        description="Write every event with its chain hash as JSON Lines. With --bundle DIR, "
+        "write the auditor's bundle instead: events.jsonl, the latest signed checkpoint "
+        "(signed now if there is none; needs LEDGER_SIGNING_KEY_FILE), the verifier key "
+        "*.pub, README.txt and ledger-audit.py, which verifies it all offline.",
+    )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--out", help="file to write (default: standard output)")
+    target.add_argument("--bundle", metavar="DIR", help="write the auditor's bundle into DIR")
     p.set_defaults(handler=run_export)
     p = commands.add_parser(
         "import",

@@ -26,7 +26,7 @@ class UsageError(LedgerError):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
-    from ledger.cli import chain, kinds, log, record
+    from ledger.cli import chain, kinds, log, record, transparency
     from ledger.drafts import cli as draft_cli
 
     parser = argparse.ArgumentParser(
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     record.register(commands)
     chain.register(commands)
+    transparency.register(commands)
     log.register(commands)
     kinds.register(commands)
     draft_cli.register(commands)

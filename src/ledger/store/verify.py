@@ -178,7 +178,7 @@ class VerifyReport:
         if self.tree_size is not None and self.tree_root is not None:
             text += f"; tree intact: {self.tree_size} leaves, root {b64encode(self.tree_root)}"
             if self.checkpoints:
-                text += f"; {self.checkpoints} signed checkpoints match it"
+                text += f"; signed checkpoints matching it: {self.checkpoints}"
         if self.digest is not None:
             text += f"; extends digest {self.digest}"
         return text
