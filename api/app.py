@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -24,11 +25,14 @@ from api.routes import (
     processes,
     reconciliation,
     resolutions,
+    transparency,
 )
 from api.schemas import Message
 from api.tokens import ReadTokens
 from ledger.errors import LedgerError
-from ledger.store import database_url, parse_url
+from ledger.store import ChainedRecorder, database_url, open_recorder, parse_url
+from ledger.store.checkpoints import CheckpointSchedule
+from ledger.tlog.keys import checkpoint_interval, signing_key
 from projections import queries
 from projections.cache import DEFAULT_SIZE, AgreementCache
 from projections.queries import ReadModel
@@ -51,6 +55,28 @@ Every response carries `X-Ledger-Position`, the ledger position it reflects.
 """
 
 
+def checkpoint_schedule(url: str) -> CheckpointSchedule | None:
+    """With LEDGER_SIGNING_KEY_FILE set: what signs checkpoints after the in-process
+    projector's catch-ups (every LEDGER_CHECKPOINT_INTERVAL seconds while the tree grows)."""
+    key = signing_key()
+    if key is None:
+        return None
+    interval = checkpoint_interval()
+    recorder: ChainedRecorder = open_recorder(url)
+    log = logging.getLogger("uvicorn.error")
+    return CheckpointSchedule(
+        recorder, key, interval, log_line=lambda line: log.warning("checkpoints: %s", line)
+    )
+
+
+def _follow(read_model: ReadModel, schedule: CheckpointSchedule | None) -> int:
+    """One catch-up of the in-process projector, then a checkpoint if one is due."""
+    position = queries.catch_up(read_model)
+    if schedule is not None:
+        schedule.step()
+    return position
+
+
 def follows_in_process(url: str) -> bool:
     """Whether this server runs the projector: LEDGER_SERVE_PROJECT yes/no, auto = on SQLite."""
     setting = os.environ.get(PROJECT_VAR, "auto").strip().lower()
@@ -69,12 +95,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     to_thread.current_default_thread_limiter().total_tokens = READ_CONNECTIONS
     owned: ReadModel | None = None
     projector: ProjectorThread | None = None
+    schedule: CheckpointSchedule | None = None
     if app.state.read_model is None:
         url = database_url()
         owned = app.state.read_model = ReadModel(url)
         if follows_in_process(url):
+            schedule = checkpoint_schedule(url)
             projector = ProjectorThread(
-                lambda: queries.catch_up(owned), lock_path(url), reconnect=owned.reconnect, url=url
+                lambda: _follow(owned, schedule), lock_path(url), reconnect=owned.reconnect, url=url
             )
             projector.start()
             app.state.projector = projector
@@ -84,6 +112,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if projector is not None:
             projector.stop()
             app.state.projector = None
+        if schedule is not None:
+            schedule.recorder.close()
         health.close_store(app)
         if owned is not None:
             owned.close()
@@ -158,6 +188,7 @@ def create_app(
         findings,
         events,
         ledger,
+        transparency,
         health,
         pages,
     ):

@@ -1,0 +1,212 @@
+"""The verifiable log as the API reads it: checkpoints and RFC 9162 proofs, from the ledger's
+own tree and checkpoint tables (never written here), in the read model's snapshot.
+
+The ledger keeps the tree in `ledger_tree` (one row per leaf: the leaf hash and the nodes its
+append completed) and the signed checkpoints in `ledger_checkpoint`; see ledger.store.tree.
+Checkpoints and consistency proofs are public. An inclusion proof names one event, so an
+anonymous caller gets it only for an event the audit trail shows him: not for an event of a
+non-public resolution or an unpublished finding (`projections.visible.anonymous_records`,
+the rule of every route), nor for one the read model has not projected yet (404, as for the
+record itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    func,
+    select,
+)
+
+from ledger.store.tree import CHECKPOINT_TABLE, TREE_TABLE
+from ledger.store.url import POSTGRES_SCHEMA
+from ledger.tlog.merkle import LeafRowReader, NodeId
+from ledger.tlog.note import b64encode
+from ledger.tlog.proofs import (
+    ProofRequestError,
+    check_consistency,
+    check_inclusion,
+    check_size,
+    consistency_document,
+    inclusion_document,
+)
+from projections.errors import NotFoundError, QueryError
+from projections.store import ReadModel, View
+from projections.visible import FLAGGED_RECORDS, anonymous_records
+
+MAX_CHECKPOINTS: Final = 1000
+
+_TABLES: dict[str, tuple[Table, Table]] = {}
+for _dialect, _schema in (("sqlite", None), ("postgresql", POSTGRES_SCHEMA)):
+    _metadata = MetaData(schema=_schema)
+    _TABLES[_dialect] = (
+        Table(
+            TREE_TABLE,
+            _metadata,
+            Column("leaf", BigInteger, primary_key=True),
+            Column("position", BigInteger, nullable=False),
+            Column("hashes", LargeBinary, nullable=False),
+        ),
+        Table(
+            CHECKPOINT_TABLE,
+            _metadata,
+            Column("tree_size", BigInteger, primary_key=True),
+            Column("root", LargeBinary, nullable=False),
+            Column("signed_at", Text, nullable=False),
+            Column("note", Text, nullable=False),
+        ),
+    )
+
+
+def log_tables(dialect: str) -> tuple[Table, Table]:
+    """The ledger's (tree, checkpoint history) tables in a dialect."""
+    return _TABLES[dialect]
+
+
+class _Nodes:
+    """A NodeReader over the tree table, through the snapshot's connection."""
+
+    def __init__(self, conn: Connection, tree: Table) -> None:
+        self._conn = conn
+        self._tree = tree
+        self._reader = LeafRowReader(self._rows)
+
+    def _rows(self, leaves: Sequence[int]) -> Mapping[int, bytes]:
+        t = self._tree
+        found = self._conn.execute(select(t.c.leaf, t.c.hashes).where(t.c.leaf.in_(leaves)))
+        return {int(leaf): bytes(hashes) for leaf, hashes in found}
+
+    def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
+        """The stored complete subtrees' hashes, from one query."""
+        return self._reader.read_nodes(ids)
+
+
+def _tree_size(conn: Connection, tree: Table) -> int:
+    last = conn.execute(select(func.max(tree.c.leaf))).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+def _latest(conn: Connection, checkpoints: Table) -> Any:
+    return conn.execute(
+        select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)
+    ).first()
+
+
+def _query_error(e: ProofRequestError) -> QueryError:
+    return QueryError(e.parameter, e.message)
+
+
+def latest_checkpoint(rm: ReadModel) -> tuple[str, int]:
+    """The latest signed checkpoint's note (with its cosignatures) and the read model's
+    position; NotFoundError when none was signed yet."""
+    with rm.view() as view:
+        found = _latest(view.conn, log_tables(view.conn.dialect.name)[1])
+        position = view.position
+    if found is None:
+        raise NotFoundError("no checkpoint has been signed yet (`ledger checkpoint`)")
+    return str(found.note), position
+
+
+def checkpoints(rm: ReadModel, *, after: int = 0, limit: int = 100) -> dict[str, Any]:
+    """The checkpoint history: checkpoints of tree sizes > after, smallest first."""
+    if after < 0:
+        raise QueryError("after", f"must be a tree size >= 0, got {after}")
+    if not 1 <= limit <= MAX_CHECKPOINTS:
+        raise QueryError("limit", f"must be a whole number 1..{MAX_CHECKPOINTS}, got {limit}")
+    with rm.view() as view:
+        table = log_tables(view.conn.dialect.name)[1]
+        rows = view.conn.execute(
+            select(table).where(table.c.tree_size > after).order_by(table.c.tree_size).limit(limit)
+        ).all()
+        position = view.position
+    items = [
+        {
+            "tree_size": int(row.tree_size),
+            "root": b64encode(bytes(row.root)),
+            "signed_at": str(row.signed_at),
+            "checkpoint": str(row.note),
+        }
+        for row in rows
+    ]
+    return {
+        "checkpoints": items,
+        "next_after": items[-1]["tree_size"] if items else after,
+        "position": position,
+    }
+
+
+def _default_size(conn: Connection, checkpoints_table: Table, tree_size: int) -> int:
+    latest = _latest(conn, checkpoints_table)
+    return int(latest.tree_size) if latest is not None else tree_size
+
+
+def _shown_anonymously(view: View, position: int) -> bool:
+    """Whether the audit trail shows the event at `position` to an anonymous caller."""
+    if view.schema is None or position > view.position:
+        return False
+    events = view.schema.events
+    row = view.conn.execute(
+        select(events.c.entity, events.c.record).where(events.c.position == position)
+    ).first()
+    if row is None:
+        return False
+    model = FLAGGED_RECORDS.get(str(row.record))
+    if model is None:
+        return True
+    return row.entity in anonymous_records(view, model, ids=[str(row.entity)])
+
+
+def inclusion(
+    rm: ReadModel, position: int, size: int | None = None, *, include_private: bool = False
+) -> tuple[dict[str, Any], int]:
+    """The inclusion proof of the event at `position` in the tree of `size` leaves (default:
+    the latest checkpoint's size, or the whole tree if none), and the read model's position.
+
+    QueryError (naming size or position) for a size of 0 or beyond the tree, or an event
+    after the tree of that size; NotFoundError when there is no such event or the caller may
+    not see it.
+    """
+    absent = NotFoundError(f"no event at position {position}")
+    with rm.view() as view:
+        conn = view.conn
+        tree, checkpoints_table = log_tables(conn.dialect.name)
+        tree_size = _tree_size(conn, tree)
+        try:
+            if size is not None:
+                check_size(size, tree_size)
+            chosen = size if size is not None else _default_size(conn, checkpoints_table, tree_size)
+            if not include_private and not _shown_anonymously(view, position):
+                raise absent
+            found = conn.execute(select(tree.c.leaf).where(tree.c.position == position)).scalar()
+            if found is None or chosen == 0:
+                raise absent
+            index = check_inclusion(position, int(found), chosen)
+        except ProofRequestError as e:
+            raise _query_error(e) from None
+        document = inclusion_document(_Nodes(conn, tree), position, index, chosen)
+        return document, view.position
+
+
+def consistency(rm: ReadModel, first: int, second: int | None = None) -> tuple[dict[str, Any], int]:
+    """The consistency proof from tree size `first` to `second` (default: the latest
+    checkpoint's size, or the whole tree), and the read model's position. QueryError naming
+    from or to for a size of 0, beyond the tree, or from > to."""
+    with rm.view() as view:
+        conn = view.conn
+        tree, checkpoints_table = log_tables(conn.dialect.name)
+        tree_size = _tree_size(conn, tree)
+        to = second if second is not None else _default_size(conn, checkpoints_table, tree_size)
+        try:
+            check_consistency(first, to, tree_size)
+        except ProofRequestError as e:
+            raise _query_error(e) from None
+        return consistency_document(_Nodes(conn, tree), first, to), view.position
