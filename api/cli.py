@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
 
 from api import workers
 from api.tokens import ReadTokens, TokenConfigError, hash_token, new_token
+from ledger import logs
+
+LABEL: Final = "ledger serve"
+#: Where prometheus-client's processes share their metrics (see api.metrics).
+MULTIPROC_VAR: Final = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def shared_metrics(processes: int) -> Iterator[None]:
+    """For several server processes: a new, empty PROMETHEUS_MULTIPROC_DIR they all write
+    their metrics to (so that any of them answers /metrics for all), removed at the end.
+    A directory the environment names already is used as it is (and kept)."""
+    if processes < 2 or os.environ.get(MULTIPROC_VAR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="ledger-metrics-")
+    os.environ[MULTIPROC_VAR] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_VAR]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -18,6 +44,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from api.app import PROJECT_VAR, agreement_cache
     from ledger.store import database_url, open_recorder, parse_url
 
+    fmt = logs.log_format()  # a bad LEDGER_LOG_FORMAT is exit 2 here
+    logs.configure(LABEL, args.log_level, fmt)
     parse_url(database_url())  # a bad LEDGER_DATABASE_URL is exit 2 here, not a worker crash
     # A store that cannot be reached at the start is exit 2 too (one line, as for every
     # command); once serving, /readyz says not ready while it cannot be reached.
@@ -34,11 +62,15 @@ def run_serve(args: argparse.Namespace) -> int:
         "proxy_headers": True,
         "server_header": False,
         "log_level": args.log_level,
+        # Every process logs through ledger.logs; api.metrics writes the access log.
+        "log_config": logs.dict_config(LABEL, args.log_level, fmt),
+        "access_log": False,
     }
-    if args.workers > 1 and workers.supported():
-        # A listening socket per process, so that connections spread over them.
-        return workers.serve(args.host, args.port, args.workers, options)
-    uvicorn.run(host=args.host, port=args.port, workers=args.workers, **options)
+    with shared_metrics(args.workers):
+        if args.workers > 1 and workers.supported():
+            # A listening socket per process, so that connections spread over them.
+            return workers.serve(args.host, args.port, args.workers, options)
+        uvicorn.run(host=args.host, port=args.port, workers=args.workers, **options)
     return 0
 
 
@@ -86,7 +118,8 @@ def register(commands: Any) -> None:
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
-        help="uvicorn log level (default info)",
+        help="log level of the server and uvicorn (default info; LEDGER_LOG_FORMAT=json for "
+        "JSON lines)",
     )
     p.set_defaults(handler=run_serve)
 

@@ -17,6 +17,8 @@ configuration would fail the same way again). A process dies with its parent.
 from __future__ import annotations
 
 import json
+import logging
+import logging.config
 import os
 import signal
 import socket
@@ -36,6 +38,7 @@ RESTART_PAUSE: Final = 0.5
 RESTART_PAUSE_MAX: Final = 30.0
 #: How long a stopping process gets before it is killed.
 STOP_SECONDS: Final = 30.0
+log = logging.getLogger("ledger.serve")
 
 
 def supported() -> bool:
@@ -119,11 +122,11 @@ def serve(host: str, port: int, workers: int, options: dict[str, Any]) -> int:
                     break
                 quick = time.monotonic() - started[i] < RESTART_PAUSE_MAX
                 pause = min(pause * 2, RESTART_PAUSE_MAX) if quick else RESTART_PAUSE
-                print(
-                    f"ledger serve: server process {process.pid} exited ({code}); "
-                    f"starting another in {pause:.1f} s",
-                    file=sys.stderr,
-                    flush=True,
+                log.warning(
+                    "server process %d exited (%d); starting another in %.1f s",
+                    process.pid,
+                    code,
+                    pause,
                 )
                 deadline = time.monotonic() + pause
                 while not stopping and time.monotonic() < deadline:
@@ -170,6 +173,14 @@ def _run_one(fd: int, options: dict[str, Any]) -> int:
         return 0
     import uvicorn
 
+    from ledger import logs
+
+    # As uvicorn will configure it (so that a failure to start is logged the same way).
+    if isinstance(options.get("log_config"), dict):
+        logging.config.dictConfig(options["log_config"])
+    else:
+        logs.configure("ledger serve")
+
     sock = socket.socket(fileno=fd)
     server = uvicorn.Server(uvicorn.Config(**options))
     try:
@@ -179,7 +190,7 @@ def _run_one(fd: int, options: dict[str, Any]) -> int:
     except (Exception, SystemExit) as exc:  # uvicorn exits when the app does not load
         if server.started:
             raise
-        print(f"ledger serve: the server did not start: {exc!r}", file=sys.stderr, flush=True)
+        log.error("the server did not start: %r", exc)
     return 0 if server.started else STARTUP_FAILURE
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from ledger import logs
+from ledger.progress import Progress
 from projections import rendering
 from projections.annual_report import annual_report, annual_report_csv
 from projections.projector import DEFAULT_BATCH, Follower, Projector
@@ -39,6 +43,13 @@ def _batch_size(text: str) -> int:
     return int(text)
 
 
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"must be [HOST:]PORT with a port 1-65535, got '{text}'")
+    return (host.strip("[]") or "127.0.0.1", int(port))
+
+
 def _interval(text: str) -> float:
     try:
         value = float(text)
@@ -49,8 +60,33 @@ def _interval(text: str) -> float:
     return value
 
 
-def _warn(message: str) -> None:
-    print(f"ledger project: {message}", file=sys.stderr, flush=True)
+log = logging.getLogger("ledger.project")
+
+
+def _progress(
+    projector: Projector, what: str, start: int, head: int
+) -> AbstractContextManager[object]:
+    """Shows the progress of a catch-up from `start` to `head` through `projector.on_commit`,
+    if it has more than one batch to go (a short one is over before anyone looks)."""
+    if head - start <= projector.batch_size:
+        projector.on_commit = None
+        return nullcontext()
+    progress = Progress(what, head - start, unit="positions")
+    reached = [start]
+
+    def committed(position: int) -> None:
+        progress.advance(position - reached[0])
+        reached[0] = position
+
+    projector.on_commit = committed
+    return progress
+
+
+def _catch_up(projector: Projector) -> int:
+    """Catches up, showing the progress of a long catch-up."""
+    start, head = projector.positions()
+    with _progress(projector, "project", start, head):
+        return projector.catch_up()
 
 
 def run_project(args: argparse.Namespace) -> int:
@@ -60,11 +96,20 @@ def run_project(args: argparse.Namespace) -> int:
     cannot be reached at the start does: afterwards the follower outlives restarts of the
     store and events it cannot project, retrying with backoff (see `Follower`).
     """
+    logs.configure("ledger project")
+    if args.metrics and not args.follow:
+        raise UsageError("--metrics needs --follow (a catch-up alone ends at once)")
     with Projector(batch_size=args.batch_size) as projector:
         if not args.follow:
-            print(f"position {projector.catch_up()}", flush=True)
+            print(f"position {_catch_up(projector)}", flush=True)
             return 0
-        follower = Follower(projector.catch_up, _warn, reconnect=projector.reconnect)
+        if args.metrics:
+            from projections import metrics
+
+            metrics.serve(args.metrics, projector.url)
+        follower = Follower(
+            lambda: _catch_up(projector), log.warning, reconnect=projector.reconnect
+        )
         shown: object = None
         while True:
             wait = follower.step()
@@ -76,8 +121,13 @@ def run_project(args: argparse.Namespace) -> int:
 
 def run_rebuild(args: argparse.Namespace) -> int:
     """`ledger rebuild`: project everything into a new generation and swap it in."""
+    logs.configure("ledger rebuild")
     with Projector(batch_size=args.batch_size) as projector:
-        generation, position = projector.rebuild()
+        generation = projector.start_rebuild()
+        _, head = projector.positions(generation)
+        with _progress(projector, "rebuild", 0, head):
+            projector.catch_up(generation=generation)
+        position = projector.swap(generation)
     print(f"generation {generation} swapped in at position {position}")
     return 0
 
@@ -180,6 +230,12 @@ def register(commands: Any) -> None:
         type=_batch_size,
         default=DEFAULT_BATCH,
         help=f"events per transaction (default {DEFAULT_BATCH})",
+    )
+    p.add_argument(
+        "--metrics",
+        metavar="[HOST:]PORT",
+        type=_address,
+        help="with --follow: serve Prometheus metrics on HOST:PORT (HOST default 127.0.0.1)",
     )
     p.set_defaults(handler=run_project)
 

@@ -42,6 +42,7 @@ from ledger.store import (
     store_failure,
 )
 from ledger.store.url import parse_url
+from projections import metrics
 from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
 from projections.errors import FoldWorkerError, ProjectionError
@@ -194,6 +195,8 @@ class Projector:
         self._ready = False
         #: Whether rm_failure may hold a failure to clear after the next catch-up.
         self._failure_stored = False
+        #: Called with the new position after each batch is committed (progress).
+        self.on_commit: Callable[[int], None] | None = None
 
     def reconnect(self) -> None:
         """Drops every pooled connection (after the store restarted or one broke), so that
@@ -233,6 +236,14 @@ class Projector:
                 conn.execute(insert(POINTER).values(id=1, generation=1))
             self._failure_stored = conn.execute(select(FAILURE.c.id)).first() is not None
         self._ready = True
+
+    def positions(self, generation: int | None = None) -> tuple[int, int]:
+        """(the read model's position, the ledger's head): how far a catch-up has to go."""
+        self.ensure()
+        with self.engine.connect() as conn:
+            _, position = self._state(conn, generation)
+            conn.rollback()
+        return position, self.recorder.max_notification_id() or 0
 
     def _state(self, conn: Connection, generation: int | None) -> tuple[int, int]:
         """(generation, position): of `generation`, or of the one queries read."""
@@ -373,9 +384,12 @@ class Projector:
             conn.rollback()
         #: The batch folded and not yet written: (its start, its last position, writes).
         pending: tuple[int, int, BatchWrites] | None = None
+        #: When the pending batch was read (for its duration in the metrics).
+        pending_read = read = 0.0
         try:
             while True:
                 with _collector_paused():
+                    read = time.perf_counter()
                     limit = self.batch_size
                     if until is not None:
                         limit = min(limit, until - position)
@@ -387,7 +401,7 @@ class Projector:
                     last = _last_position(position, chained)
                     mine = self._submit(target, position, last, chained)
                     if pending is not None:
-                        if not self._commit(generation, target, *pending):
+                        if not self._commit(generation, target, *pending, read=pending_read):
                             self._forget()
                             return False, pending[0]
                         pending = None
@@ -397,9 +411,11 @@ class Projector:
                     if self.worker is not None:
                         writes.extend(self.worker.result())
                         writes.events.sort()  # by position
-                    pending = (position, last, writes)
+                    pending, pending_read = (position, last, writes), read
                     position = last
-            if pending is not None and not self._commit(generation, target, *pending):
+            if pending is not None and not self._commit(
+                generation, target, *pending, read=pending_read
+            ):
                 self._forget()
                 return False, pending[0]
         except FoldWorkerError:
@@ -448,15 +464,26 @@ class Projector:
         return mine
 
     def _commit(
-        self, generation: int | None, target: int, start: int, last: int, writes: BatchWrites
+        self,
+        generation: int | None,
+        target: int,
+        start: int,
+        last: int,
+        writes: BatchWrites,
+        *,
+        read: float,
     ) -> bool:
         """Writes a folded batch in one locked transaction, if the position is still `start`
-        (False: another projector moved it, nothing is written)."""
+        (False: another projector moved it, nothing is written). `read`: when the batch
+        was read (perf_counter), for the batch duration metric."""
         with self.engine.begin() as conn:
             lock(conn)
             if self._state(conn, generation) != (target, start):
                 return False
             self._write(conn, target, last, writes)
+        metrics.observe_batch(time.perf_counter() - read)
+        if self.on_commit is not None:
+            self.on_commit(last)
         if self.checkpointer is not None:
             self.checkpointer.request()
         return True
