@@ -208,7 +208,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_appended(
         "1.4510.7002;Miete;A;100,00\n"  # line 5: pattern
         ";Ohne Stelle;A;100,00\n"  # line 6: no code
         "01.4510.7003;Pacht;X;100,00\n"  # line 7: direction
-        "01.4510.7004;Abgabe;A;-5,00\n",  # line 8: negative
+        "01.4510.7004;Abgabe;A;--5,00\n",  # line 8: two signs
     )
     before = head(app)
     with pytest.raises(ImportRefusedError) as refused:
@@ -219,7 +219,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_appended(
     assert "'1.4510.7002' does not match the budget-line pattern" in lines[1]
     assert "code (column 'HH-Stelle'): missing" in lines[2]
     assert "direction (column 'Art'): 'X' is none of the direction values" in lines[3]
-    assert "must be ≥ 0" in lines[4]
+    assert "'--5,00' is not an amount" in lines[4]
     assert "nothing was recorded" in str(refused.value)
     assert head(app) == before
 

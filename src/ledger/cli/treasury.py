@@ -7,8 +7,10 @@ entry point hands `ledger import budget ...` and `ledger import bookings ...` to
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +19,9 @@ from ledger.commands.fields import parse_date
 from ledger.errors import LedgerError, RuleViolationError
 from ledger.importers.bookings import import_bookings
 from ledger.importers.budget import import_budget
-from ledger.importers.mapping import Mapping, default_mapping, load_mapping
+from ledger.importers.mapping import Mapping, MappingError, default_mapping, load_mapping
 from ledger.importers.report import ImportRefusedError, ImportReport, plural
+from ledger.importers.row_filter import RowFilter, Skip, Where, parse_option
 
 SUBCOMMANDS = ("budget", "bookings")
 
@@ -27,7 +30,9 @@ Bad rows are listed with their line in the file (the header is line 1); without 
 nothing of the file is recorded and the exit code is 2. The mapping file (YAML) says which
 column is what; without it the common German headers are recognised (HH-Stelle or
 Einzelplan/Unterabschnitt/Gruppierung, Bezeichnung, Ansatz, Buchungsdatum, Betrag,
-Belegnummer, Buchungstext). See examples/treasury/ and the README.
+Belegnummer, Buchungstext). Rows not selected by `where` (or --where) and rows dropped by a
+`skip` rule (or --skip, e.g. sum and footer rows) are counted, not bad. See
+examples/treasury/ and the README.
 """
 
 
@@ -83,10 +88,33 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--dry-run", action="store_true", help="check the file and report; record nothing"
         )
+        sub.add_argument(
+            "--where",
+            action="append",
+            default=[],
+            metavar="COLUMN=VALUE",
+            help="read only rows whose COLUMN is VALUE (repeatable; all must match; "
+            "added to the mapping's `where`)",
+        )
+        sub.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="COLUMN=REGEX",
+            help="skip rows whose COLUMN matches REGEX, e.g. 'Bezeichnung=^Summe' or "
+            "'HH-Stelle=^$' (repeatable; added to the mapping's `skip`)",
+        )
     budget.add_argument(
         "--effective",
         type=_date,
-        help="the date the budget takes effect (default: the mapping's, else 1 January)",
+        help="the date the budget takes effect (default: the mapping's, else 1 January); "
+        "a re-import records only the lines and appropriations that changed",
+    )
+    budget.add_argument(
+        "--close-missing",
+        action="store_true",
+        help="set the appropriation of recorded lines the file lacks to 0.00 from the "
+        "effective date (default: report them only)",
     )
     return parser
 
@@ -122,6 +150,10 @@ def _run(args: argparse.Namespace) -> ImportReport:
     mapping: Mapping = (
         load_mapping(args.mapping, args.kind) if args.mapping else default_mapping(args.kind)
     )
+    options = row_options(args.where, args.skip)
+    if options:
+        mapping = replace(mapping, rows=mapping.rows.extended(options))
+    progress = _progress if sys.stderr.isatty() else None
     app = ledger_application()
     try:
         if args.kind == "budget":
@@ -134,6 +166,8 @@ def _run(args: argparse.Namespace) -> ImportReport:
                 effective=args.effective,
                 skip_bad=args.skip_bad,
                 dry_run=args.dry_run,
+                close_missing=args.close_missing,
+                progress=progress,
             )
         return import_bookings(
             app,
@@ -143,6 +177,29 @@ def _run(args: argparse.Namespace) -> ImportReport:
             mapping=mapping,
             skip_bad=args.skip_bad,
             dry_run=args.dry_run,
+            progress=progress,
         )
     finally:
         app.close()
+
+
+def row_options(where: Sequence[str], skip: Sequence[str]) -> RowFilter:
+    """The row filter of --where COLUMN=VALUE and --skip COLUMN=REGEX."""
+    entries = [parse_option(text, "--where") for text in where]
+    rules = [parse_option(text, "--skip") for text in skip]
+    for column, pattern in rules:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise MappingError(
+                "command line", f"--skip {column}", f"not a regular expression: {exc}"
+            ) from None
+    return RowFilter(
+        tuple(Where(column, (value,)) for column, value in entries),
+        tuple(Skip(column, pattern) for column, pattern in rules),
+    )
+
+
+def _progress(text: str) -> None:
+    # Only on a terminal: a script reading stderr gets the errors alone.
+    print(f"... {text}", file=sys.stderr, flush=True)

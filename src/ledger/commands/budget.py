@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ledger.commands.batch import Batch
@@ -11,9 +12,35 @@ from ledger.commands.fields import (
     parse_money,
     parse_text,
     parse_year,
+    shown,
 )
 from ledger.commands.registry import Field, command
 from ledger.domain.budget_line import BudgetLine
+from ledger.domain.money import check_amount
+from ledger.errors import RuleViolationError
+from ledger.yaml_files import LongInteger
+
+# The signs a negative amount may be written with: ASCII hyphen-minus and the minus sign.
+MINUS = ("-", "\u2212")
+
+
+def parse_signed_money(field: str, value: Any) -> Decimal:
+    """An amount as `parse_money` reads it, or its negative written with a leading minus.
+
+    For an appropriation (a negative Ansatz) and a booking (a reversal, Storno).
+    """
+    if isinstance(value, LongInteger):
+        return parse_money(field, value)  # refused, naming its digits
+    if isinstance(value, str) and value.strip().startswith(MINUS):
+        rest = value.strip()[1:]
+        if rest.strip().startswith(MINUS):
+            raise RuleViolationError(field, f"{shown(value)} is not an amount")
+        magnitude = parse_money(field, rest)
+        return check_amount(field, -magnitude, signed=True)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool) and value < 0:
+        return check_amount(field, -parse_money(field, -value), signed=True)
+    return parse_money(field, value)
+
 
 YEAR = Field(parse_year, help="the fiscal year (Haushaltsjahr)")
 LINE = Field(parse_text, help="the budget-line code (Haushaltsstelle), e.g. 01.4953.7187")
@@ -59,7 +86,7 @@ def open_line(batch: Batch, v: dict[str, Any]) -> None:
     "set the appropriation (Ansatz) of a line from the adopted budget",
     year=YEAR,
     line=LINE,
-    amount=Field(parse_money, help="EUR"),
+    amount=Field(parse_signed_money, help="EUR"),
 )
 def set_appropriation(batch: Batch, v: dict[str, Any]) -> None:
     """Sets the appropriation."""
@@ -144,7 +171,7 @@ def record_commitment(batch: Batch, v: dict[str, Any]) -> None:
     "book a payment (or a receipt on an income line); effective: the booking date",
     year=YEAR,
     line=LINE,
-    amount=Field(parse_money, help="EUR"),
+    amount=Field(parse_signed_money, help="EUR"),
     reference=Field(parse_text, help="the booking reference; unique on the line"),
     text=Field(parse_free_text, required=False, default=""),
 )

@@ -179,8 +179,12 @@ class BudgetLine(LedgerAggregate):
         )
 
     def set_appropriation(self, amount: Decimal, effective: date) -> None:
-        """Sets the appropriation (Ansatz) from `effective` on."""
-        amount = check_amount("amount", amount)
+        """Sets the appropriation (Ansatz) from `effective` on.
+
+        0.00 is an appropriation (the line is in the budget with nothing planned); a negative
+        one is allowed, as adopted budgets have them (an expected refund, a correction line).
+        """
+        amount = check_amount("amount", amount, signed=True)
         if self.already_recorded(self.AppropriationSet, amount=amount, effective=effective):
             return
         approvals = self.state_at().supplementary  # any approval of the fiscal year counts
@@ -278,10 +282,13 @@ class BudgetLine(LedgerAggregate):
     def book_payment(self, *, amount: Decimal, reference: str, text: str, effective: date) -> None:
         """Books a payment; its booking reference identifies it on this line.
 
-        The same reference with other values is refused (a correction changes them); a
-        booking that was retracted or corrected is not booked again by repeating it.
+        A negative amount is a reversal (Storno) booked under its own reference: the line's
+        payments go down by it. The same reference with other values is refused (a
+        correction changes them); a booking that was retracted or corrected is not booked
+        again by repeating it. A line without appropriation or approval takes bookings too:
+        `reconcile` reports them (payment-without-authorisation).
         """
-        amount = check_amount("amount", amount)
+        amount = check_amount("amount", amount, signed=True)
         if not reference.strip():
             raise RuleViolationError("reference", "a booking needs its booking reference")
         if self.already_recorded(
@@ -291,6 +298,19 @@ class BudgetLine(LedgerAggregate):
         self.trigger_event(
             self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
         )
+
+    def appropriation_change(self, amount: Decimal, effective: date) -> str:
+        """How setting `amount` from `effective` relates to what the line holds.
+
+        `standing`: the appropriation standing on `effective` is already `amount` (a budget
+        imported again with a new effective date changes nothing); `settled`: an
+        appropriation of `amount` was retracted, or corrected away, and stays so; `new`
+        otherwise.
+        """
+        if self.state_at(effective).appropriation == amount:
+            return "standing"
+        repeat = self.find_repeat(self.AppropriationSet, amount=amount)
+        return "settled" if repeat.status == "settled" else "new"
 
     def year_appropriation(self) -> Decimal | None:
         """The largest appropriation set for the line in its fiscal year, whatever its date."""
@@ -324,10 +344,10 @@ class BudgetLine(LedgerAggregate):
         )
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
-        """A corrected amount must still be a valid amount."""
+        """A corrected amount must still be a valid amount (signed where the fact allows)."""
         amount = getattr(fact, "amount", None)
         if isinstance(amount, Decimal):
-            check_amount("amount", amount)
+            check_amount("amount", amount, signed=isinstance(fact, SIGNED_FACTS))
 
     def state_at(self, as_of: date | None = None) -> BudgetLineState:
         """The line at the end of `as_of`."""
@@ -394,6 +414,8 @@ def _step(state: BudgetLineState, fact: Any) -> BudgetLineState:
 
 
 BUDGET_LINE = Fold(BudgetLineState(), _step)
+# The facts whose amount may be negative: an appropriation and a booking (a reversal).
+SIGNED_FACTS = (BudgetLine.AppropriationSet, BudgetLine.PaymentBooked)
 
 
 def _none() -> list[Decimal | None]:

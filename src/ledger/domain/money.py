@@ -17,19 +17,24 @@ MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:.2f} EUR (10^13)"
 MAX_AMOUNT_CHARS = 40
 
 
-def check_amount(field: str, amount: Decimal) -> Decimal:
-    """Refuses a negative, over-large or sub-cent amount; returns it with two decimals."""
+def check_amount(field: str, amount: Decimal, *, signed: bool = False) -> Decimal:
+    """Refuses a negative, over-large or sub-cent amount; returns it with two decimals.
+
+    `signed`: a negative amount down to −MAX_AMOUNT is allowed too (a negative appropriation
+    in an adopted budget, a reversed booking).
+    """
     if not amount.is_finite():
         raise RuleViolationError(field, f"must be a finite amount, got {amount}")
     # Compared before quantizing: quantizing 10^30 to cents raises InvalidOperation.
     if abs(amount) > MAX_AMOUNT:
         raise RuleViolationError(field, f"must be at most {MAX_AMOUNT_TEXT}, got {_shown(amount)}")
-    if amount < 0:
+    if amount < 0 and not signed:
         raise RuleViolationError(field, f"must be ≥ 0, got {amount}")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
         raise RuleViolationError(field, f"must have at most two decimals, got {amount}")
-    return amount.quantize(CENT)
+    # −0.00 is 0.00: a sign on nothing would show as "-0.00" and compare as a change.
+    return amount.quantize(CENT) if amount else abs(amount).quantize(CENT)
 
 
 def format_amount(amount: Decimal) -> str:

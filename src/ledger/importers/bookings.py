@@ -4,11 +4,15 @@ The booking reference is the idempotency key on its line: a row whose reference 
 recorded on that line (same amount and date) is skipped, so importing the same export
 twice, or an overlapping later export, adds only what is new. A row repeating a booking
 that was retracted or corrected since is skipped too, and counted as settled: a reversal
-recorded in the ledger stands.
+recorded in the ledger stands. A negative row is a reversal (Storno) under its own
+reference: the line's payments go down by it. A booking on a line with neither an
+appropriation nor an approval is recorded, as `ledger record` records it; `reconcile`
+reports it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,11 +25,20 @@ from ledger.commands.batch import Batch
 from ledger.domain.budget_line import BudgetLine
 from ledger.domain.repeats import NEW, Repeat
 from ledger.errors import CommandError, RuleViolationError
+from ledger.importers.amounts import booking_amount
 from ledger.importers.csv_source import read_table
 from ledger.importers.mapping import Mapping
-from ledger.importers.notation import parse_amount, parse_booking_date
-from ledger.importers.report import BadRow, ImportRefusedError, ImportReport
+from ledger.importers.notation import parse_booking_date
+from ledger.importers.report import (
+    BadRow,
+    ImportRefusedError,
+    ImportReport,
+    Progress,
+    lines_named,
+    plural,
+)
 from ledger.importers.row_fields import RowFields
+from ledger.importers.row_filter import selected_rows
 from ledger.importers.trial import trial_run
 
 
@@ -62,7 +75,7 @@ class LineBook:
         self.body = body
         self.year = year
         self._lines: dict[str, BudgetLine | None] = {}
-        self._refusals: dict[str, str | None] = {}
+        self._directions: dict[str, str | None] = {}
 
     def line(self, code: str) -> BudgetLine | None:
         """The recorded line `code`, or None."""
@@ -73,25 +86,24 @@ class LineBook:
         return self._lines[code]
 
     def refusal(self, code: str) -> str | None:
-        """Why no booking can go on line `code`, or None if it can."""
-        if code not in self._refusals:
-            self._refusals[code] = self._refusal(code)
-        return self._refusals[code]
+        """Why no booking can go on line `code` (it was never recorded), or None if it can.
 
-    def _refusal(self, code: str) -> str | None:
-        record = self.line(code)
-        if record is None:
+        A line without appropriation or approval takes bookings: `reconcile` reports them
+        as payments without authorisation, which is what it is there to show.
+        """
+        if self.line(code) is None:
             return (
                 f"no budget line {code} in {self.year} has been recorded "
                 f"(import the budget, or record the line and its approval, first)"
             )
-        state = record.state_at()
-        if not (state.appropriation or state.supplementary):
-            return (
-                f"budget line {code} of {self.year} has neither an appropriation nor an "
-                f"approval (über-/außerplanmäßig)"
-            )
         return None
+
+    def direction(self, code: str) -> str | None:
+        """The recorded direction of line `code` (expenditure or income), or None."""
+        if code not in self._directions:
+            record = self.line(code)
+            self._directions[code] = record.state_at().direction if record else None
+        return self._directions[code]
 
     def repeat(self, booking: Booking) -> Repeat:
         """How a row relates to the bookings its line holds under its reference.
@@ -120,10 +132,14 @@ def import_bookings(
     mapping: Mapping,
     skip_bad: bool = False,
     dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Records the new bookings of a CSV export in one batch (all or nothing).
 
-    Bad rows refuse the whole file (ImportRefusedError) unless `skip_bad`.
+    Bad rows refuse the whole file (ImportRefusedError) unless `skip_bad`. Rows `where`
+    does not select and rows a `skip` rule drops are counted, not bad; so is a row of
+    another fiscal year by the mapping's `year` column. Bookings dated outside the fiscal
+    year are recorded and noted.
     """
     table = read_table(
         path,
@@ -132,6 +148,7 @@ def import_bookings(
         header_line=mapping.header_line,
     )
     resolved = mapping.resolve(table.header, year)
+    row_filter = mapping.rows.resolve(table.header, mapping.source)
     batch = Batch(app.repository)
     body_record = batch.body(body)
     book = LineBook(batch, body, year)
@@ -139,16 +156,17 @@ def import_bookings(
         kind="bookings",
         source=str(path),
         reading=table.describe(),
-        mapping=[f"mapping: {mapping.source}"]
-        + [f"{key}: {src.describe()}" for key, src in resolved.items()],
+        mapping=describe(mapping, resolved),
         rows=len(table.rows),
         skip_bad=skip_bad,
         dry_run=dry_run,
     )
+    steps = Progress(progress, len(table.rows)) if progress else None
     bookings: list[Booking] = []
-    for row in table.rows:
+    for row in selected_rows(table.rows, row_filter, report, steps):
         fields = RowFields(row, len(table.header), resolved)
         code = fields.text("code")
+        direction = None
         if code:
             try:
                 body_record.check_line_code(code)
@@ -158,18 +176,23 @@ def import_bookings(
                 refusal = book.refusal(code)
                 if refusal:
                     fields.fault("code", refusal)
+                direction = book.direction(code)
         booked_on = fields.parsed(
             "date", partial(parse_booking_date, date_format=mapping.date_format)
         )
-        amount = fields.parsed("amount", partial(parse_amount, decimal=mapping.decimal))
+        amount = booking_amount(fields, mapping, direction)
         reference = fields.text("reference")
         text = fields.text("text", required=False)
+        fields.check_year(year)
         if fields.faults:
             report.bad.append(BadRow(row.line, "; ".join(fields.faults)))
             continue
         assert booked_on is not None and amount is not None
         bookings.append(Booking(row.line, code, booked_on, amount, reference, text))
+    note_other_years(bookings, year, report)
     bookings = refuse_repeated_references(bookings, report.bad)
+    if steps:
+        steps.stage(f"checking {plural(len(bookings), 'booking')} against the ledger")
     new: list[Booking] = []
     for booking in bookings:
         repeat = book.repeat(booking)
@@ -200,8 +223,34 @@ def import_bookings(
         if report.bad and not skip_bad:
             raise ImportRefusedError(report)
         return report
+    if steps and new:
+        steps.stage(f"recording {plural(len(new), 'booking')}")
     report.positions = record_bookings(app, new, body, year, report, skip_bad)
     return report
+
+
+def describe(mapping: Mapping, resolved: dict[str, Any]) -> list[str]:
+    """The mapping as applied to this file, for the report."""
+    out = [f"mapping: {mapping.source}"]
+    out.extend(f"{key}: {src.describe()}" for key, src in resolved.items())
+    if mapping.sign != "keep":
+        out.append(f"sign: {mapping.sign} (stored with the sign turned; the other sign reverses)")
+    out.extend(mapping.rows.describe())
+    return out
+
+
+def note_other_years(bookings: list[Booking], year: int, report: ImportReport) -> None:
+    """Notes the bookings dated outside the fiscal year (recorded all the same).
+
+    A booking of the last days of a year may be paid in the next (Auslaufperiode), so the
+    date alone does not make a row wrong; a `year` column does (see RowFields.check_year).
+    """
+    lines = [b.line for b in bookings if b.booked_on.year != year]
+    if lines:
+        report.notes.append(
+            f"{plural(len(lines), 'booking')} dated outside {year} ({lines_named(lines)}): "
+            f"recorded in the fiscal year {year}"
+        )
 
 
 def record_bookings(

@@ -9,7 +9,6 @@ recognises the common German headers (HH-Stelle, Bezeichnung, Ansatz, Buchungsda
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -19,37 +18,39 @@ from typing import Any
 
 import yaml
 
-from ledger.errors import LedgerError
+from ledger.importers.columns import MappingError, find_column, header_key
+from ledger.importers.row_filter import RowFilter, parse_skip, parse_where
 from ledger.yaml_files import load_yaml
+
+__all__ = [
+    "Direction",
+    "Mapping",
+    "MappingError",
+    "ResolvedSource",
+    "Source",
+    "default_mapping",
+    "find_column",
+    "header_key",
+    "load_mapping",
+    "parse_mapping",
+]
 
 KINDS = ("budget", "bookings")
 DECIMALS = ("auto", "comma", "point")
 DIRECTIONS = ("expenditure", "income")
+SIGNS = ("keep", "expenditure_negative", "income_negative")
 SEPARATOR_WORDS = {"semicolon": ";", "comma": ",", "tab": "\t", "bar": "|"}
 
 BUDGET_KEYS = {"code", "title", "amount", "direction", "effective", "sum_duplicates"}
 BOOKINGS_KEYS = {"code", "date", "amount", "reference", "text"}
 READING_KEYS = {"kind", "encoding", "separator", "header_line", "decimal", "date_format"}
+# Keys of both kinds: which rows are read, how amounts are signed, the fiscal-year column.
+ROW_KEYS = {"where", "skip", "sign", "year"}
 
 DEFAULT_DIRECTION_VALUES: dict[str, tuple[str, ...]] = {
     "expenditure": ("A", "Ausgabe", "Ausgaben", "Auszahlung", "Aufwand", "expenditure"),
     "income": ("E", "Einnahme", "Einnahmen", "Einzahlung", "Ertrag", "income"),
 }
-
-
-class MappingError(LedgerError):
-    """The mapping file (or the header it is applied to) does not fit; names the key and rule."""
-
-    def __init__(self, source: str, key: str, rule: str) -> None:
-        self.source = source
-        self.key = key
-        self.rule = rule
-        super().__init__(f"{source}: '{key}': {rule}")
-
-
-def header_key(name: str) -> str:
-    """A header name compared loosely: case-folded, without spaces and punctuation."""
-    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 class CodeCell:
@@ -155,16 +156,6 @@ class ResolvedSource:
         return self.source.describe()
 
 
-def find_column(header: Sequence[str], name: str) -> int | None:
-    """The index of column `name`: exact, then case-insensitive, then loosely compared."""
-    for compare in (str.strip, lambda s: s.strip().casefold(), header_key):
-        wanted = compare(name)
-        for index, column in enumerate(header):
-            if compare(column) == wanted and wanted:
-                return index
-    return None
-
-
 @dataclass(frozen=True)
 class Direction:
     """How a budget line's direction is found: a fixed value or a column and its values."""
@@ -198,12 +189,24 @@ class Mapping:
     decimal: str = "auto"
     date_format: str | None = None
     direction: Direction = field(default_factory=Direction)
+    #: Whether the mapping file gave `direction` (with split amounts it settles a 0 row).
+    direction_given: bool = False
     effective: date | None = None
     sum_duplicates: bool = False
+    rows: RowFilter = field(default_factory=RowFilter)
+    #: keep | expenditure_negative | income_negative: how the file signs its amounts.
+    sign: str = "keep"
+    #: Separate amount columns by direction (`amount: {income: A, expenditure: B}`).
+    amounts: tuple[tuple[str, Source], ...] = ()
 
     def resolve(self, header: Sequence[str], year: int | None = None) -> dict[str, ResolvedSource]:
         """Finds every field's columns in the header; a missing required one is an error."""
         resolved: dict[str, ResolvedSource] = {}
+        for direction, src in self.amounts:
+            key = f"amount.{direction}"
+            found = src.resolve(header, key, self.source, year)
+            assert found is not None  # a named column is found or refused
+            resolved[key] = found
         for key, src in self.fields.items():
             found = src.resolve(header, key, self.source, year)
             if found is None:
@@ -331,7 +334,7 @@ def parse_mapping(data: dict[str, Any], kind: str, source: str) -> Mapping:
         raise MappingError(source, "kind", f"must be one of {', '.join(KINDS)}")
     if declared != kind:
         raise MappingError(source, "kind", f"this mapping is for {declared}, not for {kind}")
-    allowed = READING_KEYS | (BUDGET_KEYS if kind == "budget" else BOOKINGS_KEYS)
+    allowed = READING_KEYS | ROW_KEYS | (BUDGET_KEYS if kind == "budget" else BOOKINGS_KEYS)
     for key in data:
         if key not in allowed:
             raise MappingError(
@@ -341,10 +344,17 @@ def parse_mapping(data: dict[str, Any], kind: str, source: str) -> Mapping:
             )
     base = default_mapping(kind)
     fields = dict(base.fields)
+    amounts: tuple[tuple[str, Source], ...] = ()
+    if _is_split(data.get("amount")):
+        amounts = parse_amounts(data["amount"], source)
+        del fields["amount"]
     for key in fields:
         if key in data:
             fields[key] = parse_source(data[key], key, source)
-    mapping = replace(base, source=source, fields=fields)
+    if "year" in data:
+        fields["year"] = parse_source(data["year"], "year", source)
+    mapping = replace(base, source=source, fields=fields, amounts=amounts)
+    mapping = _row_keys(mapping, data, source)
     if "encoding" in data:
         mapping = replace(mapping, encoding=_text(data["encoding"], "encoding", source))
     if "separator" in data:
@@ -377,9 +387,47 @@ def parse_mapping(data: dict[str, Any], kind: str, source: str) -> Mapping:
     return mapping
 
 
+def _row_keys(mapping: Mapping, data: dict[str, Any], source: str) -> Mapping:
+    where = parse_where(data["where"], source) if "where" in data else ()
+    skip = parse_skip(data["skip"], source) if "skip" in data else ()
+    mapping = replace(mapping, rows=RowFilter(where, skip))
+    if "sign" in data:
+        if data["sign"] not in SIGNS:
+            raise MappingError(source, "sign", f"must be one of {', '.join(SIGNS)}")
+        mapping = replace(mapping, sign=data["sign"])
+    return mapping
+
+
+def _is_split(value: Any) -> bool:
+    return isinstance(value, dict) and bool(set(value) & set(DIRECTIONS))
+
+
+def parse_amounts(value: dict[str, Any], source: str) -> tuple[tuple[str, Source], ...]:
+    """`{income: COLUMN, expenditure: COLUMN}`: separate amount columns by direction."""
+    unknown = set(value) - set(DIRECTIONS)
+    if unknown:
+        raise MappingError(
+            source, f"amount.{sorted(unknown)[0]}", "unknown key (income, expenditure)"
+        )
+    if set(value) != set(DIRECTIONS):
+        missing = next(d for d in DIRECTIONS if d not in value)
+        raise MappingError(
+            source, f"amount.{missing}", "separate amount columns need both income and expenditure"
+        )
+    out = []
+    for direction in DIRECTIONS:
+        src = parse_source(value[direction], f"amount.{direction}", source)
+        if src.value is not None:
+            raise MappingError(source, f"amount.{direction}", "must name a column")
+        out.append((direction, src))
+    return tuple(out)
+
+
 def _budget_keys(mapping: Mapping, data: dict[str, Any], source: str) -> Mapping:
     if "direction" in data:
-        mapping = replace(mapping, direction=parse_direction(data["direction"], source))
+        mapping = replace(
+            mapping, direction=parse_direction(data["direction"], source), direction_given=True
+        )
     if "effective" in data:
         value = data["effective"]
         if isinstance(value, str):

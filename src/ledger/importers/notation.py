@@ -13,6 +13,28 @@ from ledger.errors import RuleViolationError
 POINT_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$", re.ASCII)
 
 
+# A negative amount: a leading minus (or minus sign), or a trailing one as some finance
+# systems write it ("1.234,56-").
+MINUS = ("-", "\u2212")
+
+
+def parse_signed_amount(field: str, text: str, decimal: str = "auto") -> Decimal:
+    """An amount as `parse_amount` reads it, negative when written with a minus.
+
+    "-1.500,00", "−1.500,00" and "1.500,00-" are −1500.00; "-0,00" is 0.00.
+    """
+    cleaned = text.strip()
+    negative = cleaned.startswith(MINUS)
+    if negative:
+        cleaned = cleaned[1:].lstrip()
+    elif cleaned.endswith(MINUS):
+        negative, cleaned = True, cleaned[:-1].rstrip()
+    if negative and (not cleaned or cleaned.startswith(MINUS) or cleaned.endswith(MINUS)):
+        raise RuleViolationError(field, f"{shown(text)} is not an amount")
+    amount = parse_amount(field, cleaned, decimal)
+    return check_amount(field, -amount if negative else amount, signed=True)
+
+
 def parse_amount(field: str, text: str, decimal: str = "auto") -> Decimal:
     """An amount ≥ 0 with at most two decimals, at most MAX_AMOUNT, in ASCII digits.
 

@@ -1,7 +1,8 @@
-"""What an import did: rows read, recorded, already recorded, settled, bad rows, positions."""
+"""What an import did: rows read, selected, skipped, recorded, already recorded, settled, bad."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ledger.errors import LedgerError
@@ -28,6 +29,12 @@ class ImportReport:
     already_recorded: int = 0
     #: Rows repeating a fact that was retracted or corrected since: skipped, it stands.
     settled: int = 0
+    #: Recorded lines the file lacks, set to 0.00 (budget, --close-missing).
+    closed: int = 0
+    #: Rows that `where` did not select (another year, the actual beside the plan).
+    not_selected: int = 0
+    #: Rows a `skip` rule dropped (sum and footer rows): the rule -> their file lines.
+    skipped: dict[str, list[int]] = field(default_factory=dict)
     bad: list[BadRow] = field(default_factory=list)
     skip_bad: bool = False
     dry_run: bool = False
@@ -48,9 +55,19 @@ class ImportReport:
         )
         if self.settled:
             counts += f", {self.settled} settled by a retraction or correction"
+        if self.closed:
+            counts += f", {plural(self.closed, 'missing line')} closed"
+        if self.not_selected:
+            counts += f", {self.not_selected} not selected"
+        if self.skipped:
+            counts += f", {sum(map(len, self.skipped.values()))} skipped by rule"
         if self.bad:
             counts += f", {plural(len(sorted_bad(self.bad)), 'bad row')} skipped"
         out.append(counts)
+        out.extend(
+            f"skipped by rule ({rule}): {plural(len(lines), 'row')} ({lines_named(lines)})"
+            for rule, lines in self.skipped.items()
+        )
         out.extend(f"note: {note}" for note in self.notes)
         if self.dry_run:
             out.append("dry run: nothing was recorded")
@@ -58,15 +75,41 @@ class ImportReport:
             out.append("nothing new: the ledger is unchanged")
         else:
             out.append(
-                f"appended {len(self.positions)} events at positions "
+                f"appended {plural(len(self.positions), 'event')} at positions "
                 f"{self.positions[0]}..{self.positions[-1]}"
             )
         return out
 
 
+class Progress:
+    """Tells a long import's progress: a line per stage, and every `every` rows read."""
+
+    def __init__(self, say: Callable[[str], None], total: int, every: int = 10_000) -> None:
+        self.say = say
+        self.total = total
+        self.every = every
+
+    def row(self, count: int) -> None:
+        """Row `count` (from 1) is being read."""
+        if count % self.every == 0:
+            self.say(f"read {count:,} of {self.total:,} rows")
+
+    def stage(self, text: str) -> None:
+        """A stage begins (checking against the ledger, recording)."""
+        self.say(text)
+
+
 def plural(count: int, noun: str) -> str:
     """'1 row', '2 rows'."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def lines_named(lines: list[int], most: int = 10) -> str:
+    """'line 9', 'lines 2, 5, 7', 'lines 2, 5, ... (30 in all)'."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    shown = ", ".join(str(n) for n in lines[:most])
+    return f"lines {shown}" + (f", ... ({len(lines):,} in all)" if len(lines) > most else "")
 
 
 def sorted_bad(bad: list[BadRow]) -> list[BadRow]:

@@ -55,6 +55,22 @@ class RowFields:
             self.fault(key, exc.rule)
             return None
 
+    def check_year(self, year: int) -> None:
+        """A row of another fiscal year (by the mapping's `year` column) is a fault."""
+        if "year" not in self.resolved:
+            return
+        text = self.text("year")
+        if not text:
+            return
+        if not (text.isascii() and text.isdigit()):
+            self.fault("year", f"'{text}' is not a fiscal year such as {year}")
+        elif int(text) != year:
+            self.fault(
+                "year",
+                f"the row is of {int(text)}, not of the fiscal year {year} "
+                f"(to read one year of a longer file, select it with `where`)",
+            )
+
     def fault(self, key: str, rule: str) -> None:
         """Adds a fault for field `key`, naming its column."""
         source = self.resolved.get(key)
