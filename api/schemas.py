@@ -301,28 +301,17 @@ class Budget(AsOfDocument):
 # ---- resolutions -------------------------------------------------------------------------
 
 
-class ResolutionSummary(Document):
-    """A resolution in a list."""
-
-    reference: str = Field(examples=["2018/6/067"])
-    title: str
-    committee: str
-    public: bool
-    status: str
-    proposed_on: Day | None
-    decided_on: Day | None
-    executed_on: Day | None
-    revoked_on: Day | None
-
-
-class ResolutionList(AsOfDocument):
-    """Resolutions (Beschlüsse); anonymous readers see the public ones only."""
-
-    resolutions: list[ResolutionSummary]
+ResolutionStatus = Literal[
+    "proposed", "adopted", "rejected", "deferred", "referred", "noted", "withdrawn", "revoked"
+]
+#: What a decision states as its outcome (a vote: adopted or rejected only).
+DecisionOutcome = Literal["adopted", "rejected", "deferred", "referred", "noted", "withdrawn"]
+#: A count a decision may leave unstated.
+UNKNOWN = "null: the protocol does not state it (unknown, not 0)."
 
 
 class Vote(Document):
-    """A vote (Abstimmung) of a committee."""
+    """A vote (Abstimmung) of a committee: all four counts, adopted or rejected."""
 
     committee: str
     meeting_date: Day | None
@@ -331,6 +320,47 @@ class Vote(Document):
     abstentions: int
     recused: int = Field(description="befangen")
     outcome: str
+
+
+class Decision(Document):
+    """A committee's decision (Beschluss) as its protocol states it: the outcome, the wording
+    and the counts stated; what it does not state is null."""
+
+    committee: str
+    meeting_date: Day | None
+    outcome: DecisionOutcome | None = Field(description="null: no outcome stated.")
+    wording: str | None = Field(description="The protocol's sentence(s), verbatim.")
+    yes: int | None = Field(description=UNKNOWN)
+    no: int | None = Field(description=UNKNOWN)
+    abstentions: int | None = Field(description=UNKNOWN)
+    recused: int | None = Field(description=f"befangen; {UNKNOWN}")
+
+
+class ResolutionSummary(Document):
+    """A resolution in a list, with its votes and decisions."""
+
+    reference: str = Field(examples=["2018/6/067", "V 123/2018"])
+    title: str
+    committee: str
+    public: bool
+    status: ResolutionStatus = Field(
+        description="proposed, revoked, or the outcome of the last vote or decision stating "
+        "one (in valid time)."
+    )
+    proposed_on: Day | None
+    decided_on: Day | None = Field(
+        description="The meeting date of that vote or decision; the proposal's date before."
+    )
+    executed_on: Day | None
+    revoked_on: Day | None
+    votes: list[Vote] = []
+    decisions: list[Decision] = []
+
+
+class ResolutionList(AsOfDocument):
+    """Resolutions (Beschlüsse); anonymous readers see the public ones only."""
+
+    resolutions: list[ResolutionSummary]
 
 
 class FinancialEffect(Document):
@@ -342,7 +372,8 @@ class FinancialEffect(Document):
 
 
 class Resolution(AsOfDocument):
-    """One resolution with its items, financial effect and votes; "exists": false before it."""
+    """One resolution with its items, financial effect, votes and decisions; "exists": false
+    before it."""
 
     reference: str
     exists: bool
@@ -350,10 +381,11 @@ class Resolution(AsOfDocument):
     committee: str | None = None
     submitter: str | None = None
     public: bool | None = None
-    status: str | None = None
+    status: ResolutionStatus | None = None
     items: list[str] | None = None
     financial_effect: FinancialEffect | None = None
     votes: list[Vote] | None = None
+    decisions: list[Decision] | None = None
     amendments: list[Any] | None = None
     proposed_on: Day | None = None
     decided_on: Day | None = None

@@ -1,8 +1,17 @@
-"""The bitemporal read models the projector maintains, one per record type."""
+"""The bitemporal read models the projector maintains, one per record type.
+
+A model that gains a column (resolutions gained `decisions`) leaves the tables an older
+version built without it: `missing_columns` names them, so that the projector can refuse
+such a generation with "run `ledger rebuild`" instead of failing on its first row (a
+rebuild makes new tables with every column, projected from position 0).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from sqlalchemy import Connection, Table, inspect
 
 from projections.agreement import AGREEMENTS, MEASURES
 from projections.bitemporal import VersionedModel
@@ -27,3 +36,16 @@ MODELS: tuple[VersionedModel[Any], ...] = (
 BY_TOPIC_PREFIX: dict[str, VersionedModel[Any]] = {
     f"{m.aggregate.__module__}:{m.aggregate.__qualname__}.": m for m in MODELS
 }
+
+
+def missing_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
+    """The columns ("table.column") the models' tables lack in the database: tables an
+    older version made (a table that does not exist at all is not reported here)."""
+    inspector = inspect(conn)
+    missing: list[str] = []
+    for table in tables:
+        if not inspector.has_table(table.name, schema=table.schema):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        missing.extend(f"{table.name}.{c.name}" for c in table.columns if c.name not in present)
+    return missing

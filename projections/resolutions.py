@@ -1,4 +1,7 @@
-"""Read model of resolutions with their votes; `list_resolutions` and `get_resolution`.
+"""Read model of resolutions, their votes and decisions; `list_resolutions`, `get_resolution`.
+
+A vote states all four counts; a decision states what its protocol states, and a count it
+does not state is null in the documents (unknown, never 0).
 
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
@@ -48,6 +51,7 @@ def _columns() -> list[Column[Any]]:
         Column("revoked_on", Date),
         Column("status", String),
         Column("decided_on", Date),
+        Column("decisions", JSON),
     ]
 
 
@@ -81,7 +85,20 @@ def _row(state: ResolutionState) -> dict[str, Any]:
         "amendments": list(state.amendments),
         "revoked_on": state.revoked_on,
         "status": state.status,
-        "decided_on": state.votes[-1].meeting_date if state.votes else state.proposed_on,
+        "decided_on": state.decided_on or state.proposed_on,
+        "decisions": [
+            {
+                "committee": d.committee,
+                "meeting_date": iso(d.meeting_date),
+                "outcome": d.outcome,
+                "wording": d.wording,
+                "yes": d.yes,
+                "no": d.no,
+                "abstentions": d.abstentions,
+                "recused": d.recused,
+            }
+            for d in state.decisions
+        ],
     }
 
 
@@ -118,7 +135,8 @@ def shown_reference(
 
 
 def resolution_summary(row: RowMapping) -> dict[str, Any]:
-    """A resolution as a list entry."""
+    """A resolution as a list entry, with its votes and decisions (what `ledger show
+    resolutions` prints as JSON: the counts a decision does not state are null)."""
     return {
         "reference": row["reference"],
         "title": row["title"],
@@ -129,11 +147,13 @@ def resolution_summary(row: RowMapping) -> dict[str, Any]:
         "decided_on": iso(row["decided_on"]),
         "executed_on": iso(row["executed_on"]),
         "revoked_on": iso(row["revoked_on"]),
+        "votes": list(row["votes"] or []),
+        "decisions": list(row["decisions"] or []),
     }
 
 
 def resolution_document(row: RowMapping) -> dict[str, Any]:
-    """A resolution with its items, financial effect and votes."""
+    """A resolution with its items, financial effect, votes and decisions."""
     effect = row["financial_effect"]
     return {
         **resolution_summary(row),
@@ -144,7 +164,6 @@ def resolution_document(row: RowMapping) -> dict[str, Any]:
             if effect is not None
             else None
         ),
-        "votes": list(row["votes"] or []),
         "amendments": list(row["amendments"] or []),
     }
 
@@ -170,7 +189,7 @@ def list_resolutions(
     """The resolutions of a body on as_of, as known at known_at, by decision date.
 
     date_from / date_to (inclusive) filter on the decision date: the meeting date of the
-    last vote, or the proposal date before any vote.
+    last vote or decision stating an outcome (in valid time), else the proposal date.
     """
     ax = axes(as_of, known_at)
     start = _bound("date_from", date_from)

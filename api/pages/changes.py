@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from api.pages.formats import LABELS, de_amount, de_date
+from api.pages.formats import LABELS, UNKNOWN, de_amount, de_date
 from ledger.domain.measure import STATUSES
 
 EVENT_LABELS: Final = {
@@ -31,6 +31,7 @@ EVENT_LABELS: Final = {
     "Abandoned": "abgebrochen",
     "Proposed": "eingebracht",
     "VoteRecorded": "Abstimmung erfasst",
+    "DecisionRecorded": "Beschluss erfasst",
     "Executed": "ausgeführt",
     "Amended": "geändert",
     "Revoked": "aufgehoben",
@@ -80,6 +81,8 @@ FIELD_LABELS: Final = {
     "abstentions": "Enthaltungen",
     "recused": "befangen",
     "outcome": "Ergebnis",
+    "wording": "Wortlaut",
+    "source": "Quelle",
     "direction": "Richtung",
     "valid_from": "gültig ab",
     "valid_until": "gültig bis",
@@ -105,6 +108,8 @@ FIELD_LABELS: Final = {
 #: Fields that name the record rather than change it (not shown as changes).
 IDENTITY: Final = frozenset({"body", "process", "slug", "reference", "number", "salt"})
 AMOUNT_FIELDS: Final = frozenset({"amount", "financial_effect", "appropriation"})
+#: The counts of a vote or decision (a decision's unstated ones are shown as unknown).
+COUNTS: Final = frozenset({"yes", "no", "abstentions", "recused"})
 #: German labels of coded values, by field.
 CODED: Final = {
     "status": STATUSES,
@@ -191,11 +196,14 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
                 if name in IDENTITY:
                     continue
                 previous = state.get(name)
+                after = shown(name, value)
+                if value is None and last == "DecisionRecorded" and name in COUNTS:
+                    after = UNKNOWN  # the protocol does not state it: unknown, not none
                 step.fields.append(
                     FieldChange(
                         FIELD_LABELS.get(name, name),
                         shown(name, previous),
-                        shown(name, value),
+                        after,
                         previous != value,
                     )
                 )

@@ -1,5 +1,8 @@
 """The geometry of the pages' SVG charts: the certification timeline and a vote's bars.
 
+A decision may leave counts unstated: such a count is written "unbekannt" and gets no bar,
+never a bar of 0.
+
 Computed here, drawn by the templates (charts.html); every bar also carries its text, so
 no chart says anything by colour alone.
 """
@@ -10,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
 
-from api.pages.formats import de_date, label
+from api.pages.formats import count, de_date, label
 
 WIDTH: Final = 760
 LEFT: Final = 130  # room for the row labels
@@ -150,26 +153,52 @@ def timeline(history: list[dict[str, Any]], as_of: date) -> Timeline:
 
 @dataclass
 class VoteBar:
-    """One bar of a vote: its label, count, and box."""
+    """One bar of a vote: its label, count (None: not stated, no bar) and box."""
 
     text: str
-    count: int
+    count: int | None
     y: float
     width: float
 
+    @property
+    def shown(self) -> str:
+        """The count as the chart writes it: "unbekannt" when not stated."""
+        return count(self.count)
+
+
+#: The counts of a tally with their German labels, in the order a protocol gives them.
+COUNTS: Final = (
+    ("yes", "Ja"),
+    ("no", "Nein"),
+    ("abstentions", "Enthaltung"),
+    ("recused", "befangen"),
+)
+
+
+def _count(value: Any) -> int | None:
+    """A count of a document: an int, or None when the decision does not state it."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 def vote_bars(vote: dict[str, Any], seats: int | None) -> tuple[list[VoteBar], int, int]:
-    """The bars of a vote (Ja, Nein, Enthaltung, befangen), the chart's width and height."""
-    parts = [
-        ("Ja", int(vote.get("yes") or 0)),
-        ("Nein", int(vote.get("no") or 0)),
-        ("Enthaltung", int(vote.get("abstentions") or 0)),
-        ("befangen", int(vote.get("recused") or 0)),
-    ]
-    most = max([seats or 0, *(n for _, n in parts), 1])
+    """The bars of a vote or decision (Ja, Nein, Enthaltung, befangen), the chart's width
+    and height. A count the decision does not state gets no bar and the text "unbekannt":
+    it is not drawn as 0."""
+    parts = [(text, _count(vote.get(name))) for name, text in COUNTS]
+    most = max([seats or 0, *(n for _, n in parts if n is not None), 1])
     span = 300
     bars = [
-        VoteBar(text, count, 8 + i * 26, round(span * count / most, 1) if count else 0)
-        for i, (text, count) in enumerate(parts)
+        VoteBar(text, number, 8 + i * 26, round(span * number / most, 1) if number else 0)
+        for i, (text, number) in enumerate(parts)
     ]
     return bars, 110 + span + 60, 8 + len(parts) * 26 + 4
+
+
+def counts_text(vote: dict[str, Any]) -> str:
+    """The counts in words: "Ja 9, Nein 0, Enthaltung unbekannt, befangen unbekannt"."""
+    return ", ".join(f"{text} {count(_count(vote.get(name)))}" for name, text in COUNTS)
+
+
+def states_counts(vote: dict[str, Any]) -> bool:
+    """Whether a vote or decision states any count (else no chart is drawn)."""
+    return any(_count(vote.get(name)) is not None for name, _ in COUNTS)

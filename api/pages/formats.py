@@ -30,9 +30,20 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "proposed": "eingebracht",
         "adopted": "beschlossen",
         "rejected": "abgelehnt",
+        "deferred": "zurückgestellt",
+        "referred": "verwiesen",
+        "noted": "zur Kenntnis genommen",
+        "withdrawn": "zurückgezogen",
         "revoked": "aufgehoben",
     },
-    "outcome": {"adopted": "angenommen", "rejected": "abgelehnt"},
+    "outcome": {
+        "adopted": "angenommen",
+        "rejected": "abgelehnt",
+        "deferred": "zurückgestellt",
+        "referred": "verwiesen",
+        "noted": "zur Kenntnis genommen",
+        "withdrawn": "zurückgezogen",
+    },
     "finding_kind": {
         "observation": "Beobachtung",
         "recommendation": "Empfehlung",
@@ -121,6 +132,15 @@ def de_amount(value: Any, *, unit: bool = True) -> str:
     return f"{sign}{text}\u00a0€" if unit else f"{sign}{text}"
 
 
+#: How a page shows a count the protocol does not state.
+UNKNOWN = "unbekannt"
+
+
+def count(value: Any) -> str:
+    """A vote count as text; None (not stated) as "unbekannt", never as 0."""
+    return UNKNOWN if value is None else str(value)
+
+
 def percent(value: Any) -> str:
     """A progress value as 60 % (None as a dash)."""
     if value is None:
@@ -142,5 +162,6 @@ def filters() -> dict[str, Any]:
         "de_moment": de_moment,
         "de_amount": de_amount,
         "percent": percent,
+        "count": count,
         "short_hash": short_hash,
     }

@@ -221,7 +221,8 @@ def resolutions_page(request: Request, body: str) -> Response:
 
 @router.get("/ui/bodies/{body}/resolutions/{reference:path}")
 def resolution_page(request: Request, body: str, reference: str) -> Response:
-    """A resolution: items, financial effect, the vote as a bar chart, its status."""
+    """A resolution: items, financial effect, votes and decisions as bar charts (a count a
+    decision does not state as "unbekannt"), its status."""
 
     def build() -> Response:
         asked = Axes.of(request)
@@ -236,14 +237,23 @@ def resolution_page(request: Request, body: str, reference: str) -> Response:
         if not private and document["exists"] and not document["public"]:
             raise not_found(body, reference)
         committees = {c["committee"]: c for c in queries.get_body(rm, body)["committees"]}
-        votes = [
-            {
-                **v,
-                "chart": charts.vote_bars(v, committees.get(v["committee"], {}).get("seats")),
-                "committee_name": committees.get(v["committee"], {}).get("name", v["committee"]),
-            }
-            for v in document.get("votes", [])
-        ]
+        tallies = sorted(
+            [
+                {
+                    **v,
+                    "kind": kind,
+                    "chart": charts.vote_bars(v, committees.get(v["committee"], {}).get("seats")),
+                    "counts_text": charts.counts_text(v),
+                    "states_counts": charts.states_counts(v),
+                    "committee_name": committees.get(v["committee"], {}).get(
+                        "name", v["committee"]
+                    ),
+                }
+                for kind, name in (("vote", "votes"), ("decision", "decisions"))
+                for v in document.get(name, [])
+            ],
+            key=lambda t: str(t.get("meeting_date") or ""),
+        )
         base = body_link(body)
         path = f"{base}/resolutions/{quote(reference, safe='/')}"
         context = frame(
@@ -272,7 +282,7 @@ def resolution_page(request: Request, body: str, reference: str) -> Response:
             {
                 **context,
                 "document": document,
-                "votes": votes,
+                "tallies": tallies,
                 "committee_name": committees.get(document.get("committee") or "", {}).get(
                     "name", document.get("committee")
                 ),
