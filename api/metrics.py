@@ -51,10 +51,19 @@ REQUEST_SECONDS: Final = Histogram(
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the route that answered (`/v1/bodies/{body}`), or `unmatched`."""
-    route = scope.get("route")
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return template if isinstance(template, str) else UNMATCHED
+    """The template of the route that answered (`/v1/bodies/{body}`), or `unmatched`.
+
+    A route of a router included with a prefix keeps its own path in `scope["route"]`
+    (FastAPI 0.165 includes routers without copying their routes): the whole template is
+    in FastAPI's record of the route it chose, read here where it exists.
+    """
+    fastapi = scope.get("fastapi")
+    chosen = fastapi.get("effective_route_context") if isinstance(fastapi, dict) else None
+    for route in (chosen, scope.get("route")):
+        template = getattr(route, "path_format", None)
+        if isinstance(template, str) and template:
+            return template
+    return UNMATCHED
 
 
 def _position(message: Message) -> int | None:
