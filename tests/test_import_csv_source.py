@@ -122,3 +122,22 @@ def test_amounts_in_each_notation(text: str, decimal: str, amount: str) -> None:
 def test_amounts_that_do_not_fit_the_notation_are_refused(text: str, decimal: str) -> None:
     with pytest.raises(RuleViolationError):
         parse_amount("amount", text, decimal)
+
+
+@pytest.mark.parametrize("separator", [None, ";"])
+def test_a_title_above_the_header_names_the_header_line_to_set(
+    tmp_path: Path, separator: str | None
+) -> None:
+    text = (
+        "Stadt Musterstadt - Buchungsjournal Haushaltsjahr 2019\r\n"
+        "Zeitraum: 01.01.2019 bis 30.06.2019\r\n"
+        "\r\n"
+        "Haushaltsstelle;Buchungsdatum;Belegnummer;Betrag EUR\r\n"
+        "01000.4000;15.03.2019;2019-00001;1.200,00\r\n"
+    )
+    with pytest.raises(CsvSourceError) as refused:
+        read_table(write(tmp_path, text.encode("cp1252")), separator=separator)
+    assert "line 1 looks like a title" in refused.value.rule
+    assert "set `header_line: 4` in the mapping" in refused.value.rule
+    table = read_table(write(tmp_path, text.encode("cp1252")), header_line=4)
+    assert table.header[0] == "Haushaltsstelle"

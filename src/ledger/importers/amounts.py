@@ -3,7 +3,9 @@
 `sign: expenditure_negative` (or `income_negative`) says the file writes that direction's
 amounts as negative numbers; the ledger stores them the other way round, so that its totals
 are the file's with the sign turned. A budget row of that direction written positive
-contradicts the convention and is a bad row; a booking so written is a reversal.
+contradicts the convention and is a bad row, unless the mapping says `opposite_sign: turn`
+(it is then a negative appropriation, as the file's totals count it); a booking so written
+is a reversal.
 With `amount: {income: A, expenditure: B}` the column that holds the amount gives the
 direction.
 """
@@ -20,8 +22,13 @@ from ledger.importers.row_fields import RowFields
 ZERO = Decimal("0.00")
 
 
-def budget_amount(fields: RowFields, mapping: Mapping) -> tuple[Decimal | None, str | None]:
-    """The appropriation and direction of a budget row (None where the row has a fault)."""
+def budget_amount(
+    fields: RowFields, mapping: Mapping, turned: list[int] | None = None
+) -> tuple[Decimal | None, str | None]:
+    """The appropriation and direction of a budget row (None where the row has a fault).
+
+    `turned` collects the file lines written with the opposite sign and turned all the same.
+    """
     if mapping.amounts:
         key, amount, direction = _split(fields, mapping, None)
     else:
@@ -31,11 +38,15 @@ def budget_amount(fields: RowFields, mapping: Mapping) -> tuple[Decimal | None, 
     if amount is None or direction is None:
         return None, direction
     if mapping.sign == f"{direction}_negative":
-        if amount > 0:
+        if amount > 0 and mapping.opposite_sign == "turn":
+            if turned is not None:
+                turned.append(fields.row.line)
+        elif amount > 0:
             fields.fault(
                 key,
                 f"{amount} is positive, but with `sign: {mapping.sign}` the file writes "
-                f"{direction} as negative numbers (is the direction right?)",
+                f"{direction} as negative numbers (is the direction right? "
+                f"`opposite_sign: turn` records it as a negative appropriation)",
             )
             return None, direction
         amount = -amount + ZERO  # + ZERO: -0.00 is 0.00
@@ -66,8 +77,10 @@ def direction_of(fields: RowFields, mapping: Mapping) -> str | None:
         return None
     found = mapping.direction.of(text)
     if found is None:
-        known = "; ".join(f"{d}: {', '.join(v)}" for d, v in mapping.direction.values.items())
-        fields.fault("direction", f"'{text}' is none of the direction values ({known})")
+        fields.fault(
+            "direction",
+            f"'{text}' is none of the direction values ({mapping.direction.known()})",
+        )
     return found
 
 

@@ -111,6 +111,7 @@ def import_budget(
     steps = Progress(progress, len(table.rows)) if progress else None
     entries: list[BudgetEntry] = []
     faulty: dict[int, str] = {}  # file line -> its valid code, for rows with faults
+    turned: list[int] = []
     for row in selected_rows(table.rows, row_filter, report, steps):
         fields = RowFields(row, len(table.header), resolved)
         code = fields.text("code")
@@ -121,7 +122,7 @@ def import_budget(
                 fields.fault("code", exc.rule)
                 code = ""
         title = fields.text("title", required=False)
-        amount, direction = budget_amount(fields, mapping)
+        amount, direction = budget_amount(fields, mapping, turned)
         fields.check_year(year)
         if fields.faults:
             report.bad.append(BadRow(row.line, "; ".join(fields.faults)))
@@ -131,6 +132,11 @@ def import_budget(
         assert amount is not None and direction is not None
         entries.append(BudgetEntry((row.line,), code, title, direction, amount))
     note_untitled(entries, report)
+    if turned:
+        report.notes.append(
+            f"{plural(len(turned), 'row')} written with the opposite sign "
+            f"({lines_named(turned)}): recorded as negative appropriations (opposite_sign: turn)"
+        )
     in_file = {e.code for e in entries} | set(faulty.values())
     entries = merge_duplicates(entries, faulty, mapping.sum_duplicates, report)
     if steps:
@@ -376,7 +382,10 @@ def describe(mapping: Mapping, resolved: dict[str, ResolvedSource], effective: d
     elif "direction" not in resolved:
         out.append("direction: expenditure (no direction column)")
     if mapping.sign != "keep":
-        out.append(f"sign: {mapping.sign} (stored with the sign turned)")
+        out.append(
+            f"sign: {mapping.sign} (stored with the sign turned; the opposite sign is "
+            f"{'turned too' if mapping.opposite_sign == 'turn' else 'a bad row'})"
+        )
     out.extend(mapping.rows.describe())
     out.append(f"effective: {effective.isoformat()}")
     out.append(f"duplicate codes: {'summed' if mapping.sum_duplicates else 'refused'}")

@@ -125,7 +125,10 @@ def parse_table(
         raise CsvSourceError(source, f"has no header row on line {header_line}")
     if separator is None:
         sample = "\n".join(lines[header_line - 1 : header_line + 20])
-        separator = detect_separator(lines[header_line - 1], sample, source)
+        try:
+            separator = detect_separator(lines[header_line - 1], sample, source)
+        except CsvSourceError as exc:
+            raise (_title_error(source, lines, header_line, None) or exc) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     header: tuple[str, ...] | None = None
     rows: list[CsvRow] = []
@@ -145,7 +148,44 @@ def parse_table(
         raise CsvSourceError(source, f"line {reader.line_num}: {exc}") from None
     if not header or not any(header):
         raise CsvSourceError(source, f"has no header row on line {header_line}")
+    if sum(1 for h in header if h) < 2:
+        # One named column is a title line (a report's heading), not an export's header.
+        error = _title_error(source, lines, header_line, separator)
+        if error is not None:
+            raise error
     return CsvTable(source, encoding, separator, header, header_line, tuple(rows))
+
+
+def _title_error(
+    source: str, lines: list[str], header_line: int, separator: str | None
+) -> CsvSourceError | None:
+    """The error for a title line where the header should be: names the likely header line."""
+    found = _likely_header(lines, header_line, separator)
+    if found is None:
+        return None
+    return CsvSourceError(
+        source,
+        f"line {header_line} looks like a title, not the header of the columns; the header "
+        f"seems to be on line {found}: set `header_line: {found}` in the mapping",
+    )
+
+
+def _likely_header(lines: list[str], header_line: int, separator: str | None) -> int | None:
+    """The first line below `header_line` (within 30) with 2+ cells that the next line matches.
+
+    Quotes are not followed across lines: a title block is a few short lines.
+    """
+    seps = (separator,) if separator else SEPARATORS
+    end = min(len(lines), header_line + 30)
+    for index in range(header_line, end):
+        for sep in seps:
+            count = _count_outside_quotes(lines[index], sep)
+            if count < 1:
+                continue
+            following = next((x for x in lines[index + 1 : end] if x.strip()), None)
+            if following is None or _count_outside_quotes(following, sep) == count:
+                return index + 1
+    return None
 
 
 def read_table(

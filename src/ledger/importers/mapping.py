@@ -9,6 +9,7 @@ recognises the common German headers (HH-Stelle, Bezeichnung, Ansatz, Buchungsda
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -39,9 +40,18 @@ KINDS = ("budget", "bookings")
 DECIMALS = ("auto", "comma", "point")
 DIRECTIONS = ("expenditure", "income")
 SIGNS = ("keep", "expenditure_negative", "income_negative")
+OPPOSITE_SIGNS = ("bad", "turn")
 SEPARATOR_WORDS = {"semicolon": ";", "comma": ",", "tab": "\t", "bar": "|"}
 
-BUDGET_KEYS = {"code", "title", "amount", "direction", "effective", "sum_duplicates"}
+BUDGET_KEYS = {
+    "code",
+    "title",
+    "amount",
+    "direction",
+    "effective",
+    "sum_duplicates",
+    "opposite_sign",
+}
 BOOKINGS_KEYS = {"code", "date", "amount", "reference", "text"}
 READING_KEYS = {"kind", "encoding", "separator", "header_line", "decimal", "date_format"}
 # Keys of both kinds: which rows are read, how amounts are signed, the fiscal-year column.
@@ -158,21 +168,35 @@ class ResolvedSource:
 
 @dataclass(frozen=True)
 class Direction:
-    """How a budget line's direction is found: a fixed value or a column and its values."""
+    """How a budget line's direction is found: a fixed value, or a column and its values.
+
+    `patterns` (direction -> regular expression) read the direction from a column such as
+    an NKF account (Sachkonto 4xxxxx Ertrag, 5xxxxx Aufwand) instead of listed values.
+    """
 
     fixed: str | None = "expenditure"
     column: Source | None = None
     values: dict[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_DIRECTION_VALUES)
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     def of(self, text: str) -> str | None:
         """The direction a cell's text stands for, or None if it is none of the values."""
         if self.fixed is not None:
             return self.fixed
+        if self.patterns:
+            found = [d for d, pattern in self.patterns if pattern.search(text.strip())]
+            return found[0] if len(found) == 1 else None
         wanted = text.strip().casefold()
         for direction, values in self.values.items():
             if wanted in (v.casefold() for v in values):
                 return direction
         return None
+
+    def known(self) -> str:
+        """The values (or patterns) as a refusal lists them."""
+        if self.patterns:
+            return "; ".join(f"{d}: '{p.pattern}'" for d, p in self.patterns)
+        return "; ".join(f"{d}: {', '.join(v)}" for d, v in self.values.items())
 
 
 @dataclass(frozen=True)
@@ -196,6 +220,9 @@ class Mapping:
     rows: RowFilter = field(default_factory=RowFilter)
     #: keep | expenditure_negative | income_negative: how the file signs its amounts.
     sign: str = "keep"
+    #: bad | turn: a budget row written with the other sign than `sign` says (a negative
+    #: appropriation in a file of negative expenditures) is a bad row, or turned too.
+    opposite_sign: str = "bad"
     #: Separate amount columns by direction (`amount: {income: A, expenditure: B}`).
     amounts: tuple[tuple[str, Source], ...] = ()
 
@@ -438,6 +465,18 @@ def _budget_keys(mapping: Mapping, data: dict[str, Any], source: str) -> Mapping
         if not isinstance(value, date) or isinstance(value, datetime):
             raise MappingError(source, "effective", "must be a date such as 2018-01-01")
         mapping = replace(mapping, effective=value)
+    if "opposite_sign" in data:
+        if data["opposite_sign"] not in OPPOSITE_SIGNS:
+            raise MappingError(
+                source, "opposite_sign", f"must be one of {', '.join(OPPOSITE_SIGNS)}"
+            )
+        if mapping.sign == "keep":
+            raise MappingError(
+                source,
+                "opposite_sign",
+                "applies only with sign: expenditure_negative or income_negative",
+            )
+        mapping = replace(mapping, opposite_sign=data["opposite_sign"])
     if "sum_duplicates" in data:
         flag = data["sum_duplicates"]
         if not isinstance(flag, bool):
@@ -508,16 +547,24 @@ def parse_direction(value: Any, source: str) -> Direction:
         return Direction(fixed=value)
     if not isinstance(value, dict):
         raise MappingError(source, "direction", "must be expenditure, income or {column, values}")
-    unknown = set(value) - {"column", "values", "value"}
+    unknown = set(value) - {"column", "values", "value", "patterns"}
     if unknown:
         raise MappingError(
-            source, f"direction.{sorted(unknown)[0]}", "unknown key (column, values, value)"
+            source,
+            f"direction.{sorted(unknown)[0]}",
+            "unknown key (column, values, patterns, value)",
         )
+    if "values" in value and "patterns" in value:
+        raise MappingError(source, "direction", "give values or patterns, not both")
     if "value" in value:
         return parse_direction(value["value"], source)
     if "column" not in value:
         raise MappingError(source, "direction.column", "is required (or give a fixed direction)")
     column = Source(columns=(_text(value["column"], "direction.column", source),))
+    if "patterns" in value:
+        return Direction(
+            fixed=None, column=column, patterns=_direction_patterns(value["patterns"], source)
+        )
     values = DEFAULT_DIRECTION_VALUES
     if "values" in value:
         raw = value["values"]
@@ -536,6 +583,25 @@ def parse_direction(value: Any, source: str) -> Direction:
                 _text(v, f"direction.values.{direction}", source) for v in items
             )
     return Direction(fixed=None, column=column, values=values)
+
+
+def _direction_patterns(raw: Any, source: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """{income: REGEX, expenditure: REGEX}: which cells (re.search) stand for which."""
+    if not isinstance(raw, dict) or not raw:
+        raise MappingError(
+            source, "direction.patterns", "must map expenditure and income to regular expressions"
+        )
+    out = []
+    for direction, pattern in raw.items():
+        key = f"direction.patterns.{direction}"
+        if direction not in DIRECTIONS:
+            raise MappingError(source, key, "must be expenditure or income")
+        text = _text(pattern, key, source, strip=False)
+        try:
+            out.append((str(direction), re.compile(text)))
+        except re.error as exc:
+            raise MappingError(source, key, f"not a regular expression: {exc}") from None
+    return tuple(out)
 
 
 def _text(value: Any, key: str, source: str, *, strip: bool = True) -> str:
