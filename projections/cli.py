@@ -72,13 +72,7 @@ def _progress(
         projector.on_commit = None
         return nullcontext()
     progress = Progress(what, head - start, unit="positions")
-    reached = [start]
-
-    def committed(position: int) -> None:
-        progress.advance(position - reached[0])
-        reached[0] = position
-
-    projector.on_commit = committed
+    projector.on_commit = lambda position: progress.reach(position - start)
     return progress
 
 

@@ -164,3 +164,12 @@ def test_metrics_need_follow(
     monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
     assert main(["project", "--metrics", "9999"]) == 2
     assert "--metrics needs --follow" in capsys.readouterr().err
+
+
+def test_reach_sets_how_far_it_got(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ledger.progress")
+    with Progress("verify", 100, interval=0, stream=io.StringIO()) as progress:
+        progress.reach(40)
+        progress.advance(10)
+    assert progress_lines(caplog)[0].startswith("verify: 40 of 100 events (40%)")
+    assert progress_lines(caplog)[1].startswith("verify: 50 of 100 events (50%)")

@@ -3,7 +3,7 @@
     with Progress("rebuild", total=head, unit="events") as progress:
         for batch in batches:
             ...
-            progress.advance(len(batch))
+            progress.advance(len(batch))  # or progress.reach(position)
 
 On a terminal (standard error is one) rich draws a bar on stderr. Anywhere else (a pipe, a
 file, a container's log) a line is logged (logger `ledger.progress`, INFO) every
@@ -114,7 +114,11 @@ class Progress:
 
     def advance(self, n: int = 1) -> None:
         """Notes that `n` more of the total are done."""
-        self.done += n
+        self.reach(self.done + n)
+
+    def reach(self, done: int) -> None:
+        """Notes that `done` of the total are done (a position reached, say)."""
+        self.done = done
         if self._off:
             return
         if self._bar is not None:
