@@ -3,6 +3,8 @@
 /checkpoint serves the latest signed checkpoint as tlog-tiles does (text/plain, a C2SP
 signed note with the witnesses' cosignatures). Checkpoints and consistency proofs are
 public; an inclusion proof of an event the caller may not see is a 404, as the record is.
+Every route checks an Authorization header if one is sent (401 when it is wrong), as all
+routes of the API do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from api.deps import BOUNDED, PrivateDep, ReadModelDep
 from api.routes import POSITION_HEADER
-from api.schemas import Message
 from projections import proofs
 
 router = APIRouter(dependencies=[BOUNDED], tags=["verifiable log"])
@@ -58,6 +59,12 @@ class CheckpointPage(BaseModel):
     position: int = Field(description="The ledger position the read model reflects.")
 
 
+def _json_error(description: str) -> dict[str, Any]:
+    """An error answer of a text/plain route: JSON like every error of the API."""
+    schema = {"$ref": "#/components/schemas/Message"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 def _positioned(document: dict[str, Any], position: int, response: Response) -> dict[str, Any]:
     response.headers[POSITION_HEADER] = str(position)
     return document
@@ -69,10 +76,12 @@ def _positioned(document: dict[str, Any], position: int, response: Response) -> 
     summary="The latest signed checkpoint",
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        404: {"model": Message, "description": "No checkpoint has been signed yet."},
+        401: _json_error("A wrong or malformed read token."),
+        404: _json_error("No checkpoint has been signed yet."),
+        422: _json_error("A query parameter longer than the limit."),
     },
 )
-def checkpoint(rm: ReadModelDep) -> PlainTextResponse:
+def checkpoint(rm: ReadModelDep, _private: PrivateDep) -> PlainTextResponse:
     """The latest C2SP checkpoint (origin, tree size, root) signed by the log, with the
     witnesses' cosignatures: verify it with the log's verifier key."""
     note, position = proofs.latest_checkpoint(rm)
@@ -88,6 +97,7 @@ def checkpoint(rm: ReadModelDep) -> PlainTextResponse:
 )
 def checkpoint_history(
     rm: ReadModelDep,
+    _private: PrivateDep,
     response: Response,
     after: Annotated[int, Query(ge=0, description="Only checkpoints of larger tree sizes.")] = 0,
     limit: Annotated[int, Query(ge=1, le=proofs.MAX_CHECKPOINTS)] = 100,
@@ -110,7 +120,7 @@ def inclusion_proof(
     position: Annotated[int, Query(ge=1, description="The event's position.")],
     size: Annotated[
         int | None,
-        Query(description="The tree size (default: the latest checkpoint's)."),
+        Query(ge=1, description="The tree size (default: the latest checkpoint's)."),
     ] = None,
 ) -> dict[str, Any]:
     """The RFC 9162 audit path of the event at `position` in the tree of `size` leaves:
@@ -127,11 +137,12 @@ def inclusion_proof(
 )
 def consistency_proof(
     rm: ReadModelDep,
+    _private: PrivateDep,
     response: Response,
-    first: Annotated[int, Query(alias="from", description="The older tree size (>= 1).")],
+    first: Annotated[int, Query(alias="from", ge=1, description="The older tree size.")],
     to: Annotated[
         int | None,
-        Query(description="The newer tree size (default: the latest checkpoint's)."),
+        Query(ge=1, description="The newer tree size (default: the latest checkpoint's)."),
     ] = None,
 ) -> dict[str, Any]:
     """The RFC 9162 proof that the tree of `from` leaves is a prefix of the tree of `to`
