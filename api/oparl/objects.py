@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from api.oparl.readmodel import BodyData, Record, Snapshot, Tally
 from ledger.importers.oparl.outcome import result_text
@@ -32,9 +33,16 @@ def stamp(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def segment(text: str, *, slashes: bool = False) -> str:
+    """A key as a URL path segment: percent-encoded ("V 123/2018" as V%20123/2018 when its
+    slashes stay, as the routes' {reference:path} reads it back)."""
+    return quote(text, safe="/" if slashes else "")
+
+
 @dataclass(frozen=True)
 class Links:
-    """The URLs of the served objects under one base (e.g. http://host/oparl/v1)."""
+    """The URLs of the served objects under one base (e.g. http://host/oparl/v1); every key
+    in them percent-encoded (a reference may hold spaces)."""
 
     base: str
 
@@ -47,31 +55,30 @@ class Links:
         return f"{self.base}/bodies"
 
     def body(self, body: str, *rest: str) -> str:
-        """A body, or something under it."""
-        return "/".join([f"{self.base}/body/{body}", *rest])
+        """A body, or something under it (`rest`: segments already encoded)."""
+        return "/".join([f"{self.base}/body/{segment(body)}", *rest])
 
     def organization(self, body: str, committee: str) -> str:
         """A committee."""
-        return self.body(body, "organization", committee)
+        return self.body(body, "organization", segment(committee))
 
     def meeting(self, body: str, committee: str, day: date) -> str:
         """A committee's meeting on a date."""
-        return self.body(body, "meeting", committee, day.isoformat())
+        return self.body(body, "meeting", segment(committee), day.isoformat())
 
     def item(self, body: str, tally: Tally) -> str:
         """The agenda item of a resolution in a meeting."""
-        return self.body(
-            body, "agendaitem", tally.committee, tally.day.isoformat(), tally.reference
-        )
+        parts = (segment(tally.committee), tally.day.isoformat())
+        return self.body(body, "agendaitem", *parts, segment(tally.reference, slashes=True))
 
     def consultation(self, body: str, tally: Tally) -> str:
         """The consultation of a resolution in a meeting."""
-        parts = ("consultation", tally.committee, tally.day.isoformat(), tally.reference)
-        return self.body(body, *parts)
+        parts = (segment(tally.committee), tally.day.isoformat())
+        return self.body(body, "consultation", *parts, segment(tally.reference, slashes=True))
 
     def paper(self, body: str, reference: str) -> str:
         """A resolution's paper."""
-        return self.body(body, "paper", reference)
+        return self.body(body, "paper", segment(reference, slashes=True))
 
 
 def deleted(

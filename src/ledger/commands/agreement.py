@@ -10,6 +10,7 @@ from ledger.commands.fields import (
     parse_code,
     parse_free_text,
     parse_percent,
+    parse_reference,
     parse_text,
 )
 from ledger.commands.registry import Field, command
@@ -101,7 +102,7 @@ def drop_goal(batch: Batch, v: dict[str, Any]) -> None:
     "agreement-adopted",
     "record the adoption of the agreement by a resolution",
     process=PROCESS,
-    resolution=Field(parse_text),
+    resolution=Field(parse_reference),
 )
 def adopt_agreement(batch: Batch, v: dict[str, Any]) -> None:
     """Records the adoption."""

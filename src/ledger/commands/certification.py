@@ -9,6 +9,7 @@ from ledger.commands.fields import (
     parse_date,
     parse_free_text,
     parse_process,
+    parse_reference,
     parse_text,
     parse_year,
 )
@@ -37,7 +38,7 @@ def process_of(batch: Batch, v: dict[str, Any]) -> CertificationProcess:
     planned_from=Field(parse_date),
     planned_until=Field(parse_date),
     partner=Field(parse_free_text, required=False, default="", help="the association"),
-    resolution=Field(parse_text, required=False, help="the authorising resolution"),
+    resolution=Field(parse_reference, required=False, help="the authorising resolution"),
 )
 def start_process(batch: Batch, v: dict[str, Any]) -> None:
     """Starts a process of a registered body."""

@@ -21,6 +21,7 @@ from ledger.commands.fields import (
     parse_money,
     parse_positive,
     parse_process,
+    parse_reference,
     parse_text,
     parse_text_list,
     parse_year,
@@ -52,7 +53,7 @@ TARGETS = (
 KEY_FIELDS = {
     "target": Field(parse_text, help=f"the kind of record: {', '.join(TARGETS)}"),
     "committee": Field(parse_text, required=False, help="key of a committee"),
-    "resolution": Field(parse_text, required=False, help="key of a resolution"),
+    "resolution": Field(parse_reference, required=False, help="key of a resolution"),
     "year": Field(parse_year, required=False, help="key of a budget line (with line)"),
     "line": Field(parse_text, required=False, help="key of a budget line (with year)"),
     "process": Field(parse_process, required=False, help="key of a process, agreement, measure"),
@@ -118,6 +119,11 @@ PARSERS: dict[str, Parser] = {
 }
 
 
+#: Text fields with a rule of their own: a resolution reference a record names (kept as a
+#: proposal keeps it: trimmed, single spaces).
+BY_NAME: dict[str, Parser] = {"resolution": parse_reference}
+
+
 def typed_values(event_class: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
     """Parses replacement values by the types of the corrected event's fields."""
     types = {f.name: f.type for f in dataclasses.fields(event_class)}
@@ -132,7 +138,8 @@ def typed_values(event_class: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
                 raise RuleViolationError(field_name, "must not be empty")
             values[name] = None
             continue
-        parser = PARSERS.get(base)
+        parser = BY_NAME.get(name) if base == "str" else None
+        parser = parser or PARSERS.get(base)
         if parser is None:
             raise RuleViolationError(
                 field_name, f"is not a correctable field of {event_class.__name__}"

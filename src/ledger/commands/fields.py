@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledger.domain.money import MAX_AMOUNT_CHARS, MAX_AMOUNT_TEXT, check_amount
+from ledger.domain.resolution import check_reference
 from ledger.errors import RuleViolationError
 from ledger.yaml_files import LongInteger
 
@@ -206,6 +207,18 @@ def parse_text(field: str, value: Any) -> str:
     if not text:
         raise RuleViolationError(field, "must not be empty")
     return text
+
+
+def parse_reference(field: str, value: Any) -> str:
+    """A resolution reference ("2018/6/067", "V 123/2018"): trimmed, inner spaces collapsed
+    to one, at most 100 characters, no control characters (ledger.domain.resolution)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise RuleViolationError(field, f"must be text, got {shown(value)}")
+    if not value.strip():
+        raise RuleViolationError(field, "must not be empty")
+    return check_reference(value, field)
 
 
 def parse_free_text(field: str, value: Any) -> str:

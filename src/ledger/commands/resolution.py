@@ -10,6 +10,7 @@ from ledger.commands.fields import (
     parse_count,
     parse_free_text,
     parse_money,
+    parse_reference,
     parse_text,
     parse_text_list,
     parse_year,
@@ -29,7 +30,7 @@ def resolution_of(batch: Batch, body: str, reference: str) -> Resolution:
 @command(
     "proposal",
     "submit a proposal (Beschlussvorlage)",
-    resolution=Field(parse_text, help="its reference, e.g. 2018/6/067"),
+    resolution=Field(parse_reference, help="its reference, e.g. 2018/6/067"),
     title=Field(parse_text, help="the subject (Betreff)"),
     committee=Field(parse_text, help="the committee that decides"),
     submitter=Field(parse_free_text, required=False, default="", help="Einreicher"),
@@ -69,7 +70,7 @@ def propose(batch: Batch, v: dict[str, Any]) -> None:
 @command(
     "vote",
     "record a committee's vote on a resolution (effective: the meeting date)",
-    resolution=Field(parse_text, help="the reference"),
+    resolution=Field(parse_reference, help="the reference"),
     committee=Field(parse_text, help="the committee that voted"),
     yes=Field(parse_count, help="Ja"),
     no=Field(parse_count, help="Nein"),
@@ -99,7 +100,7 @@ def record_vote(batch: Batch, v: dict[str, Any]) -> None:
     "decision",
     "record a committee's decision as its protocol states it: outcome, wording and the "
     "counts stated, at least one of them (effective: the meeting date)",
-    resolution=Field(parse_text, help="the reference"),
+    resolution=Field(parse_reference, help="the reference"),
     committee=Field(parse_text, help="the committee that decided"),
     outcome=Field(
         parse_text,
@@ -149,7 +150,7 @@ def meeting(batch: Batch, v: dict[str, Any]) -> tuple[int, str]:
 @command(
     "execution",
     "record the execution (Ausfertigung) of an adopted resolution",
-    resolution=Field(parse_text, help="the reference"),
+    resolution=Field(parse_reference, help="the reference"),
 )
 def execute(batch: Batch, v: dict[str, Any]) -> None:
     """Records the execution."""
@@ -159,7 +160,7 @@ def execute(batch: Batch, v: dict[str, Any]) -> None:
 @command(
     "amendment",
     "amend a resolution's title or items",
-    resolution=Field(parse_text, help="the reference"),
+    resolution=Field(parse_reference, help="the reference"),
     title=Field(parse_text, required=False, help="the new title"),
     items=Field(parse_text_list, required=False, help="the new items"),
     reason=Field(parse_text, help="why"),
@@ -174,7 +175,7 @@ def amend(batch: Batch, v: dict[str, Any]) -> None:
 @command(
     "revocation",
     "revoke a resolution",
-    resolution=Field(parse_text, help="the reference"),
+    resolution=Field(parse_reference, help="the reference"),
     reason=Field(parse_text, help="why"),
 )
 def revoke(batch: Batch, v: dict[str, Any]) -> None:

@@ -25,7 +25,49 @@ from ledger.domain.tally import (
 )
 from ledger.errors import RuleViolationError
 
-REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*(?:/[0-9A-Za-z._-]+)*$")
+#: A resolution reference as council systems write them: "2018/6/067", "V 123/2018",
+#: "20-26 / V 01234", "DS 18/0815". Letters (with umlauts), digits, single spaces and
+#: . _ - / ( ) , : — starting with a letter or digit; no part between slashes is empty or
+#: dots only (a URL path would drop or resolve it).
+REFERENCE = re.compile(r"[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß ._(),:/-]*")
+#: Control characters (C0, DEL, C1): a reference is one line of visible text.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: The most characters of a reference (real ones have a few dozen).
+MAX_REFERENCE = 100
+
+
+def normalize_reference(reference: str) -> str:
+    """A reference as the ledger keeps it: trimmed, each run of spaces (also no-break and
+    other Unicode spaces) one space.
+
+    A reference without whitespace is unchanged, so the ids of existing resolutions (a
+    uuid5 of the reference) stay what they were.
+    """
+    return " ".join(reference.split())
+
+
+def check_reference(reference: str, field: str = "reference") -> str:
+    """The reference normalized (see `normalize_reference`); refuses one that is too long,
+    has control or other characters, or an empty part between slashes."""
+    if len(reference) > 4 * MAX_REFERENCE:  # before splitting a huge text
+        raise RuleViolationError(field, f"must be at most {MAX_REFERENCE} characters long")
+    if CONTROL.search(reference):
+        raise RuleViolationError(
+            field, f"{reference[:60]!r} must not contain control characters (tab, line break, …)"
+        )
+    text = normalize_reference(reference)
+    if len(text) > MAX_REFERENCE:
+        raise RuleViolationError(
+            field, f"must be at most {MAX_REFERENCE} characters long, got {len(text)}"
+        )
+    if not REFERENCE.fullmatch(text) or any(not part.strip(" .") for part in text.split("/")):
+        raise RuleViolationError(
+            field,
+            f"{text[:60]!r} is not a resolution reference such as 2018/6/067 or V 123/2018 "
+            "(letters, digits, spaces and . _ - / ( ) , : starting with a letter or digit, "
+            "no empty part between slashes)",
+        )
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +202,9 @@ class Resolution(LedgerAggregate):
 
     @staticmethod
     def id_for(body: str, reference: str) -> UUID:
-        """The id of resolution `reference` of `body`."""
-        return record_id("resolution", body, reference)
+        """The id of resolution `reference` of `body` (whitespace as `normalize_reference`
+        leaves it: "V  123/2018" and "V 123/2018" name one resolution)."""
+        return record_id("resolution", body, normalize_reference(reference))
 
     @classmethod
     def propose(
@@ -180,10 +223,7 @@ class Resolution(LedgerAggregate):
         effective: date,
     ) -> Resolution:
         """Records a proposal; the reference, title and items are checked."""
-        if not REFERENCE.match(reference):
-            raise RuleViolationError(
-                "reference", f"'{reference}' is not a resolution reference such as 2018/6/067"
-            )
+        reference = check_reference(reference)
         if not title.strip():
             raise RuleViolationError("title", "must not be empty")
         if (financial_effect is None) != (line is None) or (line is None) != (year is None):

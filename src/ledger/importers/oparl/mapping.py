@@ -38,8 +38,9 @@ from ledger.commands.registry import KINDS
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.body import Body
 from ledger.domain.committee import Committee
-from ledger.domain.resolution import Resolution
+from ledger.domain.resolution import Resolution, check_reference, normalize_reference
 from ledger.drafts.reference import slug
+from ledger.errors import RuleViolationError
 from ledger.importers.oparl.counts import CountReader
 from ledger.importers.oparl.harvest import BadObject, Harvest
 from ledger.importers.oparl.outcome import outcome_of
@@ -300,7 +301,11 @@ class Mapper:
         if not isinstance(reference, str) or not reference.strip():
             self.plan.bad.append(BadObject(url, "Paper: has no reference to record it under"))
             return None
-        reference = reference.strip()
+        try:
+            reference = check_reference(reference)
+        except RuleViolationError as exc:
+            self.plan.bad.append(BadObject(url, f"Paper: its reference {exc.rule}"))
+            return None
         unit = Unit(url, "paper", entries={url: {"record": "proposal", "resolution": reference}})
         record = self.batch.find(Resolution, Resolution.id_for(self.body, reference))
         if record is not None:
@@ -451,7 +456,7 @@ class Mapper:
         if meeting.get("cancelled") is True:
             self.plan.stats["consultation in a cancelled meeting"] += 1
             return None
-        reference = str(paper.get("reference") or "").strip()
+        reference = normalize_reference(str(paper.get("reference") or ""))
         result = str(item["result"]) if isinstance(item.get("result"), str) else ""
         counts = reader.counts(item, meeting, reference)
         stated = counts.values if counts else {}
