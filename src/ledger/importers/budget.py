@@ -135,7 +135,9 @@ def import_budget(
     if turned:
         report.notes.append(
             f"{plural(len(turned), 'row')} written with the opposite sign "
-            f"({lines_named(turned)}): recorded as negative appropriations (opposite_sign: turn)"
+            f"({lines_named(turned)}): recorded as "
+            f"{'a negative appropriation' if len(turned) == 1 else 'negative appropriations'} "
+            f"(opposite_sign: turn)"
         )
     in_file = {e.code for e in entries} | set(faulty.values())
     entries = merge_duplicates(entries, faulty, mapping.sum_duplicates, report)
