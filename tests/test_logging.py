@@ -160,3 +160,20 @@ def test_serve_logs_readable_lines_by_default(tmp_path: Path) -> None:
     assert lines
     assert all(line.startswith("ledger serve: ") for line in lines), lines
     assert f"ledger serve: GET /v1/bodies/{BODY}/certification 200 " in log.read_text()
+
+
+def test_http_clients_log_only_their_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    level = root.level
+    try:
+        logs.configure("ledger test", fmt="text")
+        logging.getLogger("httpx").info("HTTP Request: GET http://example.invalid/")
+        logging.getLogger("ledger.test").info("kept")
+        assert capsys.readouterr().err == "ledger test: kept\n"
+        config = logs.dict_config("ledger serve", "info", "text")
+        assert config["loggers"]["httpx"] == {"level": "WARNING"}
+    finally:
+        for handler in [h for h in root.handlers if isinstance(h, logs.StderrHandler)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+        logging.getLogger("httpx").setLevel(logging.NOTSET)

@@ -37,6 +37,8 @@ _STANDARD: Final = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 #: Marks the handler `configure` installs, so that configuring again replaces it.
 _MARK: Final = "_ledger_handler"
+#: Libraries that log every HTTP request they make at INFO: only their warnings are shown.
+QUIET: Final = ("httpx", "httpcore")
 
 
 class LogConfigError(LedgerError):
@@ -126,6 +128,8 @@ def configure(
             root.removeHandler(handler)
     root.addHandler(make_handler(label, chosen))
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def dict_config(label: str, level: str = "info", fmt: str | None = None) -> dict[str, Any]:
@@ -141,7 +145,10 @@ def dict_config(label: str, level: str = "info", fmt: str | None = None) -> dict
         },
         "root": {"handlers": ["ledger"], "level": upper},
         "loggers": {
-            name: {"handlers": [], "propagate": True, "level": upper}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True, "level": upper}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            **{name: {"level": "WARNING"} for name in QUIET},
         },
     }
