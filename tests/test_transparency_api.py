@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -215,3 +216,26 @@ def test_sizes_that_make_no_proof_are_422_naming_the_parameter(
     [error] = answer.json()["detail"]
     assert error["loc"] == ["query", named]
     assert error["msg"]
+
+
+def test_the_ledger_page_shows_the_latest_checkpoint(client: TestClient, log: Log) -> None:
+    page = client.get("/ui/ledger").text
+    assert log.second in page  # the whole signed note, as /checkpoint serves it
+    assert "ledger-audit.py verify" in page
+
+
+def test_a_record_history_links_each_event_to_its_inclusion_proof(
+    client: TestClient, log: Log
+) -> None:
+    page = client.get("/ui/bodies/kyffhaeuserkreis/history/body?key=kyffhaeuserkreis").text
+    links = re.findall(r'href="(/v1/ledger/proof/inclusion\?position=\d+)"', page)
+    assert links
+    for link in links:
+        answer = client.get(link)  # anonymous, as the page was read
+        assert answer.status_code == 200
+        doc = answer.json()
+        proof = [b64(h) for h in doc["hashes"]]
+        root = log.root(doc["tree_size"])
+        assert verify_inclusion(
+            doc["leaf_index"], doc["tree_size"], b64(doc["leaf_hash"]), proof, root
+        )

@@ -18,7 +18,8 @@ from api.pages.frame import frame
 from api.pages.params import PageError, link, text, whole
 from api.pages.render import SECURITY_HEADERS, answer, page, read_model
 from api.routes import POSITION_HEADER
-from projections import queries
+from projections import proofs, queries
+from projections.errors import NotFoundError
 from projections.history import MODELS, record_history
 
 router = APIRouter(include_in_schema=False)
@@ -221,13 +222,22 @@ def known_before(recorded_at: str) -> str:
 
 @router.get("/ui/ledger")
 def ledger_page(request: Request) -> Response:
-    """The ledger's head (position, hash, digest) and how to verify it."""
+    """The ledger's head (position, hash, digest), its latest signed checkpoint and how to
+    verify them."""
 
     def build() -> Response:
-        document = queries.head(read_model(request))
+        rm = read_model(request)
+        document = queries.head(rm)
+        try:
+            checkpoint: str | None = proofs.latest_checkpoint(rm)[0]
+        except NotFoundError:
+            checkpoint = None
         context = frame("Ledger", document, "/v1/ledger/head", [("Ledger", "/ui/ledger")])
         return page(
-            request, "ledger.html", {**context, "document": document}, position=document["position"]
+            request,
+            "ledger.html",
+            {**context, "document": document, "checkpoint": checkpoint},
+            position=document["position"],
         )
 
     return answer(request, build)
