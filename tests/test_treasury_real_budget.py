@@ -444,3 +444,16 @@ def test_the_cli_filters_rows_with_where_and_skip_options_and_refuses_bad_ones(
     assert "'--where': must be COLUMN=VALUE, got 'Jahr'" in capsys.readouterr().err
     assert main([*args, str(path), "--skip", "Bezeichnung=(Summe"]) == 2
     assert "not a regular expression" in capsys.readouterr().err
+
+
+def test_ledger_record_sets_a_negative_appropriation_as_the_import_does(
+    app: LedgerApplication,
+) -> None:
+    common = {"body": BODY, "year": YEAR, "line": "01000.1610", "effective": "2019-01-01"}
+    app.record(
+        [
+            {"record": "budget-line", **common, "title": "Erstattungen", "direction": "income"},
+            {"record": "appropriation", **common, "amount": "-120,50"},
+        ]
+    )
+    assert state(app, "01000.1610").appropriation == Decimal("-120.50")

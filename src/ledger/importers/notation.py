@@ -31,8 +31,10 @@ def parse_signed_amount(field: str, text: str, decimal: str = "auto") -> Decimal
         negative, cleaned = True, cleaned[:-1].rstrip()
     if negative and (not cleaned or cleaned.startswith(MINUS) or cleaned.endswith(MINUS)):
         raise RuleViolationError(field, f"{shown(text)} is not an amount")
-    amount = parse_amount(field, cleaned, decimal)
-    return check_amount(field, -amount if negative else amount, signed=True)
+    amount = parse_amount(field, cleaned, decimal)  # checked: two decimals, bounded
+    if not negative or not amount:
+        return amount
+    return -amount
 
 
 def parse_amount(field: str, text: str, decimal: str = "auto") -> Decimal:
