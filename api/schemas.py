@@ -320,6 +320,9 @@ class Vote(Document):
     abstentions: int
     recused: int = Field(description="befangen")
     outcome: str
+    source: str | None = Field(
+        default=None, description="Where it was taken from (e.g. an OParl id URL)."
+    )
 
 
 class Decision(Document):
@@ -334,6 +337,9 @@ class Decision(Document):
     no: int | None = Field(description=UNKNOWN)
     abstentions: int | None = Field(description=UNKNOWN)
     recused: int | None = Field(description=f"befangen; {UNKNOWN}")
+    source: str | None = Field(
+        default=None, description="Where it was taken from (e.g. an OParl id URL)."
+    )
 
 
 class ResolutionSummary(Document):
@@ -386,6 +392,10 @@ class Resolution(AsOfDocument):
     financial_effect: FinancialEffect | None = None
     votes: list[Vote] | None = None
     decisions: list[Decision] | None = None
+    source: str | None = Field(
+        default=None,
+        description="Where the proposal was taken from (e.g. an OParl Paper's id URL).",
+    )
     amendments: list[Any] | None = None
     proposed_on: Day | None = None
     decided_on: Day | None = None

@@ -1,7 +1,8 @@
 """Read model of resolutions, their votes and decisions; `list_resolutions`, `get_resolution`.
 
 A vote states all four counts; a decision states what its protocol states, and a count it
-does not state is null in the documents (unknown, never 0).
+does not state is null in the documents (unknown, never 0). `source` (of the proposal, of
+each vote and decision) says where it was taken from, e.g. an OParl id URL; null: not said.
 
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
@@ -52,6 +53,7 @@ def _columns() -> list[Column[Any]]:
         Column("status", String),
         Column("decided_on", Date),
         Column("decisions", JSON),
+        Column("source", Text),
     ]
 
 
@@ -78,6 +80,7 @@ def _row(state: ResolutionState) -> dict[str, Any]:
                 "abstentions": v.abstentions,
                 "recused": v.recused,
                 "outcome": v.outcome,
+                "source": v.source,
             }
             for v in state.votes
         ],
@@ -96,9 +99,11 @@ def _row(state: ResolutionState) -> dict[str, Any]:
                 "no": d.no,
                 "abstentions": d.abstentions,
                 "recused": d.recused,
+                "source": d.source,
             }
             for d in state.decisions
         ],
+        "source": state.source,
     }
 
 
@@ -165,6 +170,7 @@ def resolution_document(row: RowMapping) -> dict[str, Any]:
             else None
         ),
         "amendments": list(row["amendments"] or []),
+        "source": row["source"],
     }
 
 

@@ -57,6 +57,7 @@ SHOWN = {
     "no": None,
     "abstentions": None,
     "recused": None,
+    "source": None,
 }
 
 

@@ -217,7 +217,8 @@ class Batch:
 
         Importing the same document twice changes nothing, also after the record was
         corrected (its values as first recorded, or as any correction left them, repeat
-        it); a different value is refused, naming the field (record a correction instead).
+        it), and whatever its source; a different value is refused, naming the field
+        (record a correction instead).
         """
         existing = self.find(cls, record_id, creating=True)
         candidate = make()
@@ -225,7 +226,7 @@ class Batch:
             self.add(candidate)
             return candidate
         new = candidate.facts[1]
-        names = [n for n in type(new).__dataclass_fields__ if n not in _BOOKKEEPING]
+        names = [n for n in type(new).__dataclass_fields__ if n not in _NOT_COMPARED]
         states = existing.variants(1)
         for position, old in enumerate(states):
             if all(getattr(old, n) == getattr(new, n) for n in names):
@@ -256,7 +257,12 @@ class Batch:
         return [r for r in self.records.values() if r.pending_events]
 
 
-_BOOKKEEPING = frozenset({"timestamp", "originator_topic", "originator_id", "originator_version"})
+#: Fields of a creating event that a repeat is not compared in: bookkeeping, and the
+#: source (where the record was taken from is no part of what it states; the source
+#: first recorded stands, see ledger.domain.base.check_source).
+_NOT_COMPARED = frozenset(
+    {"timestamp", "originator_topic", "originator_id", "originator_version", "source"}
+)
 
 
 def _shown(value: object) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.commands.batch import Batch
 from ledger.commands.fields import parse_free_text, parse_positive, parse_text
-from ledger.commands.registry import Field, command
+from ledger.commands.registry import SOURCE, Field, command
 from ledger.domain.body import DEFAULT_LINE_PATTERN, Body
 from ledger.domain.committee import Committee
 
@@ -25,6 +25,7 @@ from ledger.domain.committee import Committee
     majority_rule=Field(
         parse_text, required=False, default="simple", help="simple, absolute or two_thirds"
     ),
+    source=SOURCE,
 )
 def register_body(batch: Batch, v: dict[str, Any]) -> None:
     """Registers a body."""
@@ -34,7 +35,13 @@ def register_body(batch: Batch, v: dict[str, Any]) -> None:
         "body",
         v["body"],
         lambda: Body.register(
-            v["body"], v["name"], v["land"], v["line_pattern"], v["majority_rule"], v["effective"]
+            v["body"],
+            v["name"],
+            v["land"],
+            v["line_pattern"],
+            v["majority_rule"],
+            v["effective"],
+            v["source"],
         ),
     )
 
@@ -45,6 +52,7 @@ def register_body(batch: Batch, v: dict[str, Any]) -> None:
     committee=Field(parse_text, help="the committee's slug"),
     name=Field(parse_text, help="its name"),
     seats=Field(parse_positive, help="number of voting seats"),
+    source=SOURCE,
 )
 def establish_committee(batch: Batch, v: dict[str, Any]) -> None:
     """Establishes a committee of a registered body."""
@@ -55,7 +63,7 @@ def establish_committee(batch: Batch, v: dict[str, Any]) -> None:
         "committee",
         v["committee"],
         lambda: Committee.establish(
-            v["body"], v["committee"], v["name"], v["seats"], v["effective"]
+            v["body"], v["committee"], v["name"], v["seats"], v["effective"], v["source"]
         ),
     )
 
@@ -65,10 +73,11 @@ def establish_committee(batch: Batch, v: dict[str, Any]) -> None:
     "change a committee's number of voting seats from a date on",
     committee=Field(parse_text, help="the committee's slug"),
     seats=Field(parse_positive, help="the new number of voting seats"),
+    source=SOURCE,
 )
 def change_seats(batch: Batch, v: dict[str, Any]) -> None:
     """Changes the voting seats of a committee."""
     committee = batch.get(
         Committee, Committee.id_for(v["body"], v["committee"]), "committee", v["committee"]
     )
-    committee.change_seats(v["seats"], v["effective"])
+    committee.change_seats(v["seats"], v["effective"], v["source"])

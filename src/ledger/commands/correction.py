@@ -22,11 +22,12 @@ from ledger.commands.fields import (
     parse_positive,
     parse_process,
     parse_reference,
+    parse_source,
     parse_text,
     parse_text_list,
     parse_year,
 )
-from ledger.commands.registry import Field, Parser, command
+from ledger.commands.registry import SOURCE, Field, Parser, command
 from ledger.domain.agreement import TargetAgreement
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.body import Body
@@ -121,7 +122,7 @@ PARSERS: dict[str, Parser] = {
 
 #: Text fields with a rule of their own: a resolution reference a record names (kept as a
 #: proposal keeps it: trimmed, single spaces).
-BY_NAME: dict[str, Parser] = {"resolution": parse_reference}
+BY_NAME: dict[str, Parser] = {"resolution": parse_reference, "source": parse_source}
 
 
 def typed_values(event_class: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
@@ -209,10 +210,11 @@ def _check_corrected_decision(
     "retract an event recorded in error (names record and version, gives a reason)",
     reason=Field(parse_text, help="why the event was recorded in error"),
     **KEY_FIELDS,
+    source=SOURCE,
 )
 def retract(batch: Batch, v: dict[str, Any]) -> None:
     """Records a retraction."""
-    locate(batch, v).retract(v["version"], v["reason"], v["effective"])
+    locate(batch, v).retract(v["version"], v["reason"], v["effective"], v["source"])
 
 
 __all__ = ["correct", "locate", "parse_count", "retract"]

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ledger.domain.base import check_source
 from ledger.domain.money import MAX_AMOUNT_CHARS, MAX_AMOUNT_TEXT, check_amount
 from ledger.domain.resolution import check_reference
 from ledger.errors import RuleViolationError
@@ -219,6 +220,16 @@ def parse_reference(field: str, value: Any) -> str:
     if not value.strip():
         raise RuleViolationError(field, "must not be empty")
     return check_reference(value, field)
+
+
+def parse_source(field: str, value: Any) -> str:
+    """Where a fact comes from (an OParl id URL, a file and page): one line of at most
+    1,000 characters (ledger.domain.base.check_source), trimmed."""
+    if not isinstance(value, str):
+        raise RuleViolationError(field, f"must be text, got {shown(value)}")
+    text = value.strip()
+    check_source(text, field)
+    return text
 
 
 def parse_free_text(field: str, value: Any) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.commands.fields import SHOWN, parse_date, parse_text, shown
+from ledger.commands.fields import SHOWN, parse_date, parse_source, parse_text, shown
 from ledger.errors import RuleViolationError
 
 Parser = Callable[[str, Any], Any]
@@ -42,6 +42,16 @@ COMMON = {
     "body": Field(parse_text, help="the body's slug, e.g. kyffhaeuserkreis"),
     "effective": Field(parse_date, help="the date on which the fact holds (valid time)"),
 }
+
+
+#: The provenance field of the kinds that take one: where the fact comes from. Not part of
+#: what the fact states: a command recorded again with another source repeats it.
+SOURCE = Field(
+    parse_source,
+    required=False,
+    help="where it comes from, e.g. an OParl id URL (at most 1,000 characters); "
+    "not compared when recorded again",
+)
 
 
 def command(

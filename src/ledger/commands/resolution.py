@@ -15,7 +15,7 @@ from ledger.commands.fields import (
     parse_text_list,
     parse_year,
 )
-from ledger.commands.registry import Field, command
+from ledger.commands.registry import SOURCE, Field, command
 from ledger.domain.committee import Committee
 from ledger.domain.resolution import Resolution
 from ledger.domain.tally import COUNTS, DECISION_OUTCOMES
@@ -39,6 +39,7 @@ def resolution_of(batch: Batch, body: str, reference: str) -> Resolution:
     amount=Field(parse_money, required=False, help="financial effect in EUR"),
     year=Field(parse_year, required=False, help="fiscal year of the financial effect"),
     line=Field(parse_text, required=False, help="budget line of the financial effect"),
+    source=SOURCE,
 )
 def propose(batch: Batch, v: dict[str, Any]) -> None:
     """Records a proposal of a registered committee."""
@@ -63,6 +64,7 @@ def propose(batch: Batch, v: dict[str, Any]) -> None:
             year=v["year"],
             line=v["line"],
             effective=v["effective"],
+            source=v["source"],
         ),
     )
 
@@ -79,6 +81,7 @@ def propose(batch: Batch, v: dict[str, Any]) -> None:
     outcome=Field(
         parse_text, required=False, help="adopted or rejected; checked against the majority rule"
     ),
+    source=SOURCE,
 )
 def record_vote(batch: Batch, v: dict[str, Any]) -> None:
     """Records a vote: the seats on the meeting date and the body's majority rule decide."""
@@ -93,6 +96,7 @@ def record_vote(batch: Batch, v: dict[str, Any]) -> None:
         seats=seats,
         majority_rule=majority_rule,
         effective=v["effective"],
+        source=v["source"],
     )
 
 
@@ -117,6 +121,7 @@ def record_vote(batch: Batch, v: dict[str, Any]) -> None:
     no=Field(parse_count, required=False, help="Nein, if stated"),
     abstentions=Field(parse_count, required=False, help="Enthaltungen, if stated"),
     recused=Field(parse_count, required=False, help="befangen (Bef), if stated"),
+    source=SOURCE,
 )
 def record_decision(batch: Batch, v: dict[str, Any]) -> None:
     """Records a decision: stated counts fit the seats; a full tally follows the majority rule."""
@@ -129,6 +134,7 @@ def record_decision(batch: Batch, v: dict[str, Any]) -> None:
         seats=seats,
         majority_rule=majority_rule,
         effective=v["effective"],
+        source=v["source"],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -24,6 +25,31 @@ KEY_FIELDS = frozenset(
 )
 
 LEDGER_NAMESPACE = UUID("6f1c7a52-3b7e-4c1a-9d55-2f0a3c1b8e61")
+
+
+#: The most characters of a fact's `source` (an OParl id URL, a file and page).
+MAX_SOURCE = 1_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_source(source: str | None, field: str = "source") -> None:
+    """Refuses a `source` that is empty, longer than MAX_SOURCE or holds control characters.
+
+    A fact's source says where it was taken from (provenance: an OParl object's id URL, a
+    protocol's file name). It is not part of what the fact states: recording the same fact
+    again from another source (or without one) repeats it (see ledger.domain.repeats), and
+    the source first recorded stands until a correction replaces it.
+    """
+    if source is None:
+        return
+    if not source.strip():
+        raise RuleViolationError(field, "must not be empty (leave it out when there is none)")
+    if len(source) > MAX_SOURCE:
+        raise RuleViolationError(
+            field, f"must be at most {MAX_SOURCE:,} characters long, got {len(source):,}"
+        )
+    if _CONTROL.search(source):
+        raise RuleViolationError(field, "must not contain control characters (one line)")
 
 
 @lru_cache(maxsize=200_000)
@@ -102,6 +128,8 @@ class LedgerAggregate(Aggregate):
 
         retracts: int
         reason: str
+        #: Where the retraction comes from (see `check_source`); None: not stated.
+        source: str | None = None
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         """Appends an event; no fact may take effect before the record itself existed."""
@@ -265,10 +293,14 @@ class LedgerAggregate(Aggregate):
             self.Corrected, corrects=version, values=values, reason=reason, effective=effective
         )
 
-    def retract(self, version: int, reason: str, effective: date) -> None:
-        """Records that the event at `version` was recorded in error."""
+    def retract(
+        self, version: int, reason: str, effective: date, source: str | None = None
+    ) -> None:
+        """Records that the event at `version` was recorded in error (`source`: where the
+        retraction comes from; not compared when it is recorded again)."""
         if not reason.strip():
             raise RuleViolationError("reason", "a retraction needs a reason")
+        check_source(source)
         if self.already_recorded(self.Retracted, retracts=version, reason=reason):
             return
         self.correctable(version)
@@ -276,7 +308,9 @@ class LedgerAggregate(Aggregate):
             raise RuleViolationError(
                 "version", f"the event that created the {self.KIND} cannot be retracted"
             )
-        self.trigger_event(self.Retracted, retracts=version, reason=reason, effective=effective)
+        self.trigger_event(
+            self.Retracted, retracts=version, reason=reason, effective=effective, source=source
+        )
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """Checks a corrected event against the record's rules; records override it."""

@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
+from ledger.domain.base import Fold, LedgerAggregate, check_source, evolve, record_id
 from ledger.errors import RuleViolationError
 
 MAJORITY_RULES = ("simple", "absolute", "two_thirds")
@@ -50,6 +50,8 @@ class Body(LedgerAggregate):
         land: str
         line_pattern: str
         majority_rule: str
+        #: Where the registration comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     @staticmethod
     def id_for(slug: str) -> Any:
@@ -58,10 +60,18 @@ class Body(LedgerAggregate):
 
     @classmethod
     def register(
-        cls, slug: str, name: str, land: str, line_pattern: str, majority_rule: str, effective: date
+        cls,
+        slug: str,
+        name: str,
+        land: str,
+        line_pattern: str,
+        majority_rule: str,
+        effective: date,
+        source: str | None = None,
     ) -> Body:
         """Registers a body; checks the slug, the pattern and the majority rule."""
         check_slug("body", slug)
+        check_source(source)
         problem = line_pattern_problem(line_pattern)
         if problem is not None:
             raise RuleViolationError("line_pattern", problem)
@@ -78,6 +88,7 @@ class Body(LedgerAggregate):
             line_pattern=line_pattern,
             majority_rule=majority_rule,
             effective=effective,
+            source=source,
         )
 
     def state_at(self, as_of: date | None = None) -> BodyState:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
+from ledger.domain.base import Fold, LedgerAggregate, check_source, evolve, record_id
 from ledger.domain.body import check_slug
 from ledger.errors import RuleViolationError
 
@@ -34,11 +34,15 @@ class Committee(LedgerAggregate):
         slug: str
         name: str
         seats: int
+        #: Where it comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     class SeatsChanged(LedgerAggregate.Event):
         """The number of voting seats changed from `effective` on."""
 
         seats: int
+        #: Where it comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     @staticmethod
     def id_for(body: str, slug: str) -> UUID:
@@ -46,10 +50,19 @@ class Committee(LedgerAggregate):
         return record_id("committee", body, slug)
 
     @classmethod
-    def establish(cls, body: str, slug: str, name: str, seats: int, effective: date) -> Committee:
+    def establish(
+        cls,
+        body: str,
+        slug: str,
+        name: str,
+        seats: int,
+        effective: date,
+        source: str | None = None,
+    ) -> Committee:
         """Establishes a committee; it needs a name and at least one voting seat."""
         check_slug("committee", slug)
         _check_seats(seats)
+        check_source(source)
         if not name.strip():
             raise RuleViolationError("name", "must not be empty")
         return cls._create(
@@ -60,14 +73,17 @@ class Committee(LedgerAggregate):
             name=name,
             seats=seats,
             effective=effective,
+            source=source,
         )
 
-    def change_seats(self, seats: int, effective: date) -> None:
-        """Records a new number of voting seats from `effective` on."""
+    def change_seats(self, seats: int, effective: date, source: str | None = None) -> None:
+        """Records a new number of voting seats from `effective` on (`source`: where it
+        comes from; not compared when the change is recorded again)."""
         _check_seats(seats)
+        check_source(source)
         if self.already_recorded(self.SeatsChanged, seats=seats, effective=effective):
             return
-        self.trigger_event(self.SeatsChanged, seats=seats, effective=effective)
+        self.trigger_event(self.SeatsChanged, seats=seats, effective=effective, source=source)
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """A corrected seat count must still be a whole number ≥ 1."""

@@ -14,6 +14,11 @@ that kind (`LedgerAggregate.Event.IDENTITY`; by default every field the command 
 - anything else is new. A retracted fact, or a value a correction replaced, does not
   block a new fact with other values: it was recorded in error.
 
+A fact's `source` (where it was taken from, see ledger.domain.base.check_source) is in
+neither its identity nor the comparison: the records pass it to neither look-up, so the
+same vote taken from an OParl server and from a protocol file is one fact, whose first
+recorded source stands (a correction may replace it).
+
 The index is kept per record and extended as facts come, so a look-up costs the same
 however many facts the record has.
 """

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
+from ledger.domain.base import Fold, LedgerAggregate, check_source, evolve, record_id
 from ledger.domain.tally import (
     check_counts,
     check_outcome,
@@ -81,6 +81,8 @@ class Vote:
     abstentions: int
     recused: int
     outcome: str
+    #: Where the vote was taken from (provenance); None: not stated.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class Decision:
     no: int | None
     abstentions: int | None
     recused: int | None
+    #: Where the decision was taken from (provenance); None: not stated.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,8 @@ class ResolutionState:
     executed_on: date | None = None
     amendments: tuple[str, ...] = ()
     revoked_on: date | None = None
+    #: Where the proposal was taken from (provenance); None: not stated.
+    source: str | None = None
 
     @property
     def status(self) -> str:
@@ -150,6 +156,8 @@ class Resolution(LedgerAggregate):
         financial_effect: Decimal | None
         year: int | None
         line: str | None
+        #: Where it comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     class VoteRecorded(LedgerAggregate.Event):
         """A committee voted on the resolution; `effective` is the meeting date.
@@ -166,6 +174,8 @@ class Resolution(LedgerAggregate):
         abstentions: int
         recused: int
         outcome: str
+        #: Where it comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     class DecisionRecorded(LedgerAggregate.Event):
         """A committee decided on the resolution, as its protocol states; `effective` is the
@@ -184,6 +194,8 @@ class Resolution(LedgerAggregate):
         no: int | None
         abstentions: int | None
         recused: int | None
+        #: Where it comes from (see base.check_source); None: not stated.
+        source: str | None = None
 
     class Executed(LedgerAggregate.Event):
         """The resolution was executed (ausgefertigt)."""
@@ -221,9 +233,11 @@ class Resolution(LedgerAggregate):
         year: int | None,
         line: str | None,
         effective: date,
+        source: str | None = None,
     ) -> Resolution:
         """Records a proposal; the reference, title and items are checked."""
         reference = check_reference(reference)
+        check_source(source)
         if not title.strip():
             raise RuleViolationError("title", "must not be empty")
         if (financial_effect is None) != (line is None) or (line is None) != (year is None):
@@ -245,6 +259,7 @@ class Resolution(LedgerAggregate):
             year=year,
             line=line,
             effective=effective,
+            source=source,
         )
 
     def record_vote(
@@ -259,14 +274,16 @@ class Resolution(LedgerAggregate):
         seats: int,
         majority_rule: str,
         effective: date,
+        source: str | None = None,
     ) -> str:
         """Records a vote after checking counts, seats and outcome; returns the outcome.
 
         Repeating a vote (same committee and meeting date) appends nothing; its counts and a
-        given outcome must agree with the vote recorded.
+        given outcome must agree with the vote recorded (its source is not compared).
         """
         check_counts(yes, no, abstentions, recused)
         check_outcome(outcome)
+        check_source(source)
         values: dict[str, Any] = {"yes": yes, "no": no, "abstentions": abstentions}
         values["recused"] = recused
         if outcome is not None:
@@ -289,6 +306,7 @@ class Resolution(LedgerAggregate):
             recused=recused,
             outcome=decided,
             effective=effective,
+            source=source,
         )
         return decided
 
@@ -302,14 +320,17 @@ class Resolution(LedgerAggregate):
         seats: int,
         majority_rule: str,
         effective: date,
+        source: str | None = None,
     ) -> None:
         """Records a decision after checking what it states against the seats and the rule.
 
         `counts` holds yes, no, abstentions and recused, None where not stated. Repeating a
         decision (same committee and meeting date) appends nothing; what it states must
-        agree with the decision recorded (what it leaves out is not compared).
+        agree with the decision recorded (what it leaves out, and its source, are not
+        compared).
         """
         check_statement(outcome, wording, counts)
+        check_source(source)
         stated = {"outcome": outcome, "wording": wording, **counts}
         values = {name: value for name, value in stated.items() if value is not None}
         repeat = self.repeat_of(
@@ -330,6 +351,7 @@ class Resolution(LedgerAggregate):
             abstentions=counts.get("abstentions"),
             recused=counts.get("recused"),
             effective=effective,
+            source=source,
         )
 
     def _check_once_per_meeting(
@@ -412,6 +434,7 @@ def _step(state: ResolutionState, fact: Any) -> ResolutionState:
             year=fact.year,
             line=fact.line,
             proposed_on=fact.effective,
+            source=fact.source,
         )
     if isinstance(fact, Resolution.VoteRecorded):
         vote = Vote(
@@ -422,6 +445,7 @@ def _step(state: ResolutionState, fact: Any) -> ResolutionState:
             abstentions=fact.abstentions,
             recused=fact.recused,
             outcome=fact.outcome,
+            source=fact.source,
         )
         return evolve(
             state,
@@ -439,6 +463,7 @@ def _step(state: ResolutionState, fact: Any) -> ResolutionState:
             no=fact.no,
             abstentions=fact.abstentions,
             recused=fact.recused,
+            source=fact.source,
         )
         if fact.outcome is None:
             return evolve(state, decisions=(*state.decisions, decision))

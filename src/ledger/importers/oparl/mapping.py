@@ -45,7 +45,7 @@ from ledger.importers.oparl.counts import CountReader
 from ledger.importers.oparl.harvest import BadObject, Harvest
 from ledger.importers.oparl.outcome import outcome_of
 
-#: The field a command would carry its OParl id in, once the record kinds have it.
+#: The field a command carries its OParl id in (provenance), where its record kind has it.
 PROVENANCE = "source"
 DECIDED = ("adopted", "rejected")
 #: The unit retracting a deleted paper's proposal: the event that created the resolution.
