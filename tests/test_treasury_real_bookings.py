@@ -388,3 +388,23 @@ def test_the_cli_imports_the_journal_twice_and_reports_skipped_footer_rows(
     assert f"skipped by rule (Buchungstext matches '^Summe'): 1 row (line {count + 5})" in out
     assert main([*args, "--mapping", str(mapped)]) == 0
     assert "nothing new: the ledger is unchanged" in capsys.readouterr().out
+
+
+def test_an_unquoted_code_read_as_a_number_is_refused_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    app = LedgerApplication(env=application_env(url))
+    record_body(app, r"^\d{5}\.\d{4}$")
+    app.close()
+    monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    path = tmp_path / "line.yaml"
+    path.write_text(
+        f"- {{record: budget-line, body: {BODY}, year: {YEAR}, line: 01000.4000, "
+        "title: Sitzungsgeld, effective: 2019-01-01}\n",
+        encoding="utf-8",
+    )
+    assert main(["record", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'line': 1000.4 was read as a number" in err
+    assert "write the code in quotes" in err

@@ -42,8 +42,23 @@ def parse_signed_money(field: str, value: Any) -> Decimal:
     return parse_money(field, value)
 
 
+def parse_line_code(field: str, value: Any) -> str:
+    """A budget-line code as text; one YAML read as a number is refused, naming the fix.
+
+    Unquoted, `01000.4000` is the number 1000.4 in YAML: its zeros are gone, and the code
+    it would name is another line's, or none.
+    """
+    if isinstance(value, float):
+        raise RuleViolationError(
+            field,
+            f"{value!r} was read as a number, which drops a code's leading and trailing "
+            f"zeros; write the code in quotes, e.g. line: '01000.4000'",
+        )
+    return parse_text(field, value)
+
+
 YEAR = Field(parse_year, help="the fiscal year (Haushaltsjahr)")
-LINE = Field(parse_text, help="the budget-line code (Haushaltsstelle), e.g. 01.4953.7187")
+LINE = Field(parse_line_code, help="the budget-line code (Haushaltsstelle), e.g. 01.4953.7187")
 
 
 def line_of(batch: Batch, v: dict[str, Any]) -> BudgetLine:
