@@ -457,3 +457,20 @@ def test_ledger_record_sets_a_negative_appropriation_as_the_import_does(
         ]
     )
     assert state(app, "01000.1610").appropriation == Decimal("-120.50")
+
+
+def test_an_empty_amount_cell_is_a_bad_row_or_an_ansatz_of_0_as_the_mapping_says(
+    app: LedgerApplication, tmp_path: Path
+) -> None:
+    csv = write(
+        tmp_path,
+        "h.csv",
+        "UA;Gruppierung;Bezeichnung;Ansatz\n01000;4000;Sitzungsgeld;100,00\n01000;5700;Büro;\n",
+    )
+    text = "code: {columns: [UA, Gruppierung]}\ntitle: Bezeichnung\namount: Ansatz\n"
+    with pytest.raises(ImportRefusedError) as refused:
+        import_budget(app, csv, body=BODY, year=YEAR, mapping=mapping(text))
+    (line,) = refused.value.report.bad_lines()
+    assert "line 3: amount (column 'Ansatz'): missing" in line
+    import_budget(app, csv, body=BODY, year=YEAR, mapping=mapping(text + "empty_amount: zero\n"))
+    assert state(app, "01000.5700").appropriation == Decimal("0.00")

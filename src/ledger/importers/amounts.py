@@ -29,11 +29,16 @@ def budget_amount(
 
     `turned` collects the file lines written with the opposite sign and turned all the same.
     """
+    amount: Decimal | None
     if mapping.amounts:
         key, amount, direction = _split(fields, mapping, None)
     else:
         key = "amount"
-        amount = fields.parsed("amount", partial(parse_signed_amount, decimal=mapping.decimal))
+        if mapping.empty_amount == "zero" and not fields.text("amount", required=False):
+            amount = ZERO  # an empty Ansatz cell: nothing planned
+        else:
+            parse = partial(parse_signed_amount, decimal=mapping.decimal)
+            amount = fields.parsed("amount", parse)
         direction = direction_of(fields, mapping)
     if amount is None or direction is None:
         return None, direction

@@ -51,6 +51,7 @@ BUDGET_KEYS = {
     "effective",
     "sum_duplicates",
     "opposite_sign",
+    "empty_amount",
 }
 BOOKINGS_KEYS = {"code", "date", "amount", "reference", "text"}
 READING_KEYS = {"kind", "encoding", "separator", "header_line", "decimal", "date_format"}
@@ -223,6 +224,8 @@ class Mapping:
     #: bad | turn: a budget row written with the other sign than `sign` says (a negative
     #: appropriation in a file of negative expenditures) is a bad row, or turned too.
     opposite_sign: str = "bad"
+    #: bad | zero: a budget row whose amount cell is empty is a bad row, or an Ansatz of 0.
+    empty_amount: str = "bad"
     #: Separate amount columns by direction (`amount: {income: A, expenditure: B}`).
     amounts: tuple[tuple[str, Source], ...] = ()
 
@@ -477,6 +480,10 @@ def _budget_keys(mapping: Mapping, data: dict[str, Any], source: str) -> Mapping
                 "applies only with sign: expenditure_negative or income_negative",
             )
         mapping = replace(mapping, opposite_sign=data["opposite_sign"])
+    if "empty_amount" in data:
+        if data["empty_amount"] not in ("bad", "zero"):
+            raise MappingError(source, "empty_amount", "must be bad or zero")
+        mapping = replace(mapping, empty_amount=data["empty_amount"])
     if "sum_duplicates" in data:
         flag = data["sum_duplicates"]
         if not isinstance(flag, bool):
