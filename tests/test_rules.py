@@ -140,7 +140,9 @@ def test_amount_as_float_is_refused(app: LedgerApplication) -> None:
 
 def test_negative_amount_is_refused(app: LedgerApplication) -> None:
     error = refused(
-        app, open_line(), line_command("appropriation", line="01.4953.7187", amount="-5,00")
+        app,
+        open_line(),
+        line_command("commitment", line="01.4953.7187", amount="-5,00", reference="C-1"),
     )
     assert "field 'amount'" in str(error) and "≥ 0" in str(error)
 

@@ -51,7 +51,7 @@ def budget(
     return positioned(response, document)
 
 
-@router.get("/{year}/lines/{code}", response_model=Budget, summary="One budget line")
+@router.get("/{year}/lines/{code:path}", response_model=Budget, summary="One budget line")
 def budget_line(
     body: BodyPath,
     year: YearPath,

@@ -224,6 +224,10 @@ PlainYamlLoader.add_implicit_resolver(INT, re.compile(r"^[-+]?[0-9]+$"), list("-
 PlainYamlLoader.add_constructor(INT, _construct_integer)
 # An explicit `!!timestamp` stays text as well, for the same reason as an implicit date.
 PlainYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+# A number with a point stays the text it was written as: a budget-line code such as
+# `01000.4000` keeps its zeros, and an amount is never a binary float. The fields decide:
+# money parses the text exactly, a count refuses it as not an integer.
+PlainYamlLoader.add_constructor("tag:yaml.org,2002:float", _construct_text)
 
 
 def load_yaml(text: str) -> Any:
