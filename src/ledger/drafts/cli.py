@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-FORMATS = ("yaml", "json")
+from ledger.drafts.output import FORMATS
 
 
 def run(args: argparse.Namespace) -> int:

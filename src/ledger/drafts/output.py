@@ -11,6 +11,9 @@ import yaml
 
 from ledger.drafts.model import Command, Draft
 
+#: The draft formats `ledger draft --format` offers.
+FORMATS = ("yaml", "json")
+
 HEADER = (
     "# Draft made by `ledger draft` from {source}. Nothing has been recorded.\n"
     "# Check every value against the document, fill in the fields marked 'unsicher',\n"

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from ledger.drafts import ocr
-from ledger.drafts.text import MIN_TEXT_PER_PAGE, DraftInputError
+from ledger.drafts.inputs import MIN_TEXT_PER_PAGE, DraftInputError
 
 # Where pypdf meets a damaged file it may raise plain Python errors as well as its own.
 BROKEN = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError)

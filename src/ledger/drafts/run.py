@@ -7,10 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger.drafts.cli import FORMATS
 from ledger.drafts.draft import build_draft
 from ledger.drafts.model import Draft
-from ledger.drafts.output import draft_json, draft_yaml
+from ledger.drafts.output import FORMATS, draft_json, draft_yaml
 from ledger.drafts.text import read_source
 from ledger.errors import LedgerError
 

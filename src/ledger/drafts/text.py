@@ -6,16 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.drafts import ocr
-from ledger.errors import LedgerError
+from ledger.drafts.inputs import DraftInputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"})
 IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8")
-# A page whose text layer has fewer visible characters than this is taken for a scan.
-MIN_TEXT_PER_PAGE = 40
-
-
-class DraftInputError(LedgerError):
-    """A source document cannot be read (the CLI exits 2)."""
 
 
 @dataclass(frozen=True)
