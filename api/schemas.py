@@ -311,7 +311,8 @@ UNKNOWN = "null: the protocol does not state it (unknown, not 0)."
 
 
 class Vote(Document):
-    """A vote (Abstimmung) of a committee: all four counts, adopted or rejected."""
+    """A vote (Abstimmung) of a committee: all four counts, adopted or rejected; `source`
+    (only when one was recorded): where it was taken from, e.g. an OParl id URL."""
 
     committee: str
     meeting_date: Day | None
@@ -320,14 +321,12 @@ class Vote(Document):
     abstentions: int
     recused: int = Field(description="befangen")
     outcome: str
-    source: str | None = Field(
-        default=None, description="Where it was taken from (e.g. an OParl id URL)."
-    )
 
 
 class Decision(Document):
     """A committee's decision (Beschluss) as its protocol states it: the outcome, the wording
-    and the counts stated; what it does not state is null."""
+    and the counts stated; what it does not state is null. `source` (only when one was
+    recorded): where it was taken from, e.g. an OParl id URL."""
 
     committee: str
     meeting_date: Day | None
@@ -337,9 +336,6 @@ class Decision(Document):
     no: int | None = Field(description=UNKNOWN)
     abstentions: int | None = Field(description=UNKNOWN)
     recused: int | None = Field(description=f"befangen; {UNKNOWN}")
-    source: str | None = Field(
-        default=None, description="Where it was taken from (e.g. an OParl id URL)."
-    )
 
 
 class ResolutionSummary(Document):

@@ -1,8 +1,9 @@
 """Read model of resolutions, their votes and decisions; `list_resolutions`, `get_resolution`.
 
 A vote states all four counts; a decision states what its protocol states, and a count it
-does not state is null in the documents (unknown, never 0). `source` (of the proposal, of
-each vote and decision) says where it was taken from, e.g. an OParl id URL; null: not said.
+does not state is null in the documents (unknown, never 0). `source` says where the
+proposal (null: not said), a vote or a decision (only when said) was taken from, e.g. an
+OParl id URL.
 
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
@@ -57,6 +58,12 @@ def _columns() -> list[Column[Any]]:
     ]
 
 
+def _sourced(source: str | None) -> dict[str, str]:
+    """A vote's or decision's source as its entry carries it: only when one was recorded
+    (entries of votes recorded without one read as before sources existed)."""
+    return {"source": source} if source is not None else {}
+
+
 def _row(state: ResolutionState) -> dict[str, Any]:
     return {
         "reference": state.reference,
@@ -80,7 +87,7 @@ def _row(state: ResolutionState) -> dict[str, Any]:
                 "abstentions": v.abstentions,
                 "recused": v.recused,
                 "outcome": v.outcome,
-                "source": v.source,
+                **_sourced(v.source),
             }
             for v in state.votes
         ],
@@ -99,7 +106,7 @@ def _row(state: ResolutionState) -> dict[str, Any]:
                 "no": d.no,
                 "abstentions": d.abstentions,
                 "recused": d.recused,
-                "source": d.source,
+                **_sourced(d.source),
             }
             for d in state.decisions
         ],

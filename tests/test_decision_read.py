@@ -57,7 +57,6 @@ SHOWN = {
     "no": None,
     "abstentions": None,
     "recused": None,
-    "source": None,
 }
 
 
