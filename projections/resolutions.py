@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text, or_, select
 
 from ledger.domain.resolution import RESOLUTION, Resolution, ResolutionState
 from projections.axes import axes, parse_as_of
@@ -238,6 +238,26 @@ def _bound(name: str, value: date | str | None) -> date | None:
         raise QueryError(name, f"must be a date YYYY-MM-DD, got {value!r}") from None
 
 
+def _known_at(view: View, body: str, reference: str, known_at: datetime) -> bool:
+    """Whether the resolution has a row, at any valid date, as known at `known_at`."""
+    assert view.schema is not None  # view.known found the record
+    table = view.schema.table("resolution")
+    entities = view.schema.entities
+    statement = (
+        select(table.c.entity)
+        .join(entities, entities.c.entity == table.c.entity)
+        .where(
+            entities.c.model == "resolution",
+            entities.c.body == body,
+            entities.c.key == reference,
+            table.c.recorded_from <= known_at,
+            or_(table.c.recorded_to.is_(None), table.c.recorded_to > known_at),
+        )
+        .limit(1)
+    )
+    return view.conn.execute(statement).first() is not None
+
+
 def get_resolution(
     rm: ReadModel,
     body: str,
@@ -247,7 +267,9 @@ def get_resolution(
     known_at: datetime | date | str | None = None,
     include_private: bool = False,
 ) -> dict[str, Any]:
-    """One resolution on as_of, as known at known_at ("exists": false before its proposal).
+    """One resolution on as_of, as known at known_at ("exists": false before its proposal;
+    not found when no row of it is known at known_at: retracted as a whole, or recorded
+    later).
 
     Without include_private, a resolution is found only if `anonymous_records` shows it
     and its row at the query's axes (if any) is public; any other is not found, like an
@@ -265,6 +287,10 @@ def get_resolution(
             shown = reference in found.values()
         # Read whatever was decided, so that every reference costs the same statements.
         rows = view.rows("resolution", ax, body=body, keys=[reference])
+        if include_private and shown and not rows:
+            # No row at as_of: before its proposal ("exists": false), or no row at all as
+            # known at known_at (retracted as a whole, or not yet recorded): not found.
+            shown = _known_at(view, body, reference, ax.known_at_naive)
         position = view.position
     if not shown or (rows and not include_private and not rows[0]["public"]):
         raise missing

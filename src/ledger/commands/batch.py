@@ -199,7 +199,11 @@ class Batch:
         return record
 
     def get(self, cls: type[A], record_id: UUID, field: str, key: str) -> A:
-        """The record with this id; refuses, naming the field, if it was never recorded."""
+        """The record with this id; refuses, naming the field, if it was never recorded.
+
+        A record retracted as a whole is returned too: a command that repeats one of its
+        retracted facts appends nothing, and the record refuses any new one.
+        """
         record = self.find(cls, record_id)
         if record is None:
             raise RecordNotFoundError(field, cls.KIND, key)
@@ -228,11 +232,18 @@ class Batch:
         new = candidate.facts[1]
         names = [n for n in type(new).__dataclass_fields__ if n not in _NOT_COMPARED]
         states = existing.variants(1)
+        gone = existing.gone
         for position, old in enumerate(states):
             if all(getattr(old, n) == getattr(new, n) for n in names):
-                if position < len(states) - 1:
-                    existing.note_settled()
+                if gone or position < len(states) - 1:
+                    existing.note_settled()  # settled by the retraction or correction
                 return existing
+        if gone:
+            raise RuleViolationError(
+                field,
+                f"{cls.KIND} '{key}' was retracted as a whole (version 1); a record of that "
+                "key cannot be recorded again",
+            )
         current = states[-1]
         name = next(n for n in names if getattr(current, n) != getattr(new, n))
         raise RuleViolationError(

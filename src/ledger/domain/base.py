@@ -90,6 +90,10 @@ class LedgerAggregate(Aggregate):
     """Base of every record: keeps its events as facts, takes corrections and retractions."""
 
     KIND: ClassVar[str] = ""
+    #: Whether the event that created a record of this kind may be retracted: the record
+    #: is then gone as known now, and still there as known before (see `retract`). Not for
+    #: a kind other records are built on (a body, a committee, a process).
+    CREATION_RETRACTABLE: ClassVar[bool] = False
 
     @cached_property
     def facts(self) -> dict[int, LedgerAggregate.Event]:
@@ -135,6 +139,8 @@ class LedgerAggregate(Aggregate):
         """Appends an event; no fact may take effect before the record itself existed."""
         effective = kwargs.get("effective")
         if isinstance(effective, date) and 1 in self.facts and not issubclass(event_class, _FIXES):
+            if self.gone:
+                raise self.gone_error()
             since = self._since()
             if since is not None and effective < since:
                 raise RuleViolationError(
@@ -297,7 +303,15 @@ class LedgerAggregate(Aggregate):
         self, version: int, reason: str, effective: date, source: str | None = None
     ) -> None:
         """Records that the event at `version` was recorded in error (`source`: where the
-        retraction comes from; not compared when it is recorded again)."""
+        retraction comes from; not compared when it is recorded again).
+
+        Version 1, the event that created the record, only of a kind that allows it
+        (CREATION_RETRACTABLE) and once no other fact of the record stands: its later facts
+        are retracted first (earlier in the same file will do), each on its own, as a
+        record that was never there has none. The record is then gone as known now (no
+        fact stands, it takes no new one, its key is not recorded again) and there as known
+        before: nothing is deleted.
+        """
         if not reason.strip():
             raise RuleViolationError("reason", "a retraction needs a reason")
         check_source(source)
@@ -305,12 +319,50 @@ class LedgerAggregate(Aggregate):
             return
         self.correctable(version)
         if version == 1:
-            raise RuleViolationError(
-                "version", f"the event that created the {self.KIND} cannot be retracted"
-            )
+            self._check_creation_retractable()
         self.trigger_event(
             self.Retracted, retracts=version, reason=reason, effective=effective, source=source
         )
+
+    def _check_creation_retractable(self) -> None:
+        """Refuses to retract version 1 of a kind that does not allow it, or while other
+        facts of the record stand."""
+        if not self.CREATION_RETRACTABLE:
+            raise RuleViolationError(
+                "version",
+                f"the event that created the {self.KIND} cannot be retracted: other records "
+                f"are built on a {self.KIND}; correct its values instead",
+            )
+        standing = [f.originator_version for f in self.current_facts() if f.originator_version != 1]
+        if standing:
+            shown_versions = ", ".join(str(v) for v in standing[:10])
+            more = f" and {len(standing) - 10} more" if len(standing) > 10 else ""
+            raise RuleViolationError(
+                "version",
+                f"the {self.KIND}'s later facts stand (versions {shown_versions}{more}): retract "
+                f"them first (before this retraction, in the same file or an earlier one); "
+                "a record retracted as a whole has no facts left",
+            )
+
+    def gone_error(self) -> RuleViolationError:
+        """The refusal of a new fact on a record retracted as a whole."""
+        created = self.facts[1]
+        key = "/".join(
+            str(getattr(created, name))
+            for name in ("reference", "slug", "code", "number")
+            if hasattr(created, name)
+        )
+        return RuleViolationError(
+            self.KIND,
+            f"{self.KIND} '{key}' was retracted as a whole (the event that created it, "
+            "version 1, was recorded in error): it is not in the ledger as known now and "
+            "takes no new fact",
+        )
+
+    @property
+    def gone(self) -> bool:
+        """Whether the event that created the record is retracted: gone as known now."""
+        return 1 in self._repeats().retracted
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """Checks a corrected event against the record's rules; records override it."""

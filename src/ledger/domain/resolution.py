@@ -142,6 +142,9 @@ class Resolution(LedgerAggregate):
     """A committee resolution, from proposal to vote, execution, amendment or revocation."""
 
     KIND = "resolution"
+    #: A proposal recorded in error (a Paper deleted in the OParl source) may be retracted
+    #: as a whole; other records name a resolution only by its reference.
+    CREATION_RETRACTABLE = True
 
     class Proposed(LedgerAggregate.Created):
         """The proposal (Beschlussvorlage) was submitted."""
@@ -373,6 +376,8 @@ class Resolution(LedgerAggregate):
         """Records the execution (Ausfertigung); only an adopted resolution is executed."""
         if self.already_recorded(self.Executed, effective=effective):
             return
+        if self.gone:
+            raise self.gone_error()
         state = self.state_at(effective)
         if state.status != "adopted":
             raise RuleViolationError(
@@ -409,6 +414,9 @@ class Resolution(LedgerAggregate):
         self.trigger_event(self.Revoked, reason=reason, effective=effective)
 
     def _check_not_revoked(self, effective: date) -> None:
+        """Refuses a new fact on a resolution revoked by `effective`, or retracted."""
+        if self.gone:
+            raise self.gone_error()
         state = self.state_at(effective)
         if state.revoked_on is not None:
             raise RuleViolationError(
