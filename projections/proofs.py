@@ -23,11 +23,17 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
-    func,
     select,
 )
 
-from ledger.store.tree import CHECKPOINT_TABLE, TREE_TABLE
+from ledger.store.tree import (
+    CHECKPOINT_TABLE,
+    GROUP,
+    TREE_TABLE,
+    group_leaves,
+    leaf_in_group,
+    unpack_positions,
+)
 from ledger.store.url import POSTGRES_SCHEMA
 from ledger.tlog.merkle import LeafRowReader, NodeId
 from ledger.tlog.note import b64encode
@@ -52,8 +58,9 @@ for _dialect, _schema in (("sqlite", None), ("postgresql", POSTGRES_SCHEMA)):
         Table(
             TREE_TABLE,
             _metadata,
-            Column("leaf", BigInteger, primary_key=True),
-            Column("position", BigInteger, nullable=False),
+            Column("grp", BigInteger, primary_key=True),
+            Column("first_position", BigInteger, nullable=False),
+            Column("positions", LargeBinary, nullable=False),
             Column("hashes", LargeBinary, nullable=False),
         ),
         Table(
@@ -82,8 +89,17 @@ class _Nodes:
 
     def _rows(self, leaves: Sequence[int]) -> Mapping[int, bytes]:
         t = self._tree
-        found = self._conn.execute(select(t.c.leaf, t.c.hashes).where(t.c.leaf.in_(leaves)))
-        return {int(leaf): bytes(hashes) for leaf, hashes in found}
+        wanted = set(leaves)
+        groups = sorted({leaf // GROUP for leaf in wanted})
+        found = self._conn.execute(
+            select(t.c.grp, t.c.positions, t.c.hashes).where(t.c.grp.in_(groups))
+        )
+        return {
+            stored.leaf: stored.hashes
+            for grp, positions, hashes in found
+            for stored in group_leaves(int(grp), positions, hashes)
+            if stored.leaf in wanted
+        }
 
     def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
         """The stored complete subtrees' hashes, from one query."""
@@ -91,8 +107,25 @@ class _Nodes:
 
 
 def _tree_size(conn: Connection, tree: Table) -> int:
-    last = conn.execute(select(func.max(tree.c.leaf))).scalar()
-    return 0 if last is None else int(last) + 1
+    last = conn.execute(
+        select(tree.c.grp, tree.c.positions).order_by(tree.c.grp.desc()).limit(1)
+    ).first()
+    if last is None:
+        return 0
+    return int(last.grp) * GROUP + len(unpack_positions(bytes(last.positions)))
+
+
+def _leaf_index(conn: Connection, tree: Table, position: int) -> int | None:
+    found = conn.execute(
+        select(tree.c.grp, tree.c.positions)
+        .where(tree.c.first_position <= position)
+        .order_by(tree.c.first_position.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    j = leaf_in_group(bytes(found.positions), position)
+    return None if j is None else int(found.grp) * GROUP + j
 
 
 def _latest(conn: Connection, checkpoints: Table) -> Any:
@@ -186,10 +219,10 @@ def inclusion(
             chosen = size if size is not None else _default_size(conn, checkpoints_table, tree_size)
             if not include_private and not _shown_anonymously(view, position):
                 raise absent
-            found = conn.execute(select(tree.c.leaf).where(tree.c.position == position)).scalar()
+            found = _leaf_index(conn, tree, position)
             if found is None or chosen == 0:
                 raise absent
-            index = check_inclusion(position, int(found), chosen)
+            index = check_inclusion(position, found, chosen)
         except ProofRequestError as e:
             raise _query_error(e) from None
         document = inclusion_document(_Nodes(conn, tree), position, index, chosen)

@@ -19,7 +19,14 @@ from transparency_support import checkpoint_fields, export_leaves, mth, signed_b
 
 from ledger.store import ChainError, ProblemKind, export, import_events, open_recorder, verify
 from ledger.store.checkpoints import CheckpointSchedule, sign_current
-from ledger.store.tree import CHECKPOINT_TABLE, TREE_TABLE, TreeCursor, TreeKeeper
+from ledger.store.tree import (
+    CHECKPOINT_TABLE,
+    ROW_OFFSETS,
+    TREE_TABLE,
+    TreeCursor,
+    TreeKeeper,
+    pack_positions,
+)
 from ledger.tlog.note import generate_key
 
 if TYPE_CHECKING:
@@ -193,7 +200,7 @@ def test_a_store_from_before_the_tree_gets_it_once_when_opened(store_url: str) -
     with open_recorder(store_url) as recorder:
         assert_tree_is_the_chains(recorder)
     # A tree that lost its last rows is completed by the next append as well.
-    raw_sql(store_url, f"DELETE FROM {TREE_TABLE} WHERE leaf >= 30")
+    raw_sql(store_url, f"DELETE FROM {TREE_TABLE} WHERE grp >= 1")  # leaves 16..36
     with open_recorder(store_url) as recorder:
         recorder.insert_events(new_events(2))
         assert_tree_is_the_chains(recorder)
@@ -218,45 +225,67 @@ def problem_of(recorder: ChainedRecorder) -> tuple[int, ProblemKind]:
     return report.problem.position, report.problem.kind
 
 
-def test_a_changed_byte_of_a_tree_row_is_found_at_its_position(
-    twelve: ChainedRecorder, store_url: str
-) -> None:
-    [(hashes,)] = raw_sql(store_url, f"SELECT hashes FROM {TREE_TABLE} WHERE leaf = 7")
-    changed = bytearray(hashes)
-    changed[40] ^= 1  # in the node leaf 7's append completed, not in the leaf hash
-    raw_sql(store_url, f"UPDATE {TREE_TABLE} SET hashes = ? WHERE leaf = 7", (bytes(changed),))
-    assert problem_of(twelve) == (8, ProblemKind.TREE_ROW_CHANGED)
-
-
-def test_a_deleted_tree_row_is_found_at_its_position(
-    twelve: ChainedRecorder, store_url: str
-) -> None:
-    raw_sql(store_url, f"DELETE FROM {TREE_TABLE} WHERE leaf = 4")
-    assert problem_of(twelve) == (5, ProblemKind.TREE_ROW_MISSING)
-
-
-def test_a_forged_tree_row_is_found(twelve: ChainedRecorder, store_url: str) -> None:
-    raw_sql(store_url, f"UPDATE {TREE_TABLE} SET position = 99 WHERE leaf = 2")
-    assert problem_of(twelve) == (3, ProblemKind.TREE_ROW_MISPLACED)
-    raw_sql(store_url, f"UPDATE {TREE_TABLE} SET position = 3 WHERE leaf = 2")
-    raw_sql(
-        store_url,
-        f"INSERT INTO {TREE_TABLE} (leaf, position, hashes) VALUES (12, 13, ?)",
-        (b"\1" * 32,),
+def group_of(url: str, grp: int) -> tuple[bytes, bytes]:
+    """The positions and hashes a row of the tree table holds."""
+    [(positions, hashes)] = raw_sql(
+        url, f"SELECT positions, hashes FROM {TREE_TABLE} WHERE grp = ?", (grp,)
     )
-    assert problem_of(twelve) == (13, ProblemKind.TREE_BEYOND_CHAIN)
+    return bytes(positions), bytes(hashes)
+
+
+def set_group(url: str, grp: int, positions: bytes, hashes: bytes) -> None:
+    statement = f"UPDATE {TREE_TABLE} SET positions = ?, hashes = ? WHERE grp = ?"
+    raw_sql(url, statement, (positions, hashes, grp))
+
+
+@pytest.fixture
+def forty(twelve: ChainedRecorder) -> ChainedRecorder:
+    """Forty events: the tree table holds them in rows of 16, 16 and 8 leaves."""
+    for size in (9, 19):
+        twelve.insert_events(new_events(size))
+    return twelve
+
+
+def test_a_changed_byte_of_a_tree_row_is_found_at_its_position(
+    forty: ChainedRecorder, store_url: str
+) -> None:
+    positions, hashes = group_of(store_url, 1)
+    changed = bytearray(hashes)
+    # Leaf 23 (16 + 7): a byte of the node its append completed, not of its leaf hash.
+    changed[ROW_OFFSETS[7] + 40] ^= 1
+    set_group(store_url, 1, positions, bytes(changed))
+    assert problem_of(forty) == (24, ProblemKind.TREE_ROW_CHANGED)
+
+
+def test_a_deleted_tree_row_is_found_at_its_first_position(
+    forty: ChainedRecorder, store_url: str
+) -> None:
+    raw_sql(store_url, f"DELETE FROM {TREE_TABLE} WHERE grp = 1")
+    assert problem_of(forty) == (17, ProblemKind.TREE_ROW_MISSING)
+
+
+def test_a_forged_tree_row_is_found(forty: ChainedRecorder, store_url: str) -> None:
+    positions, hashes = group_of(store_url, 0)
+    forged = positions[:16] + pack_positions([99]) + positions[24:]
+    set_group(store_url, 0, forged, hashes)
+    assert problem_of(forty) == (3, ProblemKind.TREE_ROW_MISPLACED)
+    set_group(store_url, 0, positions, hashes)
+    positions, hashes = group_of(store_url, 2)
+    set_group(store_url, 2, positions + pack_positions([41]), hashes + b"\1" * 32)
+    assert problem_of(forty) == (41, ProblemKind.TREE_BEYOND_CHAIN)
 
 
 def test_a_truncated_tail_is_found_by_the_tree_or_the_checkpoints(
-    twelve: ChainedRecorder, store_url: str, key: PrivateKey
+    forty: ChainedRecorder, store_url: str, key: PrivateKey
 ) -> None:
-    sign_current(twelve, key)
-    raw_sql(store_url, "DELETE FROM stored_events WHERE {pos} > 9")
-    raw_sql(store_url, "DELETE FROM ledger_chain WHERE position > 9")
-    assert verify(twelve, tree=False).ok  # the chain alone cannot tell
-    assert problem_of(twelve) == (10, ProblemKind.TREE_BEYOND_CHAIN)
-    raw_sql(store_url, f"DELETE FROM {TREE_TABLE} WHERE leaf >= 9")
-    assert problem_of(twelve) == (10, ProblemKind.CHECKPOINT_BEYOND_CHAIN)
+    sign_current(forty, key)
+    raw_sql(store_url, "DELETE FROM stored_events WHERE {pos} > 37")
+    raw_sql(store_url, "DELETE FROM ledger_chain WHERE position > 37")
+    assert verify(forty, tree=False).ok  # the chain alone cannot tell
+    assert problem_of(forty) == (38, ProblemKind.TREE_BEYOND_CHAIN)
+    positions, hashes = group_of(store_url, 2)  # leaves 32..39: keep 32..36
+    set_group(store_url, 2, positions[: 5 * 8], hashes[: ROW_OFFSETS[5]])
+    assert problem_of(forty) == (38, ProblemKind.CHECKPOINT_BEYOND_CHAIN)
 
 
 def rewrite_event(recorder: ChainedRecorder, url: str, position: int, state: bytes) -> None:

@@ -54,7 +54,6 @@ from ledger.store.tree import (
     TreeKeeper,
     TreeSQL,
     event_leaf,
-    leaf_of,
 )
 from ledger.store.url import (
     DEFAULT_LOCK_TIMEOUT,
@@ -185,10 +184,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "FROM {schema}.{table} WHERE originator_id = ANY(%s)"
         ).format(**fmt)
         schema = '"' + self.datastore.schema.replace('"', '""') + '".'
-        self._tree_sql = TreeSQL("%s", schema, blob="bytea", leaf_key="bigint")
+        self._tree_sql = TreeSQL("%s", schema, blob="bytea", group_key="bigint")
         self._sql_insert_tree = SQL(
-            "INSERT INTO {schema}.{tree} (leaf, position, hashes) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
+            "INSERT INTO {schema}.{tree} (grp, first_position, positions, hashes) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])"
         ).format(schema=fmt["schema"], tree=Identifier(TREE_TABLE))
         tree_fmt = {
             **fmt,
@@ -199,9 +198,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         self.sql_create_statements.extend(
             SQL(text).format(**tree_fmt)
             for text in (
-                "CREATE TABLE IF NOT EXISTS {schema}.{tree} ("
-                "leaf bigint PRIMARY KEY, position bigint NOT NULL, hashes bytea NOT NULL)",
-                "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {schema}.{tree} (position)",
+                "CREATE TABLE IF NOT EXISTS {schema}.{tree} (grp bigint PRIMARY KEY, "
+                "first_position bigint NOT NULL, positions bytea NOT NULL, hashes bytea NOT NULL)",
+                "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {schema}.{tree} (first_position)",
                 "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
                 "tree_size bigint PRIMARY KEY, root bytea NOT NULL, "
                 "signed_at text NOT NULL, note text NOT NULL)",
@@ -436,7 +435,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 event.state,
             )
             previous = sha256(previous + data).digest()
-            leaves.append(leaf_of(data))
+            leaves.append(sha256(b"\x00" + data).digest())  # its leaf (tree.leaf_of)
             positions.append(position)
             hashes.append(previous)
             last = position
@@ -600,24 +599,19 @@ class _PostgresChainWriter(ChainWriter):
 
 
 class _PostgresTreeCursor(TreeCursor):
-    """The tree on PostgreSQL: rows are inserted as arrays, chunk by chunk (no pipeline)."""
+    """The tree on PostgreSQL: new groups are inserted as arrays, chunk by chunk (no
+    pipeline mode, see the recorder)."""
 
     def __init__(self, recorder: ChainedPostgresApplicationRecorder, cursor: Any) -> None:
         super().__init__(recorder._tree_sql, cursor)
         self._insert_rows = recorder._sql_insert_tree
 
-    def insert(self, first_leaf: int, positions: Sequence[int], rows: Sequence[bytes]) -> None:
-        """Write rows for leaves first_leaf, first_leaf + 1, ... as unnest() arrays."""
-        for i in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[i : i + _INSERT_CHUNK]
-            self.cursor.execute(
-                self._insert_rows,
-                (
-                    list(range(first_leaf + i, first_leaf + i + len(chunk))),
-                    list(positions[i : i + _INSERT_CHUNK]),
-                    list(chunk),
-                ),
-            )
+    def insert_groups(self, groups: Sequence[tuple[int, int, bytes, bytes]]) -> None:
+        """INSERT new group rows as unnest() arrays."""
+        chunk_size = _INSERT_CHUNK // 16
+        for i in range(0, len(groups), chunk_size):
+            chunk = groups[i : i + chunk_size]
+            self.cursor.execute(self._insert_rows, tuple(list(c) for c in zip(*chunk, strict=True)))
 
 
 class ChainedPostgresFactory(PostgresFactory):

@@ -34,7 +34,7 @@ from ledger.store.chain import (
     next_recorded_at,
     now_recorded_at,
 )
-from ledger.store.tree import TreeCursor, TreeKeeper, TreeSQL, event_leaf, leaf_of
+from ledger.store.tree import TreeCursor, TreeKeeper, TreeSQL, event_leaf
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
@@ -63,7 +63,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             msg = "ORIGINATOR_ID_TYPE must be 'uuid' for the chained recorder"
             raise ChainError(msg)
         # Before the base class asks for the create statements.
-        self._tree_sql = TreeSQL("?", blob="BLOB", leaf_key="INTEGER")
+        self._tree_sql = TreeSQL("?", blob="BLOB", group_key="INTEGER")
         self._tree_keeper = TreeKeeper()
         super().__init__(datastore, events_table_name)
         t, c = self.events_table_name, CHAIN_TABLE
@@ -193,7 +193,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 event.state,
             )
             previous = sha256(previous + data).digest()
-            leaves.append(leaf_of(data))
+            leaves.append(sha256(b"\x00" + data).digest())  # its leaf (tree.leaf_of)
             rows.append((position, recorded_at, previous))
             last = position
         c.executemany(self._sql_insert_chain, rows)

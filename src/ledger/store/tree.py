@@ -2,16 +2,20 @@
 
 Leaf i is the (i+1)-th chain link in position order (PostgreSQL positions can have gaps, so
 the leaf index is not position - 1); its leaf hash is SHA-256(0x00 || the bytes h(n) hashes
-after h(n-1)), see `ledger.store.chain.link_data`. The store keeps one row per leaf in
-`ledger_tree` (leaf, position, hashes): the leaf hash followed by the hashes of the complete
-subtrees its append completed (ledger.tlog.merkle's by-leaf layout, 64 bytes a leaf on
-average). The rows are written in the transaction that writes the chain rows, under the same
-write lock, from the frontier (the roots of the maximal complete subtrees) that the recorder
-keeps between appends and checks against the last row; nothing is recomputed from scratch.
+after h(n-1)), see `ledger.store.chain.link_data`. Each leaf has a row in ledger.tlog.merkle's
+by-leaf layout: the leaf hash followed by the hashes of the complete subtrees its append
+completed (64 bytes a leaf on average). The store keeps these rows in groups of GROUP
+consecutive leaves, one row of `ledger_tree` per group (grp, first_position, positions,
+hashes): the leaves' positions as big-endian uint64s and their rows concatenated. A group
+row costs the append one INSERT per GROUP events instead of one per event; where each
+leaf's row starts in a group follows from the leaf indices alone (`ROW_OFFSETS`).
 
+The rows are written in the transaction that writes the chain rows, under the same write
+lock, from the frontier (the roots of the maximal complete subtrees) that the recorder keeps
+between appends and checks against the last leaf's row; nothing is recomputed from scratch.
 A store that has chain rows without tree rows (made before the tree existed) gets them once,
-computed from the chain, when a recorder opens it; an append finds the tree behind the chain
-and builds the rest the same way.
+computed from the chain, when a recorder opens it; an append that finds the tree behind the
+chain builds the rest the same way.
 
 Signed checkpoints of the tree are kept in `ledger_checkpoint` (tree_size, root, signed_at,
 note): the history that `ledger checkpoint` and the followers write, with the cosignatures
@@ -20,6 +24,8 @@ witnesses added to each note.
 
 from __future__ import annotations
 
+import struct
+from bisect import bisect_left
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -43,6 +49,49 @@ TREE_TABLE: Final = "ledger_tree"
 CHECKPOINT_TABLE: Final = "ledger_checkpoint"
 #: Chain rows read at once while a tree is built from the chain.
 BUILD_BATCH: Final = 20_000
+#: Leaves per row of the tree table.
+GROUP: Final = 16
+
+
+def _trailing_ones(n: int) -> int:
+    return (~n & (n + 1)).bit_length() - 1
+
+
+#: Where the row of the j-th leaf of a group starts in its hashes: leaf 16g + j (j < 15)
+#: completes as many nodes as j has trailing one bits; the last leaf's row is the rest.
+ROW_OFFSETS: Final = tuple(
+    sum(HASH_SIZE * (1 + _trailing_ones(t)) for t in range(j)) for j in range(GROUP)
+)
+
+
+def pack_positions(positions: Sequence[int]) -> bytes:
+    """Positions as big-endian uint64s."""
+    return struct.pack(f">{len(positions)}Q", *positions)
+
+
+def unpack_positions(blob: bytes) -> tuple[int, ...]:
+    """The positions of a group row (a blob of whole uint64s; a partial one is dropped)."""
+    count = len(blob) // 8
+    return struct.unpack(f">{count}Q", blob[: count * 8])
+
+
+def group_leaves(grp: int, positions: bytes, hashes: bytes) -> list[TreeTail]:
+    """The leaves a group row holds: (leaf index, position, row) each, in order."""
+    found = unpack_positions(bytes(positions))
+    hashes = bytes(hashes)
+    first = grp * GROUP
+    out = []
+    for j, position in enumerate(found[:GROUP]):
+        end = ROW_OFFSETS[j + 1] if j + 1 < GROUP else len(hashes)
+        out.append(TreeTail(first + j, position, hashes[ROW_OFFSETS[j] : end]))
+    return out
+
+
+def leaf_in_group(positions: bytes, position: int) -> int | None:
+    """Which leaf of a group (0..GROUP-1) has this position, if one has."""
+    found = unpack_positions(bytes(positions))
+    j = bisect_left(found, position)
+    return j if j < len(found) and found[j] == position else None
 
 
 def leaf_of(data: bytes) -> bytes:
@@ -101,24 +150,30 @@ class StoredCheckpoint(NamedTuple):
 class TreeSQL:
     """The tree's and the checkpoint history's statements in one DB-API parameter style."""
 
-    def __init__(self, mark: str, prefix: str = "", *, blob: str, leaf_key: str) -> None:
+    def __init__(self, mark: str, prefix: str = "", *, blob: str, group_key: str) -> None:
         t, k, m = prefix + TREE_TABLE, prefix + CHECKPOINT_TABLE, mark
         self.mark = mark
         self.create = [
-            f"CREATE TABLE IF NOT EXISTS {t} ("
-            f"leaf {leaf_key} PRIMARY KEY, position BIGINT NOT NULL, hashes {blob} NOT NULL)",
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {TREE_TABLE}_position ON {t} (position)",
+            f"CREATE TABLE IF NOT EXISTS {t} (grp {group_key} PRIMARY KEY, "
+            f"first_position BIGINT NOT NULL, positions {blob} NOT NULL, hashes {blob} NOT NULL)",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {TREE_TABLE}_position ON {t} (first_position)",
             f"CREATE TABLE IF NOT EXISTS {k} ("
             f"tree_size BIGINT PRIMARY KEY, root {blob} NOT NULL, "
             "signed_at TEXT NOT NULL, note TEXT NOT NULL)",
         ]
         self.table = t
-        self.tail = f"SELECT leaf, position, hashes FROM {t} ORDER BY leaf DESC LIMIT 1"
-        self.scan = (
-            f"SELECT leaf, position, hashes FROM {t} WHERE leaf >= {m} ORDER BY leaf LIMIT {m}"
+        columns = "grp, positions, hashes"
+        self.tail = f"SELECT {columns} FROM {t} ORDER BY grp DESC LIMIT 1"
+        self.group = f"SELECT {columns} FROM {t} WHERE grp = {m}"
+        self.scan = f"SELECT {columns} FROM {t} WHERE grp >= {m} ORDER BY grp LIMIT {m}"
+        self.group_of = (
+            f"SELECT grp, positions FROM {t} WHERE first_position <= {m} "
+            "ORDER BY first_position DESC LIMIT 1"
         )
-        self.leaf_at = f"SELECT leaf FROM {t} WHERE position = {m}"
-        self.insert = f"INSERT INTO {t} (leaf, position, hashes) VALUES ({m}, {m}, {m})"
+        self.insert = (
+            f"INSERT INTO {t} (grp, first_position, positions, hashes) VALUES ({m}, {m}, {m}, {m})"
+        )
+        self.update = f"UPDATE {t} SET positions = {m}, hashes = {m} WHERE grp = {m}"
         columns = "tree_size, root, signed_at, note"
         self.latest = f"SELECT {columns} FROM {k} ORDER BY tree_size DESC LIMIT 1"
         self.checkpoint_at = f"SELECT {columns} FROM {k} WHERE tree_size = {m}"
@@ -131,10 +186,10 @@ class TreeSQL:
         self.insert_checkpoint = f"INSERT INTO {k} ({columns}) VALUES ({m}, {m}, {m}, {m})"
         self.update_note = f"UPDATE {k} SET note = {m} WHERE tree_size = {m}"
 
-    def rows(self, count: int) -> str:
-        """SELECT leaf, hashes of `count` leaves named in an IN list."""
+    def groups(self, count: int) -> str:
+        """SELECT grp, positions, hashes of `count` groups named in an IN list."""
         marks = ", ".join([self.mark] * count)
-        return f"SELECT leaf, hashes FROM {self.table} WHERE leaf IN ({marks})"
+        return f"SELECT grp, positions, hashes FROM {self.table} WHERE grp IN ({marks})"
 
 
 class TreeCursor:
@@ -153,12 +208,12 @@ class TreeCursor:
         return list(self.cursor.fetchall())
 
     def tail(self) -> TreeTail | None:
-        """The last row of the tree, or None when the tree is empty."""
+        """The last leaf of the tree, or None when the tree is empty."""
         rows = self._all(self.sql.tail)
         if not rows:
             return None
-        leaf, position, hashes = rows[0]
-        return TreeTail(int(leaf), int(position), bytes(hashes))
+        leaves = group_leaves(int(rows[0][0]), rows[0][1], rows[0][2])
+        return leaves[-1] if leaves else None
 
     def size(self) -> int:
         """How many leaves the stored tree has."""
@@ -169,23 +224,35 @@ class TreeCursor:
         """The rows of these leaves, by leaf index (absent ones are left out)."""
         if not leaves:
             return {}
-        return {int(leaf): bytes(h) for leaf, h in self._all(self.sql.rows(len(leaves)), leaves)}
+        wanted = set(leaves)
+        groups = sorted({leaf // GROUP for leaf in wanted})
+        found: dict[int, bytes] = {}
+        for grp, positions, hashes in self._all(self.sql.groups(len(groups)), groups):
+            for stored in group_leaves(int(grp), positions, hashes):
+                if stored.leaf in wanted:
+                    found[stored.leaf] = stored.hashes
+        return found
 
     def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
         """NodeReader: the complete subtrees' hashes, from one query."""
         return LeafRowReader(self.leaf_rows).read_nodes(ids)
 
     def scan(self, first_leaf: int, limit: int) -> list[TreeTail]:
-        """Rows from leaf `first_leaf` on, in leaf order, at most `limit`."""
-        return [
-            TreeTail(int(leaf), int(position), bytes(hashes))
-            for leaf, position, hashes in self._all(self.sql.scan, (first_leaf, limit))
-        ]
+        """Leaves from `first_leaf` on, in leaf order, at most `limit` (a gap where rows
+        are missing)."""
+        groups = self._all(self.sql.scan, (first_leaf // GROUP, limit // GROUP + 2))
+        out: list[TreeTail] = []
+        for grp, positions, hashes in groups:
+            out.extend(t for t in group_leaves(int(grp), positions, hashes) if t.leaf >= first_leaf)
+        return out[:limit]
 
     def leaf_index(self, position: int) -> int | None:
         """The leaf index of the event at `position`, or None if the tree has no such leaf."""
-        rows = self._all(self.sql.leaf_at, (position,))
-        return int(rows[0][0]) if rows else None
+        rows = self._all(self.sql.group_of, (position,))
+        if not rows:
+            return None
+        j = leaf_in_group(rows[0][1], position)
+        return None if j is None else int(rows[0][0]) * GROUP + j
 
     def root(self, size: int) -> bytes:
         """MTH of the first `size` leaves, from O(log size) stored nodes."""
@@ -204,11 +271,43 @@ class TreeCursor:
             raise ChainError(msg) from None
 
     def insert(self, first_leaf: int, positions: Sequence[int], rows: Sequence[bytes]) -> None:
-        """Write rows for leaves first_leaf, first_leaf + 1, ... (executemany)."""
-        self.cursor.executemany(
-            self.sql.insert,
-            list(zip(range(first_leaf, first_leaf + len(rows)), positions, rows, strict=True)),
-        )
+        """Write the rows of leaves first_leaf, first_leaf + 1, ...: the group the tree ends
+        in is completed (UPDATE), the others are new (INSERT)."""
+        done = 0
+        filled = first_leaf % GROUP
+        if filled:
+            grp = first_leaf // GROUP
+            found = self._all(self.sql.group, (grp,))
+            held = len(unpack_positions(bytes(found[0][1]))) if found else 0
+            if held != filled:
+                msg = f"the tree's group {grp} holds {held} leaves, not {filled}: run verify"
+                raise ChainError(msg)
+            done = min(GROUP - filled, len(rows))
+            self.cursor.execute(
+                self.sql.update,
+                (
+                    bytes(found[0][1]) + pack_positions(positions[:done]),
+                    bytes(found[0][2]) + b"".join(rows[:done]),
+                    grp,
+                ),
+            )
+        groups = []
+        for start in range(done, len(rows), GROUP):
+            end = min(start + GROUP, len(rows))
+            groups.append(
+                (
+                    (first_leaf + start) // GROUP,
+                    positions[start],
+                    pack_positions(positions[start:end]),
+                    b"".join(rows[start:end]),
+                )
+            )
+        if groups:
+            self.insert_groups(groups)
+
+    def insert_groups(self, groups: Sequence[tuple[int, int, bytes, bytes]]) -> None:
+        """INSERT new group rows (grp, first_position, positions, hashes)."""
+        self.cursor.executemany(self.sql.insert, groups)
 
     # -- the checkpoint history ----------------------------------------------------------
 

@@ -366,6 +366,11 @@ class Frontier:
         push, pop = hashes.append, hashes.pop
         index = self.size
         for leaf in leaves:
+            if not index & 1:  # half the leaves complete nothing: the row is the leaf
+                push(leaf)
+                add(leaf)
+                index += 1
+                continue
             h = leaf
             row = [leaf]
             merge = index
