@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SIZE ?= small
 BACKEND ?= sqlite
 
-.PHONY: run test lint types layers pytest bench clean readme
+.PHONY: run test lint types layers pytest docs bench clean readme
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -33,13 +33,17 @@ layers: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint types layers pytest
+# the documentation site (docs/, mkdocs.yml) into site/; strict: a broken link fails
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+test: lint types layers pytest docs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --size $(SIZE) --backend $(BACKEND)
 
 readme: $(STAMP)
-	$(BIN)/ledger kinds --write README.md
+	$(BIN)/ledger kinds --write docs/reference/record-kinds.md
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache ledger.db*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache ledger.db* site
