@@ -1,4 +1,4 @@
-"""`ledger kinds`: the command-file vocabulary from the registry (the README reference)."""
+"""`ledger kinds`: the command-file vocabulary from the registry (the docs' reference)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def vocabulary_markdown() -> str:
 
 
 BEGIN, END = "<!-- kinds:begin -->", "<!-- kinds:end -->"
+#: The page that holds the generated reference, relative to the repository's root.
+REFERENCE = "docs/reference/record-kinds.md"
 
 
 def write_reference(path: Path) -> None:
@@ -61,5 +63,9 @@ def register(commands: Any) -> None:
     """Adds `kinds`."""
     p = commands.add_parser("kinds", help="list the record kinds of command files and their fields")
     p.add_argument("--format", choices=("text", "markdown"), default="text")
-    p.add_argument("--write", metavar="FILE.md", help="update the reference between the markers")
+    p.add_argument(
+        "--write",
+        metavar="FILE.md",
+        help=f"update the reference between the markers of FILE.md (the docs' is {REFERENCE})",
+    )
     p.set_defaults(handler=run_kinds)
