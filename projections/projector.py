@@ -45,8 +45,10 @@ from ledger.store.url import parse_url
 from projections import metrics
 from projections.bulk import close_open_rows, delete_open_rows, inserter
 from projections.checkpoint import Checkpointer
+from projections.columns import narrow_columns
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
+from projections.registry import missing_columns
 from projections.store import (
     CONTROL,
     FAILURE,
@@ -429,8 +431,9 @@ class Projector:
         return True, position
 
     def _check_layout(self, conn: Connection, generation: int) -> None:
-        """Refuses a generation whose event table an older ledger made (with copies of the
-        events' bytes, which the projector no longer writes): it needs a rebuild."""
+        """Refuses a generation an older ledger made: an event table with copies of the
+        events' bytes, a read-model table without a column this version writes, or 64-bit
+        amount columns on PostgreSQL (which cannot hold every sum): it needs a rebuild."""
         if generation in self._layout_checked:
             return
         name = schema(generation).events.name
@@ -438,6 +441,19 @@ class Projector:
             raise ReadModelStateError(
                 f"generation {generation} of the read model was built by an older version "
                 "(its event table copies the events); run `ledger rebuild`"
+            )
+        tables = schema(generation).models.values()
+        missing = missing_columns(conn, tables)
+        if missing:
+            raise ReadModelStateError(
+                f"generation {generation} of the read model was built by an older version "
+                f"(it lacks {', '.join(missing[:5])}); run `ledger rebuild`"
+            )
+        narrow = narrow_columns(conn, tables)
+        if narrow:
+            raise ReadModelStateError(
+                f"generation {generation} of the read model was built by an older version "
+                f"(64-bit amounts in {', '.join(narrow[:5])}); run `ledger rebuild`"
             )
         self._layout_checked.add(generation)
 

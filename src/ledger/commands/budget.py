@@ -10,6 +10,7 @@ from ledger.commands.fields import (
     parse_bool,
     parse_free_text,
     parse_money,
+    parse_reference,
     parse_text,
     parse_year,
     shown,
@@ -115,7 +116,7 @@ def set_appropriation(batch: Batch, v: dict[str, Any]) -> None:
     line=LINE,
     kind=Field(parse_text, help="ausserplanmaessig or ueberplanmaessig"),
     amount=Field(parse_money, help="EUR"),
-    resolution=Field(parse_text, help="the authorising resolution's reference"),
+    resolution=Field(parse_reference, help="the authorising resolution's reference"),
     cover=Field(parse_free_text, required=False, default="", help="how it is covered (Deckung)"),
 )
 def approve_supplementary(batch: Batch, v: dict[str, Any]) -> None:
