@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,10 +26,12 @@ from transparency_support import (
     verify_inclusion,
 )
 
+from api.app import _follow, checkpoint_schedule
 from ledger.store import export, open_recorder
 from ledger.store.checkpoints import sign_current
+from ledger.tlog.keys import SIGNING_KEY_VAR
 from ledger.tlog.note import generate_key
-from projections.queries import catch_up
+from projections.queries import ReadModel, catch_up
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -239,3 +242,30 @@ def test_a_record_history_links_each_event_to_its_inclusion_proof(
         assert verify_inclusion(
             doc["leaf_index"], doc["tree_size"], b64(doc["leaf_hash"]), proof, root
         )
+
+
+def test_the_servers_projector_signs_a_checkpoint_when_one_is_due(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_demo(store_url)
+    key = generate_key("api.example/ledger")
+    (tmp_path / "log.key").write_text(key.text() + "\n")
+    monkeypatch.delenv(SIGNING_KEY_VAR, raising=False)
+    assert checkpoint_schedule(store_url) is None  # no key: nothing is signed
+    monkeypatch.setenv(SIGNING_KEY_VAR, str(tmp_path / "log.key"))
+    schedule = checkpoint_schedule(store_url)
+    assert schedule is not None and schedule.interval == 60.0
+    read_model = ReadModel(store_url)
+    try:
+        _follow(read_model, schedule)
+        with api_client(store_url) as client:
+            served = client.get("/checkpoint").text
+    finally:
+        read_model.close()
+        schedule.recorder.close()
+    assert signed_by(served, key.vkey)
+    with open_recorder(store_url) as recorder:
+        out = io.StringIO()
+        export(recorder, out)
+    _, leaves = export_leaves(out.getvalue().splitlines())
+    assert checkpoint_fields(served) == ("api.example/ledger", len(leaves), mth(leaves))

@@ -31,6 +31,15 @@ from ledger.cli import main
 from ledger.cli.record import demo_text, record_text
 from ledger.store import open_recorder
 from ledger.store.bundle import verifier_source
+from ledger.tlog.checkpoint import generate_cosigner
+from ledger.tlog.keys import (
+    INTERVAL_VAR,
+    WITNESS_KEYS_VAR,
+    KeyConfigError,
+    checkpoint_interval,
+    witness_verifiers,
+)
+from ledger.tlog.note import generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "ledger-audit.py"
@@ -338,3 +347,28 @@ def test_a_rewritten_history_is_caught_by_verify_and_by_the_audit_since_an_old_c
     caught = audit(*args, "--since", keyed / "old-checkpoint")
     assert caught.returncode == 1
     assert "rewritten" in caught.stderr
+
+
+def test_witness_keys_and_the_interval_come_from_the_environment() -> None:
+    cosigner, plain = generate_cosigner("w.example/one"), generate_key("w.example/two")
+    found = witness_verifiers({WITNESS_KEYS_VAR: f"{cosigner.vkey},\n{plain.vkey}\n"})
+    assert [(v.name, v.key_id) for v in found] == [
+        ("w.example/one", cosigner.key_id),
+        ("w.example/two", plain.key_id),
+    ]
+    with pytest.raises(KeyConfigError, match=f"{WITNESS_KEYS_VAR}: key 2"):
+        witness_verifiers({WITNESS_KEYS_VAR: f"{cosigner.vkey}, not-a-key"})
+    assert checkpoint_interval({}) == 60.0
+    assert checkpoint_interval({INTERVAL_VAR: "2.5"}) == 2.5
+    for bad in ("0", "-1", "soon", "inf", "nan"):
+        with pytest.raises(KeyConfigError, match=INTERVAL_VAR):
+            checkpoint_interval({INTERVAL_VAR: bad})
+
+
+def test_a_witness_key_cannot_sign_the_log(
+    keyed: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (keyed / "w.key").write_text(generate_cosigner("w.example/one").text() + "\n")
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(keyed / "w.key"))
+    code, _, err = run(capsys, "checkpoint")
+    assert code == 2 and "type 0x04" in err

@@ -196,7 +196,9 @@ def test_concurrent_writers_keep_one_tree(store_url: str) -> None:
 def test_a_store_from_before_the_tree_gets_it_once_when_opened(store_url: str) -> None:
     with open_recorder(store_url) as recorder:
         append(recorder, 37, batch=5)
-    raw_sql(store_url, f"DELETE FROM {TREE_TABLE}")
+    # As the store was before the tree: neither its table nor the checkpoints'.
+    raw_sql(store_url, f"DROP TABLE {TREE_TABLE}")
+    raw_sql(store_url, f"DROP TABLE {CHECKPOINT_TABLE}")
     with open_recorder(store_url) as recorder:
         assert_tree_is_the_chains(recorder)
     # A tree that lost its last rows is completed by the next append as well.
