@@ -42,8 +42,10 @@ from ledger.tlog.merkle import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from ledger.store.base import ChainRow
     from ledger.store.chain import ChainedEvent
+
+    #: A chain scan row (ledger.store.base.ChainRow; not imported: base imports this module).
+    ChainRow = tuple[Any, ...]
 
 TREE_TABLE: Final = "ledger_tree"
 CHECKPOINT_TABLE: Final = "ledger_checkpoint"
