@@ -12,7 +12,8 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import errors, pages
+from api import docs, errors, metrics, pages
+from api.oparl.router import router as oparl_router
 from api.projector import ProjectorThread, lock_path
 from api.routes import (
     bodies,
@@ -165,6 +166,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         redirect_slashes=False,
+        # /docs and /redoc load their files from the app (api.docs), not from CDNs.
+        docs_url=None,
+        redoc_url=None,
         responses={
             401: {"model": Message, "description": "A wrong or malformed read token."},
             404: {"model": Message, "description": "No such body, process, line or reference."},
@@ -190,8 +194,13 @@ def create_app(
         ledger,
         transparency,
         health,
+        metrics,
+        docs,
         pages,
     ):
         app.include_router(module.router)
+    app.include_router(oparl_router)
+    # The latency histogram by route template and the access log line of every request.
+    metrics.instrument(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,9 +1,7 @@
-"""Test helpers for metrics, logs and the offline docs: an instrumented app, `ledger serve`.
+"""Test helpers for metrics, logs and the offline docs: routes of an app, `ledger serve`.
 
-`instrumented(app)` mounts /metrics, the offline /docs and /redoc and the request observer
-the way api/app.py is to (and does nothing where it already does). `serving(...)` runs a
-real `ledger serve` whose processes do the same (a sitecustomize on PYTHONPATH), so that
-these tests run the server's code (workers, logging, metrics files) either way.
+`serving(...)` runs a real `ledger serve`, so that these tests run the server's code
+(workers, logging, metrics files).
 """
 
 from __future__ import annotations
@@ -21,63 +19,18 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from prometheus_client.parser import text_string_to_metric_families
 
-from api import docs, metrics
-
-HERE = Path(__file__).resolve().parent
-_FASTAPI_DOCS = ("/docs", "/redoc", "/docs/oauth2-redirect")
-
 
 def endpoints(app: FastAPI) -> set[Any]:
     """The endpoints of every route of `app`, those of included routers too."""
     return {getattr(c.original_route, "endpoint", None) for c in iter_route_contexts(app.routes)}
 
 
-def instrumented(app: FastAPI) -> FastAPI:
-    """`app` with /metrics, the offline /docs and /redoc, and the request observer."""
-    mounted = endpoints(app)
-    if metrics.metrics not in mounted:
-        app.include_router(metrics.router)
-    if docs.swagger_ui not in mounted:
-        # FastAPI's own pages (loading from CDNs) give way, as with docs_url=None.
-        app.router.routes[:] = [
-            r for r in app.router.routes if getattr(r, "path", None) not in _FASTAPI_DOCS
-        ]
-        app.include_router(docs.router)
-    if not any(m.cls is metrics.RequestObserver for m in app.user_middleware):
-        metrics.instrument(app)
-    return app
-
-
-def patch_create_app() -> None:
-    """Makes `api.app.create_app` return instrumented apps (in a `ledger serve` process)."""
-    import api.app
-
-    original = api.app.create_app
-
-    def create_app(*args: Any, **kwargs: Any) -> FastAPI:
-        return instrumented(original(*args, **kwargs))
-
-    api.app.create_app = create_app  # type: ignore[assignment]
-
-
-SITECUSTOMIZE = f"""\
-import sys
-sys.path.append({str(HERE)!r})
-import operations_support
-operations_support.patch_create_app()
-"""
-
-
 def serve_env(tmp_path: Path, url: str, **more: str) -> dict[str, str]:
-    """The environment of a `ledger serve` on `url` whose processes mount what
-    `instrumented` mounts."""
-    shim = tmp_path / "shim"
-    shim.mkdir(exist_ok=True)
-    (shim / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    """The environment of a `ledger serve` on `url` (`tmp_path` kept for the callers)."""
+    del tmp_path
     env = {**os.environ, "LEDGER_DATABASE_URL": url, **more}
     env.pop("LEDGER_SERVE_PROJECT", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(shim), env.get("PYTHONPATH")) if p)
     return env
 
 

@@ -31,6 +31,8 @@ PATH_VALUES = {
     "year": "2018",
     "code": "01.4953.7187",
     "reference": "2018/6/067",
+    "committee": "jugendhilfeausschuss",
+    "day": "2018-06-19",
 }
 #: The query parameters a route needs to answer 200.
 REQUIRED = {"year": "2018"}

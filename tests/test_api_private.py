@@ -40,6 +40,9 @@ PATH_VALUES: dict[str, list[str]] = {
     "year": ["2018"],
     "code": ["01.4953.7187", SECRET_LINE],
     "reference": ["2018/6/067", SECRET_REFERENCE],
+    # The served OParl (api/oparl): a committee and a meeting day of the demo.
+    "committee": ["jugendhilfeausschuss"],
+    "day": ["2018-06-19"],
 }
 QUERY_VARIANTS: dict[str, list[str]] = {
     "as_of": ["", "as_of=2018-12-31"],

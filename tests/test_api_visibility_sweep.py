@@ -111,6 +111,9 @@ PATH_VALUES: dict[str, list[str]] = {
     "year": ["2018", str(TODAY.year), str(NEXT_YEAR)],
     "code": ["01.4953.7187", "01.4600.9400"],
     "reference": ["2018/6/067", SECRET_REFERENCE, *REFERENCES.values()],
+    # The served OParl (api/oparl): a committee and a meeting day of the demo.
+    "committee": ["jugendhilfeausschuss"],
+    "day": ["2018-06-19"],
 }
 #: The time axes: the defaults, and explicit dates around each record's date.
 AXES = [

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from api_support import TestClient, record_demo
-from operations_support import instrumented
 
 from api import docs
 from api.app import create_app
@@ -26,7 +25,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     record_demo(url)
     read_model = ReadModel(url)
     try:
-        app = instrumented(create_app(read_model, tokens=[hash_token("t")]))
+        app = create_app(read_model, tokens=[hash_token("t")])
         with TestClient(app) as opened:
             yield opened
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_support import BODY, TestClient, record, record_demo
-from operations_support import instrumented, serve_env, serving
+from operations_support import serve_env, serving
 from test_api_serve import free_port, position_reached, wait_for
 
 from api.app import create_app
@@ -101,7 +101,7 @@ def test_each_request_is_logged_with_route_path_status_and_position(
     record_demo(url)
     read_model = ReadModel(url)
     try:
-        app = instrumented(create_app(read_model, tokens=[hash_token("t")]))
+        app = create_app(read_model, tokens=[hash_token("t")])
         with TestClient(app) as c, caplog.at_level(logging.INFO, logger="ledger.access"):
             c.get(f"/v1/bodies/{BODY}/certification?as_of=2016-01-01")
             c.get("/v1/bodies/nobody%0Afake line")

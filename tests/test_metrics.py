@@ -15,7 +15,7 @@ import pytest
 import yaml
 from api_support import BODY, TestClient, record, record_demo
 from fastapi import APIRouter, FastAPI
-from operations_support import endpoints, instrumented, samples, serve_env, serving, value
+from operations_support import endpoints, samples, serve_env, serving, value
 from prometheus_client import generate_latest
 from test_api_serve import free_port, position_reached, wait_for
 
@@ -36,10 +36,10 @@ LATENCY = "ledger_http_request_duration_seconds"
 
 @contextmanager
 def client(url: str) -> Iterator[TestClient]:
-    """A TestClient on the instrumented API over `url` (no projector inside)."""
+    """A TestClient on the API over `url` (no projector inside)."""
     read_model = ReadModel(url)
     try:
-        app = instrumented(create_app(read_model, tokens=[hash_token("t")]))
+        app = create_app(read_model, tokens=[hash_token("t")])
         with TestClient(app) as opened:
             yield opened
     finally:
@@ -278,10 +278,6 @@ def test_every_worker_answers_for_all_workers(tmp_path: Path) -> None:
     assert len(scraped_by) == 2
 
 
-@pytest.mark.xfail(
-    reason="api/app.py does not mount api.metrics and api.docs yet: remove this marker then",
-    strict=True,
-)
 def test_the_app_mounts_metrics_the_offline_docs_and_the_observer() -> None:
     from api import docs
 

@@ -54,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ledger.cli.treasury import run_import
 
         return _guarded("import", lambda: run_import(args_list[1:]))
+    if args_list[:1] == ["import"] and args_list[1:2] == ["oparl"]:
+        from ledger.importers.oparl.cli import main as import_oparl
+
+        return _guarded("import", lambda: import_oparl(args_list[1:]))
     parser = build_parser()
     args = parser.parse_args(args_list)
     handler: Handler = args.handler
@@ -62,8 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _guarded(command: str, run: Callable[[], int]) -> int:
     """Runs a command; bad input, and a failure of the store itself, become a one-line
-    message and exit code 2 (the one place that maps errors to exit codes)."""
+    message and exit code 2 (the one place that maps errors to exit codes). Logging is
+    configured first (LEDGER_LOG_FORMAT), so a bad setting is refused the same way."""
+    from ledger import logs
+
     try:
+        logs.configure(f"ledger {command}")
         return run()
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; stop quietly like other Unix tools.
