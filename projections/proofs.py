@@ -7,12 +7,14 @@ Checkpoints and consistency proofs are public. An inclusion proof names one even
 anonymous caller gets it only for an event the audit trail shows him: not for an event of a
 non-public resolution or an unpublished finding (`projections.visible.anonymous_records`,
 the rule of every route), nor for one the read model has not projected yet (404, as for the
-record itself).
+record itself). The position each answer reports (X-Ledger-Position) is the tree's last
+leaf's: the ledger position the tree, and so the proof, reflects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -106,26 +108,51 @@ class _Nodes:
         return self._reader.read_nodes(ids)
 
 
-def _tree_size(conn: Connection, tree: Table) -> int:
+def _tree_end(conn: Connection, tree: Table) -> tuple[int, int]:
+    """The tree's size and the position of its last leaf (0, 0 when it is empty)."""
     last = conn.execute(
         select(tree.c.grp, tree.c.positions).order_by(tree.c.grp.desc()).limit(1)
     ).first()
     if last is None:
-        return 0
-    return int(last.grp) * GROUP + len(unpack_positions(bytes(last.positions)))
+        return 0, 0
+    positions = unpack_positions(bytes(last.positions))
+    return int(last.grp) * GROUP + len(positions), positions[-1] if positions else 0
 
 
-def _leaf_index(conn: Connection, tree: Table, position: int) -> int | None:
-    found = conn.execute(
-        select(tree.c.grp, tree.c.positions)
-        .where(tree.c.first_position <= position)
-        .order_by(tree.c.first_position.desc())
+@contextmanager
+def _snapshot(rm: ReadModel) -> Iterator[Connection]:
+    """One read transaction on the ledger's tables (a snapshot on both backends)."""
+    with rm.engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def _tree_end_and_leaf(conn: Connection, tree: Table, position: int) -> tuple[int, int, int | None]:
+    """The tree's size, its last leaf's position and the leaf index of `position` (None if
+    no leaf has it), in one statement: two index lookups, one round trip."""
+    t = tree
+    last = select(t.c.grp, t.c.positions).order_by(t.c.grp.desc()).limit(1).subquery()
+    hit = (
+        select(t.c.grp, t.c.positions)
+        .where(t.c.first_position <= position)
+        .order_by(t.c.first_position.desc())
         .limit(1)
-    ).first()
-    if found is None:
-        return None
-    j = leaf_in_group(bytes(found.positions), position)
-    return None if j is None else int(found.grp) * GROUP + j
+        .subquery()
+    )
+    row = conn.execute(
+        select(
+            select(last.c.grp).scalar_subquery().label("last_grp"),
+            select(last.c.positions).scalar_subquery().label("last_positions"),
+            select(hit.c.grp).scalar_subquery().label("hit_grp"),
+            select(hit.c.positions).scalar_subquery().label("hit_positions"),
+        )
+    ).one()
+    if row.last_grp is None:
+        return 0, 0, None
+    positions = unpack_positions(bytes(row.last_positions))
+    size = int(row.last_grp) * GROUP + len(positions)
+    j = None if row.hit_grp is None else leaf_in_group(bytes(row.hit_positions), position)
+    leaf = None if j is None else int(row.hit_grp) * GROUP + j
+    return size, positions[-1] if positions else 0, leaf
 
 
 def _latest(conn: Connection, checkpoints: Table) -> Any:
@@ -139,11 +166,12 @@ def _query_error(e: ProofRequestError) -> QueryError:
 
 
 def latest_checkpoint(rm: ReadModel) -> tuple[str, int]:
-    """The latest signed checkpoint's note (with its cosignatures) and the read model's
+    """The latest signed checkpoint's note (with its cosignatures) and the tree's last
     position; NotFoundError when none was signed yet."""
-    with rm.view() as view:
-        found = _latest(view.conn, log_tables(view.conn.dialect.name)[1])
-        position = view.position
+    with _snapshot(rm) as conn:
+        tree, checkpoints_table = log_tables(conn.dialect.name)
+        found = _latest(conn, checkpoints_table)
+        position = _tree_end(conn, tree)[1]
     if found is None:
         raise NotFoundError("no checkpoint has been signed yet (`ledger checkpoint`)")
     return str(found.note), position
@@ -155,12 +183,12 @@ def checkpoints(rm: ReadModel, *, after: int = 0, limit: int = 100) -> dict[str,
         raise QueryError("after", f"must be a tree size >= 0, got {after}")
     if not 1 <= limit <= MAX_CHECKPOINTS:
         raise QueryError("limit", f"must be a whole number 1..{MAX_CHECKPOINTS}, got {limit}")
-    with rm.view() as view:
-        table = log_tables(view.conn.dialect.name)[1]
-        rows = view.conn.execute(
+    with _snapshot(rm) as conn:
+        tree, table = log_tables(conn.dialect.name)
+        rows = conn.execute(
             select(table).where(table.c.tree_size > after).order_by(table.c.tree_size).limit(limit)
         ).all()
-        position = view.position
+        position = _tree_end(conn, tree)[1]
     items = [
         {
             "tree_size": int(row.tree_size),
@@ -202,44 +230,49 @@ def inclusion(
     rm: ReadModel, position: int, size: int | None = None, *, include_private: bool = False
 ) -> tuple[dict[str, Any], int]:
     """The inclusion proof of the event at `position` in the tree of `size` leaves (default:
-    the latest checkpoint's size, or the whole tree if none), and the read model's position.
+    the latest checkpoint's size, or the whole tree if none), and the tree's last position.
 
     QueryError (naming size or position) for a size of 0 or beyond the tree, or an event
     after the tree of that size; NotFoundError when there is no such event or the caller may
-    not see it.
+    not see it. Only an anonymous caller's proof reads the read model (in the same snapshot).
     """
-    absent = NotFoundError(f"no event at position {position}")
+    if include_private:
+        with _snapshot(rm) as conn:
+            return _inclusion(conn, position, size, None)
     with rm.view() as view:
-        conn = view.conn
-        tree, checkpoints_table = log_tables(conn.dialect.name)
-        tree_size = _tree_size(conn, tree)
-        try:
-            if size is not None:
-                check_size(size, tree_size)
-            chosen = size if size is not None else _default_size(conn, checkpoints_table, tree_size)
-            if not include_private and not _shown_anonymously(view, position):
-                raise absent
-            found = _leaf_index(conn, tree, position)
-            if found is None or chosen == 0:
-                raise absent
-            index = check_inclusion(position, found, chosen)
-        except ProofRequestError as e:
-            raise _query_error(e) from None
-        document = inclusion_document(_Nodes(conn, tree), position, index, chosen)
-        return document, view.position
+        return _inclusion(view.conn, position, size, view)
+
+
+def _inclusion(
+    conn: Connection, position: int, size: int | None, view: View | None
+) -> tuple[dict[str, Any], int]:
+    absent = NotFoundError(f"no event at position {position}")
+    tree, checkpoints_table = log_tables(conn.dialect.name)
+    tree_size, last, found = _tree_end_and_leaf(conn, tree, position)
+    try:
+        if size is not None:
+            check_size(size, tree_size)
+        chosen = size if size is not None else _default_size(conn, checkpoints_table, tree_size)
+        if view is not None and not _shown_anonymously(view, position):
+            raise absent
+        if found is None or chosen == 0:
+            raise absent
+        index = check_inclusion(position, found, chosen)
+    except ProofRequestError as e:
+        raise _query_error(e) from None
+    return inclusion_document(_Nodes(conn, tree), position, index, chosen), last
 
 
 def consistency(rm: ReadModel, first: int, second: int | None = None) -> tuple[dict[str, Any], int]:
     """The consistency proof from tree size `first` to `second` (default: the latest
-    checkpoint's size, or the whole tree), and the read model's position. QueryError naming
+    checkpoint's size, or the whole tree), and the tree's last position. QueryError naming
     from or to for a size of 0, beyond the tree, or from > to."""
-    with rm.view() as view:
-        conn = view.conn
+    with _snapshot(rm) as conn:
         tree, checkpoints_table = log_tables(conn.dialect.name)
-        tree_size = _tree_size(conn, tree)
+        tree_size, last = _tree_end(conn, tree)
         to = second if second is not None else _default_size(conn, checkpoints_table, tree_size)
         try:
             check_consistency(first, to, tree_size)
         except ProofRequestError as e:
             raise _query_error(e) from None
-        return consistency_document(_Nodes(conn, tree), first, to), view.position
+        return consistency_document(_Nodes(conn, tree), first, to), last

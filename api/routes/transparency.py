@@ -4,7 +4,7 @@
 signed note with the witnesses' cosignatures). Checkpoints and consistency proofs are
 public; an inclusion proof of an event the caller may not see is a 404, as the record is.
 Every route checks an Authorization header if one is sent (401 when it is wrong), as all
-routes of the API do.
+routes of the API do. X-Ledger-Position is the position of the tree's last leaf.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class CheckpointPage(BaseModel):
 
     checkpoints: list[StoredCheckpoint]
     next_after: int = Field(description="The `after` of the next page.")
-    position: int = Field(description="The ledger position the read model reflects.")
+    position: int = Field(description="The position of the tree's last leaf.")
 
 
 def _json_error(description: str) -> dict[str, Any]:
