@@ -31,9 +31,8 @@ from api.routes import (
 from api.schemas import Message
 from api.tokens import ReadTokens
 from ledger.errors import LedgerError
-from ledger.store import ChainedRecorder, database_url, open_recorder, parse_url
+from ledger.store import database_url, parse_url
 from ledger.store.checkpoints import CheckpointSchedule
-from ledger.tlog.keys import checkpoint_interval, signing_key
 from projections import queries
 from projections.cache import DEFAULT_SIZE, AgreementCache
 from projections.queries import ReadModel
@@ -59,14 +58,9 @@ Every response carries `X-Ledger-Position`, the ledger position it reflects.
 def checkpoint_schedule(url: str) -> CheckpointSchedule | None:
     """With LEDGER_SIGNING_KEY_FILE set: what signs checkpoints after the in-process
     projector's catch-ups (every LEDGER_CHECKPOINT_INTERVAL seconds while the tree grows)."""
-    key = signing_key()
-    if key is None:
-        return None
-    interval = checkpoint_interval()
-    recorder: ChainedRecorder = open_recorder(url)
     log = logging.getLogger("uvicorn.error")
-    return CheckpointSchedule(
-        recorder, key, interval, log_line=lambda line: log.warning("checkpoints: %s", line)
+    return CheckpointSchedule.from_env(
+        url, log_line=lambda line: log.warning("checkpoints: %s", line)
     )
 
 
@@ -114,7 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             projector.stop()
             app.state.projector = None
         if schedule is not None:
-            schedule.recorder.close()
+            schedule.close()
         health.close_store(app)
         if owned is not None:
             owned.close()

@@ -224,6 +224,26 @@ class CheckpointSchedule:
         #: The last checkpoint this schedule signed.
         self.signed: Signed | None = None
 
+    @classmethod
+    def from_env(
+        cls, url: str | None = None, *, log_line: Callable[[str], None] | None = None
+    ) -> CheckpointSchedule | None:
+        """The schedule of a follower on `url` when LEDGER_SIGNING_KEY_FILE is set (every
+        LEDGER_CHECKPOINT_INTERVAL seconds); None without a key. KeyConfigError for a bad
+        setting. It opens a recorder of its own: close it with `close()`."""
+        from ledger.store import open_recorder
+        from ledger.tlog.keys import checkpoint_interval, signing_key
+
+        key = signing_key()
+        if key is None:
+            return None
+        interval = checkpoint_interval()
+        return cls(open_recorder(url), key, interval, log_line=log_line)
+
+    def close(self) -> None:
+        """Close the schedule's recorder."""
+        self.recorder.close()
+
     def due(self) -> bool:
         """Whether the tree has grown since the latest checkpoint and the interval passed."""
         now = self._clock()
