@@ -26,7 +26,7 @@ class UsageError(LedgerError):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
-    from ledger.cli import chain, kinds, log, record, transparency
+    from ledger.cli import chain, kinds, log, record, schema, transparency
     from ledger.drafts import cli as draft_cli
 
     parser = argparse.ArgumentParser(
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     transparency.register(commands)
     log.register(commands)
     kinds.register(commands)
+    schema.register(commands)
     draft_cli.register(commands)
     for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
         plugin.load()(commands)
