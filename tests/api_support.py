@@ -12,7 +12,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 with warnings.catch_warnings():
     # starlette asks for httpx2 in its test client; httpx is what the project pins.
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient as TestClient
 
 from api.app import create_app
 from api.tokens import hash_token

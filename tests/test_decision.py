@@ -76,7 +76,7 @@ def refused(app: LedgerApplication, *commands: dict[str, Any]) -> str:
 
 
 def resolution(app: LedgerApplication, reference: str = REFERENCE) -> Resolution:
-    record = app.repository.get(Resolution.id_for(BODY, reference))
+    record: Resolution = app.repository.get(Resolution.id_for(BODY, reference))
     assert isinstance(record, Resolution)
     return record
 

@@ -48,7 +48,7 @@ def write(tmp_path: Path, text: str, name: str = "bookings.csv", encoding: str =
 
 
 def demo_line(app: LedgerApplication) -> BudgetLineState:
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
     assert isinstance(record, BudgetLine)
     return record.state_at()
 
@@ -119,7 +119,7 @@ def test_bookings_with_a_mapping_compose_code_and_reference_from_columns(
         app, EXAMPLES / "bookings-journal.csv", body=BODY, year=2018, mapping=mapping
     )
     assert report.new == 3
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
     assert isinstance(record, BudgetLine)
     assert record.has_booking("2018-4711/1")
     assert record.state_at(date(2018, 8, 14)).payments == Decimal("0.00")
@@ -172,7 +172,7 @@ def test_a_booking_on_a_line_without_appropriation_or_approval_is_recorded(
     csv = write(tmp_path, HEADER + "15.08.2018;01.4510.7000;AO-1;1,00;x\n")
     report = import_bookings(app, csv, body=BODY, year=2018, mapping=default_mapping("bookings"))
     assert (report.new, report.bad) == (1, [])
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
     assert record.state_at().payments == Decimal("1.00")
 
 
@@ -250,7 +250,7 @@ def test_windows_1252_bookings_with_a_point_decimal_mapping(
     mapping = parse_mapping({"decimal": "point"}, "bookings", "mapping.yaml")
     report = import_bookings(app, csv, body=BODY, year=2018, mapping=mapping)
     assert "encoding cp1252" in report.reading
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, LINE))
     assert isinstance(record, BudgetLine)
     (booking,) = [f for f in record.facts.values() if isinstance(f, BudgetLine.PaymentBooked)]
     assert (booking.amount, booking.text) == (Decimal("5885.00"), "Gebühr für Prüfung")

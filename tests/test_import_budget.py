@@ -56,7 +56,7 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 
 def line_state(app: LedgerApplication, code: str, year: int = 2018) -> BudgetLineState:
-    record = app.repository.get(BudgetLine.id_for(BODY, year, code))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, year, code))
     assert isinstance(record, BudgetLine)
     return record.state_at()
 
@@ -89,7 +89,7 @@ def test_the_budget_takes_effect_on_the_first_of_january_by_default(
     csv = write(tmp_path, "haushalt.csv", GERMAN_EXPORT, "cp1252")
     mapping = load_mapping(write(tmp_path, "mapping.yaml", GERMAN_MAPPING), "budget")
     import_budget(app, csv, body=BODY, year=2018, mapping=mapping)
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
     assert isinstance(record, BudgetLine)
     assert record.state_at(date(2017, 12, 31)).appropriation is None
     assert record.state_at(date(2018, 1, 1)).appropriation == Decimal("84250.50")
@@ -103,7 +103,7 @@ def test_the_effective_date_comes_from_the_option_before_the_mapping(
         write(tmp_path, "mapping.yaml", GERMAN_MAPPING + "effective: 2018-03-01\n"), "budget"
     )
     import_budget(app, csv, body=BODY, year=2018, mapping=mapping, effective=date(2018, 4, 15))
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, "01.4510.7000"))
     assert isinstance(record, BudgetLine)
     assert record.state_at(date(2018, 4, 14)).appropriation is None
     assert record.state_at(date(2018, 4, 15)).appropriation == Decimal("84250.50")

@@ -168,7 +168,7 @@ def _target_fields(body: str, target: str) -> dict[str, Any]:
 
 def _fix(app: LedgerApplication, body: str, op: tuple[Any, ...]) -> dict[str, Any] | None:
     """A correction or retraction of a standing event of the record, chosen by index."""
-    record = app.repository.get(_record_id(body, op[1]))
+    record: LedgerAggregate = app.repository.get(_record_id(body, op[1]))
     retracted = record.retracted_versions()
     candidates = [
         v

@@ -114,7 +114,7 @@ def position(app: LedgerApplication) -> int:
 
 
 def resolution(app: LedgerApplication) -> Resolution:
-    record = app.repository.get(Resolution.id_for(BODY, REFERENCE))
+    record: Resolution = app.repository.get(Resolution.id_for(BODY, REFERENCE))
     assert isinstance(record, Resolution)
     return record
 
@@ -269,7 +269,7 @@ def test_a_correction_may_replace_a_source_checked_as_a_source(app: LedgerApplic
 
     app.record([{**correction, "values": {"source": sourced("organization/8")}}])
 
-    record = app.repository.get(Committee.id_for(BODY, COMMITTEE))
+    record: Committee = app.repository.get(Committee.id_for(BODY, COMMITTEE))
     assert isinstance(record, Committee)
     assert record.variants(1)[-1].source == sourced("organization/8")
 

@@ -74,7 +74,7 @@ def position(app: LedgerApplication) -> int:
 
 
 def state(app: LedgerApplication, reference: str) -> Any:
-    record = app.repository.get(Resolution.id_for(BODY, reference))
+    record: Resolution = app.repository.get(Resolution.id_for(BODY, reference))
     assert isinstance(record, Resolution)
     return record.state_at()
 
@@ -218,7 +218,9 @@ def test_oparl_papers_import_under_their_real_references(store_url: str) -> None
     assert "not a resolution reference" in refused[2] and "Traceback" not in refused[2]
     assert skipped[0] == 0, skipped
     for application in ledger_of(store_url):
-        found = application.repository.get(Resolution.id_for("beispielstadt", "DS 18/0815"))
+        found: Resolution = application.repository.get(
+            Resolution.id_for("beispielstadt", "DS 18/0815")
+        )
         assert isinstance(found, Resolution)
         state = found.state_at()
         assert (state.reference, state.status) == ("DS 18/0815", "adopted")

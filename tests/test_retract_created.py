@@ -79,7 +79,7 @@ def position(app: LedgerApplication) -> int:
 
 
 def record(app: LedgerApplication) -> Resolution:
-    found = app.repository.get(Resolution.id_for(BODY, REFERENCE))
+    found: Resolution = app.repository.get(Resolution.id_for(BODY, REFERENCE))
     assert isinstance(found, Resolution)
     return found
 

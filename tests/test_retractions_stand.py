@@ -72,7 +72,7 @@ def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def line(app: LedgerApplication, code: str = LINE) -> BudgetLine:
-    record = app.repository.get(BudgetLine.id_for(BODY, 2018, code))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2018, code))
     assert isinstance(record, BudgetLine)
     return record
 
@@ -149,13 +149,14 @@ def test_a_retracted_payment_stays_retracted_when_its_file_is_recorded_again(
 def test_a_retracted_vote_stays_retracted_when_its_file_is_recorded_again(
     store_app: LedgerApplication,
 ) -> None:
-    resolution = store_app.repository.get(Resolution.id_for(BODY, RESOLUTION))
+    resolution: Resolution = store_app.repository.get(Resolution.id_for(BODY, RESOLUTION))
     version = version_of(resolution, Resolution.VoteRecorded, committee="jugendhilfeausschuss")
     store_app.record([fix("retraction", "resolution", version, resolution=RESOLUTION)])
 
     assert store_app.record([VOTE]) == []
     assert store_app.record(load_demo()) == []
-    state = store_app.repository.get(Resolution.id_for(BODY, RESOLUTION)).state_at()
+    stored: Resolution = store_app.repository.get(Resolution.id_for(BODY, RESOLUTION))
+    state = stored.state_at()
     assert state.votes == ()
 
 
@@ -355,7 +356,7 @@ def test_a_batch_counts_the_commands_settled_by_a_retraction_or_correction(
     from ledger.commands.handlers import load_handlers
     from ledger.commands.registry import parse_command
 
-    resolution = app.repository.get(Resolution.id_for(BODY, RESOLUTION))
+    resolution: Resolution = app.repository.get(Resolution.id_for(BODY, RESOLUTION))
     version = version_of(resolution, Resolution.VoteRecorded, committee="jugendhilfeausschuss")
     app.record([fix("retraction", "resolution", version, resolution=RESOLUTION)])
     load_handlers()

@@ -166,7 +166,7 @@ def test_german_and_plain_notation_give_the_same_amount(
     app: LedgerApplication, written: str
 ) -> None:
     app.record([open_line(), line_command("appropriation", line="01.4953.7187", amount=written)])
-    line = app.repository.get(BudgetLine.id_for(BODY, 2019, "01.4953.7187"))
+    line: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, 2019, "01.4953.7187"))
     assert line.state_at().appropriation == Decimal("17655.00")
 
 

@@ -65,7 +65,7 @@ class Town:
         )
 
     def line(self, code: str) -> BudgetLine:
-        record = self.app.repository.get(BudgetLine.id_for(BODY, YEAR, code))
+        record: BudgetLine = self.app.repository.get(BudgetLine.id_for(BODY, YEAR, code))
         assert isinstance(record, BudgetLine)
         return record
 

@@ -82,7 +82,7 @@ def thuringian(tmp_path: Path, count: int = 120, seed: int = 3) -> tuple[Path, l
 
 
 def state(app: LedgerApplication, code: str) -> BudgetLineState:
-    record = app.repository.get(BudgetLine.id_for(BODY, YEAR, code))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, YEAR, code))
     assert isinstance(record, BudgetLine)
     return record.state_at()
 
@@ -187,7 +187,7 @@ def test_a_reimport_appends_only_the_changed_appropriation_from_its_effective_da
 
     assert (report.new, len(report.positions)) == (1, 1)
     assert head(app) == before + 1
-    record = app.repository.get(BudgetLine.id_for(BODY, YEAR, changed.code))
+    record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, YEAR, changed.code))
     assert record.state_at(date(YEAR, 6, 30)).appropriation == old
     assert record.state_at(date(YEAR, 7, 1)).appropriation == old + Decimal("1000.00")
 
@@ -230,7 +230,7 @@ def test_lines_missing_from_a_reimport_are_reported_and_closed_only_on_request(
 
     assert (report.closed, report.new, head(app)) == (2, 0, before + 2)
     for line in gone:
-        record = app.repository.get(BudgetLine.id_for(BODY, YEAR, line.code))
+        record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, YEAR, line.code))
         assert record.state_at(date(YEAR, 6, 30)).appropriation == line.plan[YEAR]
         assert record.state_at(date(YEAR, 7, 1)).appropriation == Decimal("0.00")
 

@@ -81,7 +81,7 @@ def test_each_sample_budget_imports_to_the_files_own_amounts(
     assert report.bad == []
     for direction, amounts in file_totals(f"{name}.csv").items():
         for code, amount in amounts.items():
-            record = app.repository.get(BudgetLine.id_for(body, YEAR, code))
+            record: BudgetLine = app.repository.get(BudgetLine.id_for(body, YEAR, code))
             assert isinstance(record, BudgetLine)
             state = record.state_at()
             assert (state.direction, state.appropriation) == (direction, amount), code
@@ -111,6 +111,6 @@ def test_the_sample_journal_books_its_reversal_and_the_ansatz_0_line(
             r["Betrag EUR"]
         )
     for code, amount in paid.items():
-        record = app.repository.get(BudgetLine.id_for("musterstadt", YEAR, code))
+        record: BudgetLine = app.repository.get(BudgetLine.id_for("musterstadt", YEAR, code))
         assert isinstance(record, BudgetLine)
         assert record.state_at().payments == amount, code

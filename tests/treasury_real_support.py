@@ -359,7 +359,7 @@ def state_totals(app: LedgerApplication, lines: list[Line]) -> dict[str, Any]:
 
     out = {"income": ZERO, "expenditure": ZERO}
     for line in lines:
-        record = app.repository.get(BudgetLine.id_for(BODY, YEAR, line.code))
+        record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, YEAR, line.code))
         state = record.state_at()
         assert state.direction == line.direction, line.code
         out[state.direction] += state.appropriation
