@@ -36,7 +36,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from projections.store import ReadModel
+from projections.registry import ReadModel
 
 log = logging.getLogger("ledger.metrics")
 #: Set (to an empty directory) for processes that share their metrics through files.

@@ -48,7 +48,7 @@ from projections.checkpoint import Checkpointer
 from projections.columns import narrow_columns
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
-from projections.registry import missing_columns
+from projections.registry import CATALOG, missing_columns
 from projections.store import (
     CONTROL,
     FAILURE,
@@ -58,7 +58,6 @@ from projections.store import (
     is_sqlite,
     lock,
     make_engine,
-    schema,
 )
 from projections.worker import FoldWorker, worker_folds
 
@@ -436,13 +435,13 @@ class Projector:
         amount columns on PostgreSQL (which cannot hold every sum): it needs a rebuild."""
         if generation in self._layout_checked:
             return
-        name = schema(generation).events.name
+        name = CATALOG.schema(generation).events.name
         if "state" in {c["name"] for c in inspect(conn).get_columns(name)}:
             raise ReadModelStateError(
                 f"generation {generation} of the read model was built by an older version "
                 "(its event table copies the events); run `ledger rebuild`"
             )
-        tables = schema(generation).models.values()
+        tables = CATALOG.schema(generation).models.values()
         missing = missing_columns(conn, tables)
         if missing:
             raise ReadModelStateError(
@@ -523,7 +522,7 @@ class Projector:
 
     def _write(self, conn: Connection, generation: int, last: int, writes: BatchWrites) -> None:
         """Writes a batch's changes and moves the generation's position to `last`."""
-        tables = schema(generation)
+        tables = CATALOG.schema(generation)
         for name, changes in writes.tables.items():
             table = tables.table(name)
             delete_open_rows(conn, table, changes.deletes)
@@ -615,7 +614,7 @@ class Projector:
 
 
 def _create_generation(conn: Connection, generation: int, status: str) -> None:
-    schema(generation).metadata.create_all(conn)
+    CATALOG.schema(generation).metadata.create_all(conn)
     conn.execute(
         insert(GENERATIONS).values(
             generation=generation,
@@ -627,7 +626,7 @@ def _create_generation(conn: Connection, generation: int, status: str) -> None:
 
 
 def _drop_generation(conn: Connection, generation: int) -> None:
-    schema(generation).metadata.drop_all(conn, checkfirst=True)
+    CATALOG.schema(generation).metadata.drop_all(conn, checkfirst=True)
     conn.execute(delete(GENERATIONS).where(GENERATIONS.c.generation == generation))
 
 

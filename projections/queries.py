@@ -15,8 +15,8 @@ from projections.certification import certification, get_process, list_processes
 from projections.errors import NotFoundError, QueryError
 from projections.findings import findings
 from projections.projector import catch_up
+from projections.registry import ReadModel
 from projections.resolutions import get_resolution, list_resolutions
-from projections.store import ReadModel
 from projections.trail import events, head
 
 __all__ = [

@@ -9,7 +9,7 @@ from typing import Any
 
 from projections.projector import catch_up
 from projections.reconciliation import reconciliation, reconciliation_csv, reconciliation_table
-from projections.store import ReadModel
+from projections.registry import ReadModel
 
 FORMATS = ("table", "csv", "json")
 

@@ -44,8 +44,9 @@ from projections.bitemporal import (
 )
 from projections.bulk import VersionRows, time_converters, version_rows
 from projections.errors import ProjectionError
-from projections.registry import BY_TOPIC_PREFIX
-from projections.store import Schema, ledger_tables, schema
+from projections.registry import BY_TOPIC_PREFIX, CATALOG
+from projections.schema import Schema
+from projections.store import ledger_tables
 from projections.trail import ledger_mapper
 
 #: How many records are kept in memory between batches (compact: ~2 KB each).
@@ -245,7 +246,7 @@ class Records:
         if self._key != (generation, position):
             self.forget()
         self._key = None  # until the fold is through
-        tables = schema(generation)
+        tables = CATALOG.schema(generation)
         day, moment = time_converters(conn.dialect)
         pending: dict[str, _Pending] = {}
         out = BatchWrites()

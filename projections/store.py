@@ -33,17 +33,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    Date,
     DateTime,
     Engine,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -62,9 +60,8 @@ from sqlalchemy.exc import DBAPIError
 from ledger.store import CHAIN_TABLE, EVENTS_TABLE
 from ledger.store.url import POSTGRES_SCHEMA, parse_url, sqlalchemy_url
 from projections.axes import Axes
-from projections.bitemporal import ROW_ID, VersionedModel
 from projections.errors import NotFoundError
-from projections.registry import MODELS
+from projections.schema import Catalog, Schema
 from projections.visible import visible
 
 #: The advisory lock every projector transaction takes on PostgreSQL.
@@ -154,64 +151,6 @@ for _dialect, _position, _schema in (
 def ledger_tables(dialect: str) -> tuple[Table, Table]:
     """The ledger's (stored events, chain) tables in a dialect; `position` keys both."""
     return _LEDGER[dialect]
-
-
-@dataclass(eq=False)
-class Schema:
-    """The tables of one generation of the read model."""
-
-    generation: int
-    metadata: MetaData = field(init=False)
-    models: dict[str, Table] = field(init=False)
-    events: Table = field(init=False)
-    entities: Table = field(init=False)
-
-    def __post_init__(self) -> None:
-        prefix = f"rm{self.generation}_"
-        self.metadata = MetaData()
-        self.models = {m.name: m.table(self.metadata, prefix) for m in MODELS}
-        self.events = Table(
-            f"{prefix}event",
-            self.metadata,
-            Column("position", ROW_ID, primary_key=True, autoincrement=False),
-            Column("entity", String(32), nullable=False),
-            Column("version", Integer, nullable=False),
-            Column("recorded_at", DateTime, nullable=False),
-            Column("effective", Date),
-            Column("body", String),
-            Column("record", String),
-            Column("key", String),
-            Column("type", String, nullable=False),
-            Index(f"{prefix}event_body_position", "body", "position"),
-        )
-        self.entities = Table(
-            f"{prefix}entity",
-            self.metadata,
-            Column("entity", String(32), primary_key=True),
-            Column("model", String, nullable=False),
-            Column("body", String, nullable=False),
-            Column("scope", String, nullable=False),
-            Column("key", String, nullable=False),
-            Column("position", BigInteger, nullable=False),
-            Index(f"{prefix}entity_scope", "model", "body", "scope", "key"),
-        )
-
-    def table(self, model: VersionedModel[Any] | str) -> Table:
-        """The table of a read model in this generation."""
-        return self.models[model if isinstance(model, str) else model.name]
-
-
-_schemas: dict[int, Schema] = {}
-_schemas_lock = threading.Lock()
-
-
-def schema(generation: int) -> Schema:
-    """The (cached) table objects of a generation."""
-    with _schemas_lock:
-        found = _schemas.get(generation)
-        if found is None:
-            found = _schemas[generation] = Schema(generation)
-        return found
 
 
 def is_sqlite(url: str | None) -> bool:
@@ -404,10 +343,14 @@ class _CurrentReader:
 
 
 class ReadModel:
-    """Opens the read-model tables on LEDGER_DATABASE_URL (SQLAlchemy engine), thread-safe."""
+    """Opens the read-model tables on LEDGER_DATABASE_URL (SQLAlchemy engine), thread-safe.
 
-    def __init__(self, url: str | None = None) -> None:
+    `catalog` holds the read models whose tables it reads (this ledger's record types:
+    `projections.registry.ReadModel` passes them)."""
+
+    def __init__(self, url: str | None, catalog: Catalog) -> None:
         self.url = url
+        self.catalog = catalog
         self.engine = make_engine(url, writer=False)
         self._current = _CurrentReader(self.engine)
         self._ready = False
@@ -437,7 +380,7 @@ class ReadModel:
             if row is None:
                 yield View(conn, None, 0)
             else:
-                yield View(conn, schema(int(row[0])), int(row[1]))
+                yield View(conn, self.catalog.schema(int(row[0])), int(row[1]))
 
     def current(self) -> tuple[int, int] | None:
         """(generation, position) queries read now, in one statement; None before anything

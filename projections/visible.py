@@ -11,7 +11,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from sqlalchemy import (
     Connection,
@@ -31,7 +31,21 @@ from sqlalchemy import (
 from projections.axes import Axes, axes
 
 if TYPE_CHECKING:
-    from projections.store import View
+    from projections.schema import Schema
+
+
+class Snapshot(Protocol):
+    """What `anonymous_records` reads: a connection and the tables of the generation it
+    sees (a `projections.store.View`, which calls `visible` and so is not imported here)."""
+
+    @property
+    def conn(self) -> Connection:
+        """The snapshot's connection."""
+
+    @property
+    def schema(self) -> Schema | None:
+        """The generation's tables (None before anything was projected)."""
+
 
 #: Columns a timeline keeps apart from its rows (or checks once and drops).
 _BOOKKEEPING = frozenset(
@@ -353,7 +367,7 @@ def _shown_statement(
 
 
 def anonymous_records(
-    view: View,
+    view: Snapshot,
     model: str,
     *,
     body: str | None = None,

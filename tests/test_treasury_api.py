@@ -21,7 +21,7 @@ from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
 from projections.projector import catch_up
-from projections.store import ReadModel
+from projections.queries import ReadModel
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"

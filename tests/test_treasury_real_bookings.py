@@ -38,8 +38,8 @@ from ledger.importers.report import ImportRefusedError, ImportReport
 from ledger.store import application_env
 from ledger.yaml_files import load_yaml
 from projections.projector import catch_up
+from projections.queries import ReadModel
 from projections.reconciliation import reconciliation
-from projections.store import ReadModel
 
 ZERO = Decimal("0.00")
 

@@ -20,8 +20,8 @@ from ledger.importers.mapping import default_mapping
 from ledger.store import application_env
 from projections.errors import NotFoundError, QueryError
 from projections.projector import catch_up
+from projections.queries import ReadModel
 from projections.reconciliation import reconciliation
-from projections.store import ReadModel
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"
