@@ -43,12 +43,12 @@ class OneLineFigure:
     @property
     def seconds(self) -> float:
         """Median seconds to record N payments."""
-        return statistics.median(r["seconds"] for r in self.runs)
+        return statistics.median(float(r["seconds"]) for r in self.runs)
 
     @property
     def quarter_seconds(self) -> float:
         """Median seconds to record N/4 payments."""
-        return statistics.median(r["seconds"] for r in self.quarter_runs)
+        return statistics.median(float(r["seconds"]) for r in self.quarter_runs)
 
     @property
     def growth(self) -> float:
@@ -59,17 +59,17 @@ class OneLineFigure:
     @property
     def peak_rss_mb(self) -> float:
         """The highest peak RSS of the runs at N, in MB."""
-        return max(r["rss_peak_kb"] for r in self.runs) / 1024
+        return max(int(r["rss_peak_kb"]) for r in self.runs) / 1024
 
     @property
     def idle_rss_mb(self) -> float:
         """The RSS after the imports and the setup, before the commands, in MB."""
-        return max(r["rss_idle_kb"] for r in self.runs) / 1024
+        return max(int(r["rss_idle_kb"]) for r in self.runs) / 1024
 
     @property
     def input_rss_mb(self) -> float:
         """The RSS once the N commands are built (the input), before recording, in MB."""
-        return max(r["rss_input_kb"] for r in self.runs) / 1024
+        return max(int(r["rss_input_kb"]) for r in self.runs) / 1024
 
 
 def run_child(url: str, events: int) -> dict[str, Any]:

@@ -119,7 +119,8 @@ class DevTools:
         while True:
             message = json.loads(self.connection.recv(timeout=deadline - time.monotonic()))
             if message.get("method") == event:
-                return message
+                found: dict[str, Any] = message
+                return found
             self.events.append(message)
 
     def evaluate(self, expression: str) -> Any:
@@ -149,7 +150,7 @@ def is_error(event: dict[str, Any]) -> bool:
     if method == "Runtime.consoleAPICalled":
         return params.get("type") in ("error", "assert")
     if method == "Log.entryAdded":
-        return params.get("entry", {}).get("level") == "error"
+        return bool(params.get("entry", {}).get("level") == "error")
     return method == "Runtime.exceptionThrown"
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from events_support import built
 from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,9 +286,9 @@ def _command(
     return _fix(app, body, op)
 
 
-def _record(app: LedgerApplication, commands: list[dict[str, Any]]) -> list[int]:
+def _record(app: LedgerApplication, batch: Sequence[dict[str, Any] | None]) -> list[int]:
     """Records what the ledger accepts of a batch: a refused command is left out."""
-    commands = [c for c in commands if c is not None]
+    commands = [c for c in batch if c is not None]
     while commands:
         try:
             return app.record(commands)
@@ -483,7 +484,8 @@ def test_incremental_rebuild_and_replay_agree(
 @pytest.mark.parametrize("unused", [None])
 def test_reference_replay_applies_corrections_in_version_order(unused: None) -> None:
     """The reference itself: a later correction of the same event wins."""
-    base = Measure.StatusUpdated(
+    base = built(
+        Measure.StatusUpdated,
         originator_id=Measure.id_for("b", "p/1", "M1"),
         originator_version=2,
         timestamp=datetime(2020, 1, 1),
@@ -493,7 +495,8 @@ def test_reference_replay_applies_corrections_in_version_order(unused: None) -> 
         note="",
     )
     fix = [
-        LedgerAggregate.Corrected(
+        built(
+            LedgerAggregate.Corrected,
             originator_id=base.originator_id,
             originator_version=v,
             timestamp=datetime(2020, 1, 1),

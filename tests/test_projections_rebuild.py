@@ -41,11 +41,11 @@ def demo(store_url: str) -> Iterator[tuple[str, ReadModel]]:
 
 
 def _documents(rm: ReadModel) -> list[dict[str, Any]]:
-    axes = {"as_of": "2018-12-31", "known_at": LATER}
+    as_of, known_at = "2018-12-31", LATER
     return [
-        certification(rm, BODY, **axes),
-        agreement(rm, BODY, "audit-fgk/2015", include_private=True, **axes),
-        budget(rm, BODY, 2018, include_private=True, **axes),
+        certification(rm, BODY, as_of=as_of, known_at=known_at),
+        agreement(rm, BODY, "audit-fgk/2015", include_private=True, as_of=as_of, known_at=known_at),
+        budget(rm, BODY, 2018, include_private=True, as_of=as_of, known_at=known_at),
     ]
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+from events_support import built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +43,8 @@ def _event(version: int, kind: str, payload: Any, day: date) -> Any:
         "effective": day,
     }
     if kind == "added":
-        return Measure.Added(
+        return built(
+            Measure.Added,
             **common,
             originator_topic="ledger.domain.measure:Measure",
             body="b",
@@ -54,11 +56,13 @@ def _event(version: int, kind: str, payload: Any, day: date) -> Any:
             period="",
         )
     if kind == "update":
-        return Measure.StatusUpdated(**common, status=payload, progress=None, note="")
+        return built(Measure.StatusUpdated, **common, status=payload, progress=None, note="")
     if kind == "correct":
         target, status = payload
-        return Measure.Corrected(**common, corrects=target, values={"status": status}, reason="r")
-    return Measure.Retracted(**common, retracts=payload, reason="r")
+        return built(
+            Measure.Corrected, **common, corrects=target, values={"status": status}, reason="r"
+        )
+    return built(Measure.Retracted, **common, retracts=payload, reason="r")
 
 
 @settings(max_examples=200, deadline=None)

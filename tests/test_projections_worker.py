@@ -146,9 +146,9 @@ def test_the_worker_folds_before_the_previous_batch_is_committed(
     _record(store_url, 400, seed=13)
     commit = Projector._commit
 
-    def late_commit(self: Projector, *args: Any) -> bool:
+    def late_commit(self: Projector, *args: Any, **kwargs: Any) -> bool:
         time.sleep(0.05)  # the worker's share of the next batch is folded meanwhile
-        return commit(self, *args)
+        return commit(self, *args, **kwargs)
 
     monkeypatch.setattr(Projector, "_commit", late_commit)
     rm = ReadModel(store_url)
@@ -169,8 +169,8 @@ def test_a_worker_that_dies_is_let_go_and_the_projector_goes_on_alone(
     commit = Projector._commit
     commits = []
 
-    def commit_then_kill(self: Projector, *args: Any) -> bool:
-        done = commit(self, *args)
+    def commit_then_kill(self: Projector, *args: Any, **kwargs: Any) -> bool:
+        done = commit(self, *args, **kwargs)
         commits.append(done)
         if len(commits) == 3 and self.worker is not None:
             self.worker._process.kill()  # between two batches

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+from events_support import built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,7 +60,8 @@ def _event(version: int, kind: str, day: date, amount: str = "0.00", target: int
     money = Decimal(amount)
     match kind:
         case "opened":
-            return BudgetLine.Opened(
+            return built(
+                BudgetLine.Opened,
                 **common,
                 originator_topic="ledger.domain.budget_line:BudgetLine",
                 body="b",
@@ -69,22 +71,28 @@ def _event(version: int, kind: str, day: date, amount: str = "0.00", target: int
                 direction="expenditure",
             )
         case "commitment":
-            return BudgetLine.CommitmentRecorded(**common, amount=money, reference="c", text="")
+            return built(
+                BudgetLine.CommitmentRecorded, **common, amount=money, reference="c", text=""
+            )
         case "payment":
-            return BudgetLine.PaymentBooked(
-                **common, amount=money, reference=f"p{version}", text=""
+            return built(
+                BudgetLine.PaymentBooked, **common, amount=money, reference=f"p{version}", text=""
             )
         case "received":
-            return BudgetLine.FundingReceived(**common, amount=money, reference="r")
+            return built(BudgetLine.FundingReceived, **common, amount=money, reference="r")
         case "appropriation":
-            return BudgetLine.AppropriationSet(**common, amount=money)
+            return built(BudgetLine.AppropriationSet, **common, amount=money)
         case "statement":
-            return BudgetLine.TreasuryStatementRecorded(**common, text=amount, author="k")
+            return built(BudgetLine.TreasuryStatementRecorded, **common, text=amount, author="k")
         case "correct":
-            return BudgetLine.Corrected(
-                **common, corrects=target, values={"amount": Decimal("7.00")}, reason="r"
+            return built(
+                BudgetLine.Corrected,
+                **common,
+                corrects=target,
+                values={"amount": Decimal("7.00")},
+                reason="r",
             )
-    return BudgetLine.Retracted(**common, retracts=target, reason="r")
+    return built(BudgetLine.Retracted, **common, retracts=target, reason="r")
 
 
 def _history(steps: list[tuple[Any, ...]]) -> list[tuple[Any, bool]]:

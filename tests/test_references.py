@@ -22,7 +22,7 @@ from api.app import create_app
 from api.oparl.router import router as oparl_router
 from ledger.application import LedgerApplication
 from ledger.cli import main
-from ledger.domain.base import LEDGER_NAMESPACE
+from ledger.domain.base import LEDGER_NAMESPACE, LedgerAggregate
 from ledger.domain.certification import CertificationProcess
 from ledger.domain.resolution import MAX_REFERENCE, Resolution
 from ledger.errors import CommandError
@@ -279,6 +279,9 @@ def test_a_correction_naming_a_reference_keeps_it_as_a_proposal_does(
     events = list(
         app.recorder.select_events(CertificationProcess.id_for(BODY, "familienbuendnis", "2018"))
     )
-    decoded = [app.mapper.to_domain_event(e) for e in events]
-    assert decoded[0].resolution == "V 7/2015"
-    assert decoded[-1].values == {"resolution": "V 7/2015"}
+    started_event = app.mapper.to_domain_event(events[0])
+    correction_event = app.mapper.to_domain_event(events[-1])
+    assert isinstance(started_event, CertificationProcess.Started)
+    assert isinstance(correction_event, LedgerAggregate.Corrected)
+    assert started_event.resolution == "V 7/2015"
+    assert correction_event.values == {"resolution": "V 7/2015"}

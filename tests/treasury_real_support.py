@@ -362,5 +362,6 @@ def state_totals(app: LedgerApplication, lines: list[Line]) -> dict[str, Any]:
         record: BudgetLine = app.repository.get(BudgetLine.id_for(BODY, YEAR, line.code))
         state = record.state_at()
         assert state.direction == line.direction, line.code
+        assert state.appropriation is not None, line.code
         out[state.direction] += state.appropriation
     return out
