@@ -405,12 +405,13 @@ def test_a_witness_cosigns_consistent_checkpoints_only(log: Log) -> None:
     missing = audit("cosign", cp30, "--key", key, "--state", state)
     assert missing.returncode == 2 and "consistency proof from 20 to 30" in missing.stderr
     store = MemoryNodes.of_leaves(log.leaves())
+    hashes = [base64.b64encode(h).decode() for h in consistency_proof(store, 20, 30)]
     proof = {
         "from": 20,
         "to": 30,
-        "hashes": [base64.b64encode(h).decode() for h in consistency_proof(store, 20, 30)],
+        "hashes": hashes,
     }
-    wrong = {**proof, "hashes": list(reversed(proof["hashes"]))}
+    wrong = {**proof, "hashes": hashes[::-1]}
     (log.dir / "wrong.json").write_text(json.dumps(wrong))
     done = audit("cosign", cp30, "--key", key, "--state", state, "--proof", log.dir / "wrong.json")
     assert done.returncode == 1 and "does not verify" in done.stderr
@@ -458,7 +459,7 @@ def test_a_witness_refuses_a_fork_and_a_rewritten_history(log: Log) -> None:
 
 def test_the_tool_imports_only_the_standard_library_and_cryptography() -> None:
     tree = ast.parse(TOOL.read_text())
-    imported = set()
+    imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
