@@ -390,7 +390,7 @@ def test_the_cli_imports_the_journal_twice_and_reports_skipped_footer_rows(
     assert "nothing new: the ledger is unchanged" in capsys.readouterr().out
 
 
-def test_an_unquoted_code_read_as_a_number_is_refused_naming_the_fix(
+def test_an_unquoted_code_keeps_its_zeros_and_a_json_number_is_refused_naming_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
@@ -398,10 +398,21 @@ def test_an_unquoted_code_read_as_a_number_is_refused_naming_the_fix(
     record_body(app, r"^\d{5}\.\d{4}$")
     app.close()
     monkeypatch.setenv("LEDGER_DATABASE_URL", url)
+    # YAML: a number with a point stays the text it was written as (ledger.yaml_files).
     path = tmp_path / "line.yaml"
     path.write_text(
         f"- {{record: budget-line, body: {BODY}, year: {YEAR}, line: 01000.4000, "
         "title: Sitzungsgeld, effective: 2019-01-01}\n",
+        encoding="utf-8",
+    )
+    assert main(["record", str(path)]) == 0
+    assert main(["log", "--format", "json"]) == 0
+    assert "01000.4000" in capsys.readouterr().out
+    # JSON has no such choice: its number 1000.4 has lost the zeros, and is refused.
+    path = tmp_path / "line.json"
+    path.write_text(
+        f'[{{"record": "budget-line", "body": "{BODY}", "year": {YEAR}, "line": 1000.4,'
+        ' "title": "Sitzungsgeld", "effective": "2019-01-01"}]',
         encoding="utf-8",
     )
     assert main(["record", str(path)]) == 2
