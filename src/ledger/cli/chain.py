@@ -8,7 +8,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from ledger.cli.main import UsageError
+from ledger.cli.usage import UsageError
 from ledger.store import Digest, export, import_events, open_recorder, verify
 
 VERIFY_HELP = (

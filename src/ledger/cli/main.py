@@ -13,15 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
+from ledger.cli.usage import UsageError
 from ledger.errors import LedgerError
 from ledger.store.base import store_failure
 from ledger.store.chain import StoreError
 
 Handler = Callable[[argparse.Namespace], int]
 
-
-class UsageError(LedgerError):
-    """Bad input on the command line or in a file (exit code 2)."""
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

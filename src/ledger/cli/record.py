@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ledger.application import Recorded
-from ledger.cli.main import UsageError
+from ledger.cli.usage import UsageError
 from ledger.cli.session import ledger_application
 from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
 
