@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -30,11 +29,11 @@ from api.routes import (
 )
 from api.schemas import Message
 from api.tokens import ReadTokens
-from ledger.errors import LedgerError
+from ledger import settings
 from ledger.store import database_url, parse_url
 from ledger.store.checkpoints import CheckpointSchedule
 from projections import queries
-from projections.cache import DEFAULT_SIZE, AgreementCache
+from projections.cache import AgreementCache
 from projections.queries import ReadModel
 from projections.store import READ_CONNECTIONS
 
@@ -74,11 +73,9 @@ def _follow(read_model: ReadModel, schedule: CheckpointSchedule | None) -> int:
 
 def follows_in_process(url: str) -> bool:
     """Whether this server runs the projector: LEDGER_SERVE_PROJECT yes/no, auto = on SQLite."""
-    setting = os.environ.get(PROJECT_VAR, "auto").strip().lower()
-    if setting in ("yes", "1", "true"):
-        return True
-    if setting in ("no", "0", "false"):
-        return False
+    chosen = settings.value(settings.SERVE_PROJECT)
+    if chosen is not None:
+        return chosen
     return parse_url(url).backend == "sqlite"
 
 
@@ -140,11 +137,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def agreement_cache(environ: Mapping[str, str] | None = None) -> AgreementCache | None:
     """The worker's agreement cache: LEDGER_AGREEMENT_CACHE entries (default 16; 0: none)."""
-    setting = (os.environ if environ is None else environ).get(CACHE_VAR, "").strip()
-    try:
-        size = int(setting) if setting else DEFAULT_SIZE
-    except ValueError:
-        raise LedgerError(f"{CACHE_VAR}={setting!r}: expected a number of entries") from None
+    size = settings.value(settings.AGREEMENT_CACHE, environ)
     return AgreementCache(size) if size > 0 else None
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, inspect, select, update
 
+from ledger import settings
 from ledger.errors import LedgerError
 from ledger.store import (
     ChainedEvent,
@@ -117,12 +118,10 @@ def _store_trouble(exc: BaseException) -> bool:
 def default_workers() -> int:
     """Fold workers a projector may start: LEDGER_PROJECTOR_WORKERS (0 or 1), else 1 where
     there is a second core."""
-    setting = os.environ.get("LEDGER_PROJECTOR_WORKERS", "").strip()
-    if not setting:
+    workers = settings.value(settings.PROJECTOR_WORKERS)
+    if workers is None:
         return 1 if (os.cpu_count() or 1) > 1 else 0
-    if setting not in ("0", "1"):
-        raise LedgerError(f"LEDGER_PROJECTOR_WORKERS={setting!r}: expected 0 or 1")
-    return int(setting)
+    return workers
 
 
 @contextmanager

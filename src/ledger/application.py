@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
+from ledger import settings
 from ledger.commands.batch import Batch, RecordCache, RecordSource
 from ledger.commands.fields import SHOWN, shown
 from ledger.commands.handlers import load_handlers
@@ -60,7 +61,10 @@ class LedgerApplication(Application[UUID]):
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)
-        size = int(self.env.get(self.RECORD_CACHE, str(self.DEFAULT_RECORD_CACHE)) or 0)
+        # self.env: the variable may also come in the application's own env mapping.
+        size = settings.value(
+            settings.RECORD_CACHE, {self.RECORD_CACHE: self.env.get(self.RECORD_CACHE) or ""}
+        )
         self.record_cache = RecordCache(self.repository, self.recorder, size) if size > 0 else None
         self._record_lock = threading.Lock()
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
+from ledger import settings
 from ledger.errors import LedgerError
 
 FORMAT_VAR: Final = "LEDGER_LOG_FORMAT"
@@ -47,12 +47,10 @@ class LogConfigError(LedgerError):
 
 def log_format(environ: Mapping[str, str] | None = None) -> str:
     """The format LEDGER_LOG_FORMAT selects: `text` (default) or `json`."""
-    setting = (os.environ if environ is None else environ).get(FORMAT_VAR, "").strip().lower()
-    if not setting:
-        return "text"
-    if setting not in FORMATS:
-        raise LogConfigError(f"{FORMAT_VAR}={setting!r}: expected one of {', '.join(FORMATS)}")
-    return setting
+    try:
+        return settings.value(settings.LOG_FORMAT, environ)
+    except settings.SettingError as e:
+        raise LogConfigError(str(e)) from None
 
 
 class TextFormatter(logging.Formatter):

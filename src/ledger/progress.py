@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any, Final, TextIO
 
-from ledger.errors import LedgerError
+from ledger import settings
 
 INTERVAL_VAR: Final = "LEDGER_PROGRESS_INTERVAL"
 SWITCH_VAR: Final = "LEDGER_PROGRESS"
@@ -30,16 +30,7 @@ log = logging.getLogger("ledger.progress")
 
 def interval_setting() -> float:
     """Seconds between progress lines off a terminal: LEDGER_PROGRESS_INTERVAL (default 5)."""
-    setting = os.environ.get(INTERVAL_VAR, "").strip()
-    if not setting:
-        return DEFAULT_INTERVAL
-    try:
-        value = float(setting)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise LedgerError(f"{INTERVAL_VAR}={setting!r}: expected a number of seconds ≥ 0")
-    return value
+    return settings.value(settings.PROGRESS_INTERVAL)
 
 
 def _duration(seconds: float) -> str:
@@ -73,7 +64,7 @@ class Progress:
         self._started = 0.0
         self._next = 0.0
         self._logged = False
-        self._off = os.environ.get(SWITCH_VAR, "").strip().lower() in ("off", "0", "no")
+        self._off = not settings.value(settings.PROGRESS)
 
     def _terminal(self) -> bool:
         stream = sys.stderr if self._stream is None else self._stream

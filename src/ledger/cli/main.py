@@ -25,7 +25,7 @@ __all__ = ["UsageError", "build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
-    from ledger.cli import chain, kinds, log, record, schema, transparency
+    from ledger.cli import chain, config, kinds, log, record, schema, transparency
     from ledger.drafts import cli as draft_cli
 
     parser = argparse.ArgumentParser(
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     transparency.register(commands)
     log.register(commands)
     kinds.register(commands)
+    config.register(commands)
     schema.register(commands)
     draft_cli.register(commands)
     for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
@@ -67,11 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _guarded(command: str, run: Callable[[], int]) -> int:
     """Runs a command; bad input, and a failure of the store itself, become a one-line
     message and exit code 2 (the one place that maps errors to exit codes). Logging is
-    configured first (LEDGER_LOG_FORMAT), so a bad setting is refused the same way."""
-    from ledger import logs
+    configured first (LEDGER_LOG_FORMAT), then every LEDGER_* setting is validated, so a bad
+    setting is refused the same way."""
+    from ledger import logs, settings
 
     try:
         logs.configure(f"ledger {command}")
+        # Every LEDGER_* setting is checked before any work, so a bad one stops every
+        # command the same way, not only the command that happens to read it.
+        settings.validate()
         return run()
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; stop quietly like other Unix tools.

@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from ledger import settings
 from ledger.errors import LedgerError
 from ledger.tlog.checkpoint import cosignature_verifier
 from ledger.tlog.note import (
@@ -111,17 +111,10 @@ def witness_verifiers(environ: Mapping[str, str] | None = None) -> list[Verifier
 
 def checkpoint_interval(environ: Mapping[str, str] | None = None) -> float:
     """Seconds between a follower's checkpoints (LEDGER_CHECKPOINT_INTERVAL, default 60)."""
-    setting = _environ(environ).get(INTERVAL_VAR, "").strip()
-    if not setting:
-        return DEFAULT_INTERVAL
     try:
-        value = float(setting)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
-        msg = f"{INTERVAL_VAR}={setting!r}: must be a number of seconds > 0, e.g. 60"
-        raise KeyConfigError(msg)
-    return value
+        return settings.value(settings.CHECKPOINT_INTERVAL, environ)
+    except settings.SettingError as e:
+        raise KeyConfigError(str(e)) from None
 
 
 def key_file_name(name: str) -> str:
