@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ BAD = [
 
 
 @pytest.fixture(autouse=True)
-def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for setting in settings.SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
     monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/ledger.db")
@@ -85,3 +86,26 @@ def test_config_refuses_a_bad_value(
     monkeypatch.setenv("LEDGER_AGREEMENT_CACHE", "lots")
     assert main(["config"]) == 2
     assert "LEDGER_AGREEMENT_CACHE='lots'" in capsys.readouterr().err
+
+
+def test_import_events_and_the_old_form(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["demo"]) == 0
+    assert main(["export", "--out", str(tmp_path / "e.jsonl")]) == 0
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path}/copy.db")
+    capsys.readouterr()
+    assert main(["import", "events", str(tmp_path / "e.jsonl")]) == 0
+    assert "appended" in capsys.readouterr().out
+    assert main(["import", str(tmp_path / "e.jsonl")]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.out
+    assert "ledger import events" in captured.err
+
+
+def test_import_help_lists_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    out = capsys.readouterr().out
+    for kind in ("events", "budget", "bookings", "oparl"):
+        assert f"  {kind} " in out

@@ -75,6 +75,15 @@ def run_export_bundle(directory: Path) -> int:
     return 0
 
 
+IMPORT_DESCRIPTION = """\
+what to import:
+  events FILE.jsonl     a JSON Lines export of `ledger export` (events already present are
+                        skipped); `ledger import FILE.jsonl` still works
+  budget FILE.csv       the treasury's budget lines (`ledger import budget --help`)
+  bookings FILE.csv     the treasury's bookings (`ledger import bookings --help`)
+  oparl URL             an OParl system's bodies and meetings (`ledger import oparl --help`)"""
+
+
 def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
@@ -106,8 +115,10 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=run_export)
     p = commands.add_parser(
         "import",
-        help="import an export (events already present are skipped); "
-        "`import budget|bookings FILE.csv` for the treasury's files",
+        help="import events, budget, bookings or oparl data (`ledger import KIND --help`)",
+        usage="ledger import {events,budget,bookings,oparl} ...",
+        description=IMPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", help="a JSON Lines export of `ledger export`")
     p.set_defaults(handler=run_import)
