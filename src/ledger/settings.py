@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ledger.errors import LedgerError
@@ -135,7 +135,9 @@ def on_off(value: str) -> bool:
 def url(value: str) -> str:
     """A database URL with a scheme (checked in full by `ledger.store.url` when opened)."""
     if "://" not in value:
-        raise RuleError("expected sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME")
+        raise RuleError(
+            "expected sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
+        )
     return value
 
 
@@ -245,7 +247,7 @@ PROGRESS_INTERVAL: Final = Setting(
 )
 
 #: Every setting, in the order of the docs.
-SETTINGS: Final[tuple[Setting[object], ...]] = (
+SETTINGS: Final[tuple[Setting[Any], ...]] = (
     DATABASE_URL,
     PG_LOCK_TIMEOUT,
     PG_STATEMENT_TIMEOUT,
@@ -287,7 +289,7 @@ def validate(environ: Mapping[str, str] | None = None) -> None:
         value(setting, environ)
 
 
-def shown_default(setting: Setting[object]) -> str:
+def shown_default(setting: Setting[Any]) -> str:
     """The default as the docs and `ledger config` show it."""
     if setting.shown_default:
         return setting.shown_default

@@ -60,11 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return _guarded("import", lambda: import_oparl(args_list[1:]))
     if args_list[:2] == ["import", "events"]:
+        # The kind is named; `ledger import FILE.jsonl` (no kind) parses the same way.
         args_list = ["import", *args_list[2:]]
-    elif args_list[:1] == ["import"] and args_list[1:2] and not args_list[1].startswith("-"):
-        print(
-            "ledger import: hint: `ledger import events FILE.jsonl` names the kind", file=sys.stderr
-        )
     parser = build_parser()
     args = parser.parse_args(args_list)
     handler: Handler = args.handler
