@@ -18,6 +18,7 @@ from typing import Any
 
 from ledger import logs
 from ledger.progress import Progress
+from ledger.store.checkpoints import CheckpointSchedule
 from projections import rendering
 from projections.annual_report import annual_report, annual_report_csv
 from projections.projector import DEFAULT_BATCH, Follower, Projector
@@ -104,13 +105,22 @@ def run_project(args: argparse.Namespace) -> int:
         follower = Follower(
             lambda: _catch_up(projector), log.warning, reconnect=projector.reconnect
         )
+        # With LEDGER_SIGNING_KEY_FILE set, the follower also signs checkpoints of the tree
+        # (every LEDGER_CHECKPOINT_INTERVAL seconds, when it has grown).
+        schedule = CheckpointSchedule.from_env(projector.url, log_line=log.warning)
         shown: object = None
-        while True:
-            wait = follower.step()
-            if wait is None and follower.result != shown:
-                shown = follower.result
-                print(f"position {shown}", flush=True)
-            time.sleep(args.interval if wait is None else wait)
+        try:
+            while True:
+                wait = follower.step()
+                if wait is None and follower.result != shown:
+                    shown = follower.result
+                    print(f"position {shown}", flush=True)
+                if wait is None and schedule is not None:
+                    schedule.step()
+                time.sleep(args.interval if wait is None else wait)
+        finally:
+            if schedule is not None:
+                schedule.close()
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
