@@ -43,6 +43,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from api.app import PROJECT_VAR, agreement_cache
     from ledger.store import database_url, open_recorder, parse_url
+    from ledger.tlog.keys import signing_key
 
     fmt = logs.log_format()  # a bad LEDGER_LOG_FORMAT is exit 2 here
     logs.configure(LABEL, args.log_level, fmt)
@@ -52,6 +53,7 @@ def run_serve(args: argparse.Namespace) -> int:
     open_recorder(database_url()).close()
     ReadTokens.from_env()  # likewise a bad token configuration
     agreement_cache()  # and a bad LEDGER_AGREEMENT_CACHE
+    signing_key()  # and an unreadable or malformed LEDGER_SIGNING_KEY_FILE
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     if args.project is not None:

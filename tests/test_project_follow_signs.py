@@ -56,3 +56,15 @@ def test_the_follower_signs_a_checkpoint_when_the_tree_has_grown(
     finally:
         follower.terminate()
         follower.wait(timeout=30)
+
+
+def test_serve_refuses_a_bad_signing_key_file_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    (tmp_path / "bad.key").write_text("not a key\n", encoding="utf-8")
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(tmp_path / "bad.key"))
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "LEDGER_SIGNING_KEY_FILE" in err or "key" in err
+    assert "Traceback" not in err
