@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from ledger.application import Recorded
-from ledger.cli.usage import UsageError
 from ledger.cli.session import ledger_application
+from ledger.cli.usage import UsageError
 from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
 
 DEMO_FILE = "kyffhaeuserkreis.yaml"
