@@ -8,7 +8,12 @@ import sys
 from typing import Any
 
 from projections.projector import catch_up
-from projections.reconciliation import reconciliation, reconciliation_csv, reconciliation_table
+from projections.reconciliation import (
+    LANGUAGES,
+    reconciliation,
+    reconciliation_csv,
+    reconciliation_table,
+)
 from projections.registry import ReadModel
 
 FORMATS = ("table", "csv", "json")
@@ -28,15 +33,17 @@ def run_reconcile(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             known_at=args.known_at,
             include_private=True,
+            # the JSON is the API's document: its messages stay English
+            lang="en" if args.format == "json" else args.lang,
         )
     finally:
         rm.close()
     if args.format == "json":
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "csv":
-        sys.stdout.write(reconciliation_csv(document))
+        sys.stdout.write(reconciliation_csv(document, args.lang))
     else:
-        sys.stdout.write(reconciliation_table(document))
+        sys.stdout.write(reconciliation_table(document, args.lang))
     return 0 if document["reconciles"] else 1
 
 
@@ -60,6 +67,13 @@ def register(commands: Any) -> None:
         help="transaction time: ISO datetime, or a date = end of day UTC (default: now)",
     )
     p.add_argument("--format", choices=FORMATS, default="table", help="output (default: table)")
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="de",
+        help="language of the table and CSV: headings, values, differences (default: de; "
+        "the JSON is always the API's document)",
+    )
     p.add_argument(
         "--no-catch-up",
         action="store_true",

@@ -21,7 +21,7 @@ from ledger.store import application_env
 from projections.errors import NotFoundError, QueryError
 from projections.projector import catch_up
 from projections.queries import ReadModel
-from projections.reconciliation import reconciliation
+from projections.reconciliation import reconciliation, reconciliation_csv, reconciliation_table
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"
@@ -169,6 +169,43 @@ def test_a_payment_on_a_line_without_appropriation_or_approval_is_a_difference(
     document = treasury.reconcile(line="01.4510.7000")
     assert codes(document) == ["payment-without-authorisation"]
     assert "Payments of 99.00 EUR" in document["differences"][0]["message"]
+
+
+def test_a_payment_on_an_ansatz_0_line_says_the_line_has_an_appropriation_of_0(
+    treasury: Treasury,
+) -> None:
+    common = {"year": 2018, "line": "01.4510.7001", "effective": "2018-03-01"}
+    treasury.record(
+        {"record": "budget-line", **common, "title": "Zuschüsse"},
+        {"record": "appropriation", **common, "amount": "0.00"},
+        {"record": "payment", **common, "amount": "1234.50", "reference": "AO-0"},
+    )
+    english = treasury.reconcile(line="01.4510.7001")["differences"]
+    assert [d["code"] for d in english] == ["payment-without-authorisation"]
+    assert english[0]["message"] == (
+        "Payments of 1234.50 EUR are booked on line 01.4510.7001 (2018), which has an "
+        "appropriation of 0.00 and no approval."
+    )
+    german = treasury.reconcile(line="01.4510.7001", lang="de")["differences"]
+    assert german[0]["message"] == (
+        "Auf der Haushaltsstelle 01.4510.7001 (2018) sind Zahlungen von 1.234,50 EUR gebucht; "
+        "sie hat einen Ansatz von 0,00 und keine Genehmigung."
+    )
+    table = reconciliation_table(treasury.reconcile(line="01.4510.7001", lang="de"))
+    assert "01.4510.7001  Zahlung ohne Ermächtigung: Auf der Haushaltsstelle" in table
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                reconciliation_csv(treasury.reconcile(line="01.4510.7001", lang="de")).lstrip(
+                    "\ufeff"
+                )
+            ),
+            delimiter=";",
+        )
+    )
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["Art"] == "Ausgabe" and cells["Abgestimmt"] == "nein"
+    assert cells["Abweichungen"].startswith("Zahlung ohne Ermächtigung: Auf der")
 
 
 def test_approvals_are_checked_against_their_resolutions(treasury: Treasury) -> None:
@@ -408,12 +445,18 @@ def test_ledger_reconcile_exits_0_when_the_demo_line_reconciles_and_1_beyond_it(
     assert main(["import", "bookings", str(extra), "--body", BODY, "--year", "2018"]) == 0
     capsys.readouterr()
 
-    assert main([*reconcile, "--as-of", "2018-12-19"]) == 0
+    assert main([*reconcile, "--as-of", "2018-12-19", "--lang", "en"]) == 0
     assert "Everything reconciles." in capsys.readouterr().out
-    assert main(reconcile) == 1
+    assert main([*reconcile, "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert f"{LINE}  payments-beyond-available:" in out
     assert "450.00 EUR beyond the available 17655.00 EUR" in out
+    assert main(reconcile) == 1  # German by default: headings, amounts, differences
+    out = capsys.readouterr().out
+    assert out.startswith(f"Abstimmung {BODY} 2018, Stand ")
+    assert "Haushaltsstelle" in out and "18.105,00" in out and "1 Abweichung" in out
+    assert f"{LINE}  Zahlungen über dem Verfügbaren: Die Zahlungen auf der Haushaltsstelle" in out
+    assert "450,00 EUR über den verfügbaren 17.655,00 EUR" in out
 
 
 def test_ledger_reconcile_writes_json_and_csv(
@@ -433,11 +476,27 @@ def test_ledger_reconcile_writes_json_and_csv(
         "Landesprogramm Familie (Unterabschnitt 4953, außerplanmäßig angelegt)",
     ]
     assert dict(zip(header, row, strict=True))["Verfügbar"] == "17655,00"
+    assert dict(zip(header, row, strict=True))["Art"] == "Ausgabe"
     assert row[-2:] == [
         "nein",
+        "Zweckgebundene Fördermittel nicht verausgabt: Zweckgebundenen Fördermitteln von "
+        "17.655,00 EUR auf der Haushaltsstelle 01.4953.7187 (2018) stehen nur Zahlungen von "
+        "0,00 EUR gegenüber; 17.655,00 EUR sind nicht verausgabt.",
+    ]
+    assert main([*reconcile, "--format", "csv", "--no-catch-up", "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    header, row = csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";")
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Line"] == LINE and cells["Direction"] == "expenditure"
+    assert cells["Available"] == "17655,00"  # numbers as every CSV of the ledger writes them
+    assert row[-2:] == [
+        "no",
         "earmarked-funding-unspent: Earmarked funding of 17655.00 EUR on line 01.4953.7187 "
         "(2018) is matched by payments of only 0.00 EUR; 17655.00 EUR are not spent.",
     ]
+    assert main([*reconcile, "--format", "json", "--lang", "de", "--no-catch-up"]) == 1
+    again = json.loads(capsys.readouterr().out)
+    assert again["differences"] == document["differences"]  # the API's document, unchanged
 
 
 @pytest.mark.parametrize(
