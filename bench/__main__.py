@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import asof, catchup, load, one_line, results
+from bench import asof, catchup, import_bookings, load, one_line, results
 from bench.generator import DEFAULT_SEED, SIZES, History, generate
 from bench.ingest import measure_ingest
 from bench.load import HTTP_PROCESSES, http_paths
@@ -348,6 +348,36 @@ def one_line_figures(figures: dict[str, Figure], args: argparse.Namespace, repea
     )
 
 
+def import_figure(figures: dict[str, Figure], args: argparse.Namespace, repeats: int) -> None:
+    """`ledger import bookings` of 100,000 rows beside bare eventsourcing saving as many."""
+    fig = import_bookings.measure_import(args.backend, args.import_rows, repeats)
+    full = fig.rows == import_bookings.ROWS
+    runs = ", ".join(f"{r['seconds']:.1f} s" for r in fig.runs)
+    bare_runs = ", ".join(f"{r['seconds']:.1f} s" for r in fig.bare_runs)
+    target = "≤ 20 s (SQLite)" if full else "(≤ 20 s at 100,000, SQLite)"
+    figures["import_bookings"] = figure(
+        f"import of {fig.rows:,} booking rows",
+        fig.seconds,
+        "s",
+        baseline_label=f"bare eventsourcing saving {fig.rows:,} events",
+        baseline=fig.bare_seconds,
+        ratio=fig.seconds / fig.bare_seconds if fig.bare_seconds else None,
+        ratio_label="of bare",
+        target=target,
+        met=fig.seconds <= 20 if full and args.backend == "sqlite" else None,
+        note=(
+            f"`ledger import bookings` (ledger.cli.main) of a generated CSV export of "
+            f"{fig.rows:,} rows on {import_bookings.LINES} budget lines opened with their "
+            f"appropriations, on a fresh store in a child process: reading, mapping, checks "
+            f"and one batch; median of {len(fig.runs)} ({runs}); the baseline is bare "
+            f"eventsourcing saving one event per row in one save (bench.ingest.BareIngest), "
+            f"median of {len(fig.bare_runs)} ({bare_runs})"
+        ),
+        runs=fig.runs,
+        bare_runs=fig.bare_runs,
+    )
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -381,9 +411,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="payments recorded on one budget line for the one-line figure",
     )
     p.add_argument(
+        "--import-rows",
+        type=int,
+        default=import_bookings.ROWS,
+        help="booking rows of the CSV export for the import figure",
+    )
+    p.add_argument(
         "--skip",
         default="",
-        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,one-line",
+        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,one-line,import-bookings",
     )
     p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
     p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
@@ -393,6 +429,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.one_line < 4:
         p.error(f"--one-line must be at least 4, got {args.one_line}")
+    if args.import_rows < 1:
+        p.error(f"--import-rows must be at least 1, got {args.import_rows}")
     if args.ingest_sample is None and args.size == "large" and not args.events:
         args.ingest_sample = 200_000
     if args.record_cache is None and args.size == "large":
@@ -516,6 +554,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.one_line:,} payments on one line",
             "≤ 30 s",
             lambda: one_line_figures(figures, args, 1 if args.quick else 3),
+        )
+    if "import-bookings" not in skip:
+        log(f"import of {args.import_rows:,} booking rows")
+        guarded(
+            figures,
+            "import_bookings",
+            f"import of {args.import_rows:,} booking rows",
+            "≤ 20 s (SQLite)",
+            lambda: import_figure(figures, args, 1 if args.quick else 3),
         )
     events = figures.get("ingest", {}).get("events") or len(history.commands)
     run = {
