@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.commands.batch import Batch
+from ledger.commands.budget import parse_signed_money
 from ledger.commands.fields import (
     parse_bool,
     parse_code,
@@ -31,7 +32,7 @@ from ledger.commands.registry import SOURCE, Field, Parser, command
 from ledger.domain.agreement import TargetAgreement
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.body import Body
-from ledger.domain.budget_line import BudgetLine
+from ledger.domain.budget_line import SIGNED_FACTS, BudgetLine
 from ledger.domain.certification import CertificationProcess
 from ledger.domain.committee import Committee
 from ledger.domain.finding import Finding
@@ -140,6 +141,9 @@ def typed_values(event_class: type[Any], raw: dict[str, Any]) -> dict[str, Any]:
             values[name] = None
             continue
         parser = BY_NAME.get(name) if base == "str" else None
+        if name == "amount" and issubclass(event_class, SIGNED_FACTS):
+            # as the appropriation and payment commands read it: a negative Ansatz, a reversal
+            parser = parse_signed_money
         parser = parser or PARSERS.get(base)
         if parser is None:
             raise RuleViolationError(
