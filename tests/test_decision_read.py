@@ -14,7 +14,6 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
 from storage import demo_ledger
 
 from api.app import create_app
-from api.oparl.router import router as oparl_router
 from api.pages.changes import steps
 from api.pages.charts import counts_text, vote_bars
 from ledger.cli import main
@@ -182,7 +181,6 @@ def test_the_served_oparl_names_only_the_counts_stated(decided: str) -> None:
     model = ReadModel(decided)
     try:
         app = create_app(model)
-        app.include_router(oparl_router)
         with TestClient(app) as client:
             meetings = client.get(f"/oparl/v1/body/{BODY}/meetings").json()["data"]
             paper = client.get(f"/oparl/v1/body/{BODY}/paper/{REFERENCE}").json()

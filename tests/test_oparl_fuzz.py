@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from api.oparl.router import router
 from api.tokens import hash_token
 from projections.queries import ReadModel
 
@@ -51,7 +50,6 @@ STORE = Path(tempfile.mkdtemp(prefix="ledger-oparl-schema-"))
 URL = f"sqlite:///{STORE / 'ledger.db'}"
 READ_MODEL = ReadModel(URL)
 APP = create_app(READ_MODEL, tokens=[hash_token(TOKEN)])
-APP.include_router(router)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex="^/oparl/")
 schema.hook("flatmap_case")(pin_known_keys)
 

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.oparl.objects import Links, agenda_item
 from api.oparl.readmodel import Tally
-from api.oparl.router import router
 from api.tokens import hash_token
 from ledger.application import LedgerApplication
 from ledger.domain.resolution import Resolution
@@ -47,7 +46,6 @@ def oparl(store_url: str) -> Iterator[TestClient]:
     record_demo(store_url, private=True)
     read_model = ReadModel(store_url)
     app = create_app(read_model, tokens=[hash_token(TOKEN)])
-    app.include_router(router)
     try:
         with TestClient(app) as client:
             yield client

@@ -19,7 +19,6 @@ from oparl_support import serve, standard
 from storage import demo_ledger
 
 from api.app import create_app
-from api.oparl.router import router as oparl_router
 from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.domain.base import LEDGER_NAMESPACE, LedgerAggregate
@@ -192,7 +191,6 @@ def test_the_served_oparl_encodes_a_reference_with_spaces(
     model = ReadModel(store_url)
     try:
         api = create_app(model)
-        api.include_router(oparl_router)
         with TestClient(api) as client:
             papers = client.get(f"/oparl/v1/body/{BODY}/papers").json()["data"]
             [paper] = [p for p in papers if p["reference"] == "20-26 / V 01234"]

@@ -16,7 +16,6 @@ from oparl_support import serve, standard
 from storage import demo_ledger
 
 from api.app import create_app
-from api.oparl.router import router as oparl_router
 from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.domain.resolution import Resolution
@@ -270,7 +269,6 @@ def test_the_served_oparl_shows_the_paper_deleted(app: LedgerApplication, store_
     model = ReadModel(store_url)
     try:
         api = create_app(model)
-        api.include_router(oparl_router)
         with TestClient(api) as client:
             paper = client.get(f"/oparl/v1/body/{BODY}/paper/V%2012/2018").json()
             listed = client.get(f"/oparl/v1/body/{BODY}/papers").json()["data"]
