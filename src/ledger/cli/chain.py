@@ -6,10 +6,16 @@ import argparse
 import sys
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.cli.usage import UsageError
+from ledger.progress import Progress
 from ledger.store import Digest, export, import_events, open_recorder, verify
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from ledger.store.base import ChainedRecorder
 
 VERIFY_HELP = (
     "recompute the hash chain, each event's hidden 128-bit salt included; exit 1 naming the break"
@@ -26,14 +32,23 @@ VERIFY_DESCRIPTION = (
 def run_verify(args: argparse.Namespace) -> int:
     """`ledger verify`: recompute the chain over the stored bytes (each salt included)."""
     digest = Digest.parse(args.digest) if args.digest else None
-    with closing(open_recorder()) as recorder:
-        report = verify(recorder, digest)
+    with (
+        closing(open_recorder()) as recorder,
+        Progress("verify", _head_position(recorder)) as shown,
+    ):
+        report = verify(recorder, digest, progress=shown.reach)
     if report.ok:
         print(report.summary())
         return 0
     print(report.summary(), file=sys.stderr)
     print(f"first bad position: {report.first_bad_position}")
     return 1
+
+
+def _head_position(recorder: ChainedRecorder) -> int:
+    """The head's position: how far a pass over the whole chain goes."""
+    head = recorder.head()
+    return head.position if head else 0
 
 
 def run_head(args: argparse.Namespace) -> int:
@@ -50,12 +65,15 @@ def run_export(args: argparse.Namespace) -> int:
     if args.bundle:
         return run_export_bundle(Path(args.bundle))
     with closing(open_recorder()) as recorder:
+        # The bar or the log lines go to stderr: stdout may be the export itself.
+        with Progress("export", _head_position(recorder)) as shown:
+            if args.out:
+                with open(args.out, "w", encoding="utf-8") as out:
+                    result = export(recorder, out, progress=shown.reach)
+            else:
+                export(recorder, sys.stdout, progress=shown.reach)
         if args.out:
-            with open(args.out, "w", encoding="utf-8") as out:
-                result = export(recorder, out)
             print(f"exported {result.events} events to {args.out}; head {result.head}")
-        else:
-            export(recorder, sys.stdout)
     return 0
 
 
@@ -88,10 +106,21 @@ def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    with closing(open_recorder()) as recorder, path.open(encoding="utf-8") as lines:
-        result = import_events(recorder, lines)
+    with (
+        closing(open_recorder()) as recorder,
+        path.open(encoding="utf-8") as lines,
+        Progress("import events", None, unit="lines") as shown,
+    ):
+        result = import_events(recorder, _counted(lines, shown))
     print(f"appended {result.appended} events, skipped {result.skipped}; head {result.head}")
     return 0
+
+
+def _counted(lines: Iterable[str], shown: Progress) -> Iterator[str]:
+    """The lines, telling `shown` how many were read (the file is read before any write)."""
+    for count, line in enumerate(lines, start=1):
+        shown.reach(count)
+        yield line
 
 
 def register(commands: Any) -> None:

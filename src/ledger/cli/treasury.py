@@ -20,7 +20,7 @@ from ledger.errors import LedgerError, RuleViolationError
 from ledger.importers.bookings import import_bookings
 from ledger.importers.budget import import_budget
 from ledger.importers.mapping import Mapping, MappingError, default_mapping, load_mapping
-from ledger.importers.report import ImportRefusedError, ImportReport, plural
+from ledger.importers.report import ImportRefusedError, ImportReport, Stages, plural
 from ledger.importers.row_filter import RowFilter, Skip, Where, parse_option
 
 SUBCOMMANDS = ("budget", "bookings")
@@ -153,7 +153,9 @@ def _run(args: argparse.Namespace) -> ImportReport:
     options = row_options(args.where, args.skip)
     if options:
         mapping = replace(mapping, rows=mapping.rows.extended(options))
-    progress = _progress if sys.stderr.isatty() else None
+    # The rows read always show (a bar, or a log line every few seconds); the stage lines
+    # only on a terminal, so that a script reading stderr gets the errors alone.
+    progress = Stages(f"import {args.kind}", _progress if sys.stderr.isatty() else None)
     app = ledger_application()
     try:
         if args.kind == "budget":
@@ -180,6 +182,7 @@ def _run(args: argparse.Namespace) -> ImportReport:
             progress=progress,
         )
     finally:
+        progress.close()
         app.close()
 
 

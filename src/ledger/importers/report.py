@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ledger.errors import LedgerError
+from ledger.progress import Progress as Shown
 
 
 @dataclass(frozen=True)
@@ -81,22 +82,55 @@ class ImportReport:
         return out
 
 
+class Stages:
+    """Where an import tells its stages (`say(text)`), named for its progress (`what`)."""
+
+    def __init__(self, what: str, say: Callable[[str], None] | None = None) -> None:
+        self.what = what
+        self.say = say
+        self.shown: Progress | None = None
+
+    def __call__(self, text: str) -> None:
+        if self.say is not None:
+            self.say(text)
+
+    def close(self) -> None:
+        """Ends the rows' progress if the import stopped while reading (an error)."""
+        if self.shown is not None:
+            self.shown.close()
+
+
 class Progress:
-    """Tells a long import's progress: a line per stage, and every `every` rows read."""
+    """Tells a long import's progress: a line per stage, and how many rows were read.
+
+    The rows read show as `ledger.progress.Progress` does (a bar on a terminal, a log line
+    every few seconds elsewhere); it ends when the first stage after reading begins.
+    """
 
     def __init__(self, say: Callable[[str], None], total: int, every: int = 10_000) -> None:
         self.say = say
         self.total = total
         self.every = every
+        what = "import"
+        if isinstance(say, Stages):
+            what, say.shown = say.what, self
+        self._rows: Shown | None = Shown(what, total, unit="rows").__enter__()
 
     def row(self, count: int) -> None:
         """Row `count` (from 1) is being read."""
-        if count % self.every == 0:
-            self.say(f"read {count:,} of {self.total:,} rows")
+        if self._rows is not None:
+            self._rows.reach(count)
 
     def stage(self, text: str) -> None:
-        """A stage begins (checking against the ledger, recording)."""
+        """A stage begins (checking against the ledger, recording): the reading is over."""
+        self.close()
         self.say(text)
+
+    def close(self) -> None:
+        """Ends the rows' progress (its bar, or its last log line)."""
+        if self._rows is not None:
+            self._rows.__exit__(None, None, None)
+            self._rows = None
 
 
 def plural(count: int, noun: str) -> str:

@@ -21,7 +21,7 @@ from ledger.store.chain import (
 from ledger.store.verify import BATCH_SIZE, ChainChecker, VerifyReport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import TextIO
 
     from ledger.store.base import ChainedRecorder, ChainRow, ChainWriter
@@ -84,8 +84,15 @@ def export_line(row: ChainRow) -> str:
     )
 
 
-def export(recorder: ChainedRecorder, out: TextIO, *, batch_size: int = BATCH_SIZE) -> ExportResult:
-    """Write every chained event, in position order, as JSON Lines (one consistent snapshot)."""
+def export(
+    recorder: ChainedRecorder,
+    out: TextIO,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Write every chained event, in position order, as JSON Lines (one consistent snapshot);
+    `progress` is told the last position written after each batch."""
     count = 0
     head: Digest | None = None
     with recorder.chain_reader() as reader:
@@ -98,6 +105,8 @@ def export(recorder: ChainedRecorder, out: TextIO, *, batch_size: int = BATCH_SI
             count += len(rows)
             after = rows[-1][0]
             head = Digest(after, bytes(rows[-1][2]).hex())
+            if progress is not None:
+                progress(after)
     return ExportResult(count, head)
 
 

@@ -20,7 +20,7 @@ from ledger.tlog.merkle import EMPTY_ROOT, Frontier
 from ledger.tlog.note import b64encode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from ledger.store.base import ChainedRecorder, ChainReader, ChainRow
     from ledger.store.tree import StoredCheckpoint, TreeTail
@@ -472,6 +472,7 @@ def verify(
     *,
     batch_size: int = BATCH_SIZE,
     tree: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Recompute the store's chain and tree in position order; name the first break.
 
@@ -480,7 +481,8 @@ def verify(
     over the links that verify, changed, deleted, moved and extra tree rows, and stored
     checkpoints whose root is not the tree's at their size or that cover more events than
     the chain has (`tree=False` checks the chain only). With a digest (POSITION:HASH saved
-    earlier) it proves the chain still contains that link.
+    earlier) it proves the chain still contains that link. `progress` is told the last
+    position read after each batch.
     """
     checker = ChainChecker(digest)
     trees: TreeChecker | None = None
@@ -504,6 +506,8 @@ def verify(
             if not rows:
                 break
             after = rows[-1][0]
+            if progress is not None:
+                progress(after)
         checker.finish()
         if trees is not None and not checker.done:
             trees.finish(reader)
