@@ -302,6 +302,56 @@ def http_figure(
         )
 
 
+PAGE_LABELS = {
+    "agreement": "target-agreement page",
+    "budget": "budget-year page",
+    "resolution": "resolution page",
+}
+
+
+def page_figures(
+    figures: dict[str, Figure], store: Store, history: History, args: argparse.Namespace
+) -> None:
+    """Requests/s and p95 of the /ui pages over HTTP beside /healthz (p95 ≤ 50 ms at 10^6)."""
+    paths = load.page_paths(history, args.http_processes, max(200, 25 * args.http_processes))
+    measured = load.measure_pages(
+        store.url, paths, total=args.http_requests, seconds=args.http_seconds
+    )
+    full = len(history.commands) >= SIZES["large"]
+    for page, fig in measured.items():
+        label = PAGE_LABELS[page]
+        figures[f"page_{page}"] = figure(
+            f"HTTP {label} req/s",
+            fig.rate,
+            "req/s",
+            baseline_label="/healthz, same server",
+            baseline=fig.baseline_rate,
+            baseline_unit="req/s",
+            ratio=fig.rate / fig.baseline_rate if fig.baseline_rate else None,
+            ratio_label="of /healthz",
+            target="p95 ≤ 50 ms" if full else "(p95 ≤ 50 ms at 10^6)",
+            met=fig.p95 <= 50 and fig.errors == 0 if full else None,
+            note=(
+                f"`ledger serve --workers 2`, anonymous GET of {len(paths[page])} paths like "
+                f"{fig.path} over the bodies of {args.http_processes} processes, "
+                f"{fig.concurrency} keep-alive connections; {len(fig.query)} rounds of ≤ "
+                f"{args.http_requests} requests / ≤ {args.http_seconds:.0f} s, taking turns with "
+                f"the other pages and /healthz; p50 {fig.p50:.1f} ms, p95 {fig.p95:.1f} ms "
+                f"(/healthz p95 {fig.baseline_p95:.1f} ms); per round: "
+                + ", ".join(f"{x.rate:,.0f} req/s" for x in fig.query)
+                + f"; non-200 answers: {fig.errors}"
+                + (
+                    f" (first: {next(x.first_error for x in fig.query + fig.baseline if x.errors)})"
+                    if fig.errors
+                    else ""
+                )
+            ),
+            p50_ms=fig.p50,
+            p95_ms=fig.p95,
+        )
+        figures[f"page_{page}"]["label"] = f"HTTP {label} req/s (p95 {fig.p95:.1f} ms)"
+
+
 def one_line_figures(figures: dict[str, Figure], args: argparse.Namespace, repeats: int) -> None:
     """100,000 payments on one budget line in one batch: seconds and peak RSS."""
     fig = one_line.measure_one_line(args.backend, args.one_line, repeats)
@@ -419,7 +469,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skip",
         default="",
-        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,one-line,import-bookings",
+        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,pages,one-line,"
+        "import-bookings",
     )
     p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
     p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
@@ -543,6 +594,17 @@ def main(argv: list[str] | None = None) -> int:
                     "HTTP as-of agreement",
                     "≥ 500 req/s, p95 ≤ 50 ms",
                     lambda: http_figure(figures, store, history, args),
+                )
+            if why:
+                figures["page_agreement"] = unavailable("HTTP pages", why, "(p95 ≤ 50 ms at 10^6)")
+            elif "pages" not in skip:
+                log("HTTP pages: ledger serve --workers 2")
+                guarded(
+                    figures,
+                    "page_agreement",
+                    "HTTP pages",
+                    "p95 ≤ 50 ms at 10^6",
+                    lambda: page_figures(figures, store, history, args),
                 )
         finally:
             app.close()

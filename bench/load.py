@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from bench import asof
@@ -54,6 +55,43 @@ def http_paths(history: History, processes: int = HTTP_PROCESSES, n: int = 200) 
         )
     rng.shuffle(paths)
     return paths
+
+
+#: The pages the page figure loads, in the order of its rounds.
+PAGES = ("agreement", "budget", "resolution")
+
+
+def page_paths(
+    history: History, processes: int = HTTP_PROCESSES, n: int = 200
+) -> dict[str, list[str]]:
+    """Paths of the /ui pages over the bodies of the first `processes` processes: the
+    target-agreement page at the JSON figure's dates, budget years and public resolutions
+    (each at a random date after it was decided)."""
+    agreement = [p.replace("/v1/", "/ui/", 1) for p in http_paths(history, processes, n)]
+    bodies = sorted({p.split("/")[3] for p in agreement})
+    rng = random.Random(history.seed + 2)
+    budget = []
+    for i in range(n):
+        body = bodies[i % len(bodies)]
+        year, _ = rng.choice(history.manifest.lines[body])
+        budget.append(f"/ui/bodies/{body}/budget/{year}")
+    public: dict[tuple[str, str], bool] = {}
+    decided: dict[tuple[str, str], date] = {}
+    for command in history.commands:
+        key = (command.get("body", ""), command.get("resolution", ""))
+        if key[0] not in bodies or not key[1]:
+            continue
+        if command["record"] == "proposal":
+            public[key] = bool(command.get("public"))
+        elif command["record"] == "vote" and key not in decided:
+            decided[key] = date.fromisoformat(command["effective"])
+    shown = sorted(k for k, day in decided.items() if public.get(k) and day <= history.last_day)
+    resolution = []
+    for _ in range(n if shown else 0):
+        body, reference = rng.choice(shown)
+        (day,) = asof.days(rng, decided[(body, reference)], history.last_day, 1)
+        resolution.append(f"/ui/bodies/{body}/resolutions/{reference}?as_of={day.isoformat()}")
+    return {"agreement": agreement, "budget": budget, "resolution": resolution}
 
 
 @dataclass
@@ -145,9 +183,17 @@ async def _connection(
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n"
             )
             began = time.perf_counter()
-            writer.write(request.encode())
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
+            try:
+                writer.write(request.encode())
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                # The server closed the connection: an error of this path, then a new one.
+                load.errors += 1
+                load.first_error = load.first_error or f"{exc!r} on {path}"
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                continue
             status = int(head.split(b" ", 2)[1])
             length = 0
             chunked = False
@@ -325,6 +371,48 @@ def measure_http(
                 )
             )
     return figure
+
+
+def measure_pages(
+    url: str,
+    paths: dict[str, list[str]],
+    *,
+    total: int,
+    seconds: float,
+    rounds: int = 2,
+    concurrency: int = 8,
+    workers: int = 2,
+) -> dict[str, HttpFigure]:
+    """Rounds of each page's paths in turn, then /healthz, against one `ledger serve`; each
+    page's figure shares the /healthz rounds as its baseline."""
+    figures = {
+        name: HttpFigure(path=found[0], concurrency=concurrency)
+        for name, found in paths.items()
+        if found
+    }
+    with server(url, workers=workers) as (host, port):
+        for name in figures:  # warm-up
+            drive(
+                host, port, paths[name], total=min(200, total), seconds=10, concurrency=concurrency
+            )
+        for _ in range(rounds):
+            for name, fig in figures.items():
+                fig.query.append(
+                    drive(
+                        host,
+                        port,
+                        paths[name],
+                        total=total,
+                        seconds=seconds,
+                        concurrency=concurrency,
+                    )
+                )
+            baseline = drive(
+                host, port, ["/healthz"], total=total, seconds=seconds, concurrency=concurrency
+            )
+            for fig in figures.values():
+                fig.baseline.append(baseline)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
