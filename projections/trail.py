@@ -25,6 +25,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from sqlalchemy import case, func, select
 
 from ledger.application import LedgerApplication
+from ledger.cli.log import check_event_type
 from ledger.domain.money import format_amount
 from ledger.store.salt import SaltedMapper
 from projections.errors import QueryError
@@ -120,8 +121,9 @@ def events(
     """The audit trail: events after a position, in position order, at most `limit`.
 
     `type` matches the event type ("Measure.StatusUpdated") or its last part
-    ("StatusUpdated"). `next_after` is the `after` of the next page; `truncated` is true
-    when the page stopped at MAX_PAGE_BYTES before `limit` events. Anonymous callers do
+    ("StatusUpdated"); a type no record stores is refused (QueryError). `next_after` is
+    the `after` of the next page; `truncated` is true when the page stopped at
+    MAX_PAGE_BYTES before `limit` events. Anonymous callers do
     not see the events of resolutions that are not public or of findings that are not
     published (as the ledger knows them now, whatever their dates), and references to
     resolutions not known to be public are redacted (None).
@@ -130,6 +132,9 @@ def events(
         raise QueryError("after", f"must be a position ≥ 0, got {after!r}")
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise QueryError("limit", f"must be a whole number 1..{MAX_LIMIT}, got {limit!r}")
+    if type is not None and (problem := check_event_type(type)) is not None:
+        # A misspelt type would match nothing and look like an empty trail.
+        raise QueryError("type", problem)
     with rm.view() as view:
         position = view.position
         if view.schema is None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import BOUNDED, MAX_PARAMETER_LENGTH, TEXT, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import EventPage
+from ledger.cli.log import event_type_names
 from projections import queries
 
 router = APIRouter(prefix="/v1/events", tags=["audit trail"], dependencies=[BOUNDED])
@@ -43,9 +44,11 @@ def events(
     type: Annotated[
         str | None,
         Query(
-            description="Only events of this type, e.g. VoteRecorded.",
+            description="Only events of this type, e.g. VoteRecorded or Measure.StatusUpdated "
+            "(an unknown type is refused, naming the known ones).",
             pattern=TEXT,
             max_length=MAX_PARAMETER_LENGTH,
+            json_schema_extra={"enum": event_type_names()},
         ),
     ] = None,
 ) -> dict[str, Any]:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import pkgutil
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import fields
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+import ledger.domain
 from ledger.application import LedgerApplication
 from ledger.cli.session import ledger_application
+from ledger.cli.usage import UsageError
 from ledger.domain.base import LedgerAggregate
 from ledger.store import ChainedRecorder
 
@@ -30,6 +35,45 @@ ESCAPED = {code: ascii(chr(code))[1:-1] for code in _CONTROLS}
 def printable(text: str) -> str:
     """Text for a terminal: control characters written as escapes (\\x1b, \\n, \\u202e)."""
     return text.translate(ESCAPED)
+
+
+@cache
+def event_types() -> frozenset[str]:
+    """Every event type a record can store, as the trail names it ("Measure.StatusUpdated")."""
+    for module in pkgutil.iter_modules(ledger.domain.__path__):
+        importlib.import_module(f"ledger.domain.{module.name}")
+    found: set[str] = set()
+    pending: list[type[LedgerAggregate]] = [LedgerAggregate]
+    while pending:
+        record = pending.pop()
+        pending.extend(record.__subclasses__())
+        for name in dir(record):
+            value = getattr(record, name)
+            # "Event" and "Created" are the bases eventsourcing makes for each record kind.
+            if (
+                isinstance(value, type)
+                and issubclass(value, LedgerAggregate.Event)
+                and value.__qualname__ == f"{record.__qualname__}.{value.__name__}"
+                and value.__name__ not in ("Event", "Created")
+                and record is not LedgerAggregate
+            ):
+                found.add(value.__qualname__)
+    return frozenset(found)
+
+
+def event_type_names() -> list[str]:
+    """What `--type` and `?type=` accept: each event type in full and by its last part."""
+    known = event_types()
+    return sorted(known | {name.split(".")[-1] for name in known})
+
+
+def check_event_type(type_: str) -> str | None:
+    """None if `type_` names an event type (in full or its last part), else why not."""
+    known = event_types()
+    if type_ in known or any(name.endswith("." + type_) for name in known):
+        return None
+    names = ", ".join(sorted({name.split(".")[-1] for name in known}))
+    return f"unknown event type {type_!r}; known types: {names}"
 
 
 def trail(
@@ -85,6 +129,11 @@ def trail(
 
 
 def run_log(args: argparse.Namespace) -> int:
+    """`ledger log`: the trail as a table or JSON Lines; an unknown --type is refused."""
+    if args.type is not None:
+        problem = check_event_type(args.type)
+        if problem is not None:
+            raise UsageError(f"--type: {problem}")
     with closing(ledger_application()) as app:
         for entry in trail(app, args.after, args.body, args.type):
             if args.format == "json":
@@ -103,7 +152,12 @@ def register(commands: Any) -> None:
     """Adds `log`."""
     p = commands.add_parser("log", help="the audit trail: stored events in position order")
     p.add_argument("--body", help="only events of this body")
-    p.add_argument("--type", help="only events of this type, e.g. VoteRecorded")
+    p.add_argument(
+        "--type",
+        metavar="TYPE",
+        help="only events of this type, e.g. VoteRecorded or Resolution.VoteRecorded "
+        "(an unknown type is refused, naming the known ones)",
+    )
     p.add_argument("--after", type=int, default=0, help="only events after this position")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler=run_log)

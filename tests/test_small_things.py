@@ -1,0 +1,71 @@
+"""Small things of issue 20 point 8: `ledger log --type` and `/v1/events?type=` refuse an
+unknown type naming the known ones; `as_of` takes German dates; `ledger log` has a header."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_support import TestClient, api_client, record_demo
+
+from ledger.cli import main
+from ledger.cli.log import event_types
+from ledger.cli.record import demo_text, record_text
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo case, recorded and projected once for the module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('small') / 'ledger.db'}"
+    record_demo(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def client(demo_url: str) -> Iterator[TestClient]:
+    with api_client(demo_url) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def ledger_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ledger.db"
+    monkeypatch.setenv("LEDGER_DATABASE_URL", f"sqlite:///{path}")
+    assert record_text(demo_text(), "demo.yaml")
+    return path
+
+
+def test_the_event_types_are_the_records_events() -> None:
+    types = event_types()
+    assert {"Resolution.VoteRecorded", "Measure.StatusUpdated", "Body.Registered"} <= types
+    assert "Measure.Event" not in types  # the base eventsourcing makes, never stored
+
+
+def test_log_refuses_an_unknown_type_naming_the_known_ones(
+    ledger_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["log", "--type", "VoteRecordet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--type: unknown event type 'VoteRecordet'" in captured.err
+    assert "VoteRecorded" in captured.err and "StatusUpdated" in captured.err
+
+
+def test_log_takes_a_known_type_in_full_or_its_last_part(
+    ledger_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["log", "--type", "Resolution.VoteRecorded", "--format", "json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main(["log", "--type", "VoteRecorded", "--format", "json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_events_refuse_an_unknown_type_naming_the_parameter(client: TestClient) -> None:
+    response = client.get("/v1/events?type=VoteRecordet")
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["query", "type"]
+    assert "unknown event type 'VoteRecordet'" in detail["msg"]
+    assert "VoteRecorded" in detail["msg"]
+    assert len(client.get("/v1/events?type=VoteRecorded").json()["events"]) == 1
