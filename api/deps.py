@@ -12,6 +12,8 @@ from fastapi.security import HTTPBearer
 from pydantic import PlainValidator, WithJsonSchema
 
 from api.tokens import ReadTokens
+from ledger.commands.fields import parse_date as parse_command_date
+from ledger.errors import RuleViolationError
 from projections.queries import ReadModel
 
 ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -118,6 +120,17 @@ def parse_date(value: Any) -> date:
         raise ValueError(f"must be a real date YYYY-MM-DD ({exc})") from None
 
 
+def parse_day(value: Any) -> date:
+    """A date as command files write it: ISO (2018-12-31) or German (31.12.2018)."""
+    if isinstance(value, datetime):
+        raise ValueError("must be a date without a time")
+    try:
+        return parse_command_date("as_of", value)
+    except RuleViolationError as exc:
+        # A ValueError: pydantic makes it the usual 422 naming the parameter.
+        raise ValueError(exc.rule) from None
+
+
 def parse_moment(value: Any) -> datetime:
     """An ISO datetime (no offset means UTC) or an ISO date (the end of that day, UTC), in UTC."""
     if isinstance(value, datetime):
@@ -150,6 +163,13 @@ IsoDate = Annotated[
     PlainValidator(parse_date),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
+#: A date in ISO or German notation (the notations of command files). The schema names the
+#: ISO format alone: a pattern cannot tell a real German date (31.02. is none) from another.
+Day = Annotated[
+    date,
+    PlainValidator(parse_day),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
 Moment = Annotated[
     datetime,
     PlainValidator(parse_moment),
@@ -161,9 +181,10 @@ Moment = Annotated[
 
 async def as_of_param(
     as_of: Annotated[
-        IsoDate | None,
+        Day | None,
         Query(
-            description="Valid date (inclusive): the state at the end of that day. Default: today.",
+            description="Valid date (inclusive): the state at the end of that day, ISO "
+            "(2018-06-30) or German (30.06.2018). Default: today.",
             examples=["2018-06-30"],
         ),
     ] = None,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import TestClient, api_client, record_demo
+from api_support import BODY, TestClient, api_client, record_demo
 
 from ledger.cli import main
 from ledger.cli.log import event_types
@@ -69,3 +69,19 @@ def test_events_refuse_an_unknown_type_naming_the_parameter(client: TestClient) 
     assert "unknown event type 'VoteRecordet'" in detail["msg"]
     assert "VoteRecorded" in detail["msg"]
     assert len(client.get("/v1/events?type=VoteRecorded").json()["events"]) == 1
+
+
+def test_as_of_takes_a_german_date_as_command_files_do(client: TestClient) -> None:
+    url = f"/v1/bodies/{BODY}/certification"
+    moment = "known_at=2030-01-01T00:00:00Z"  # the same transaction time for both
+    german = client.get(f"{url}?as_of=31.12.2018&{moment}")
+    assert german.status_code == 200, german.text
+    assert german.json() == client.get(f"{url}?as_of=2018-12-31&{moment}").json()
+    assert german.json() != client.get(f"{url}?as_of=2014-12-31&{moment}").json()
+
+
+@pytest.mark.parametrize("value", ["31.02.2018", "2018-12-31T10:00:00", "31/12/2018"])
+def test_as_of_refuses_what_is_no_date_naming_the_parameter(client: TestClient, value: str) -> None:
+    response = client.get(f"/v1/bodies/{BODY}/certification", params={"as_of": value})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
