@@ -3,6 +3,7 @@ unknown type naming the known ones; `as_of` takes German dates; `ledger log` has
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +86,29 @@ def test_as_of_refuses_what_is_no_date_naming_the_parameter(client: TestClient, 
     response = client.get(f"/v1/bodies/{BODY}/certification", params={"as_of": value})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
+
+
+def test_log_prints_a_header_and_each_record_key(
+    ledger_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["log"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "POS", "RECORDED", "(UTC)", "EFFECTIVE", "BODY", "KEY", "TYPE", "VER", "DATA"
+    ]  # fmt: skip
+    assert len(lines) == 1 + 41
+    by_type: dict[str, str] = {}
+    for line in lines[1:]:
+        by_type.setdefault(line.split()[5], line.split()[4])  # the first of each type
+    assert by_type["Body.Registered"] == BODY
+    assert by_type["CertificationProcess.Started"] == "audit-fgk/2015"
+    assert by_type["BudgetLine.Opened"] == "2018/01.4953.7187"
+    assert by_type["Finding.Recorded"] == "audit-fgk/2015/1"
+    assert main(["log", "--format", "json", "--type", "Opened"]) == 0
+    keys = {json.loads(line)["key"] for line in capsys.readouterr().out.splitlines()}
+    assert {"audit-fgk/2015", "2018/01.4953.7187"} <= keys
+
+
+def test_an_empty_log_prints_no_header(ledger_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["log", "--body", "no-such-body"]) == 0
+    assert capsys.readouterr().out == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import pkgutil
 from collections.abc import Iterator
@@ -79,10 +80,10 @@ def check_event_type(type_: str) -> str | None:
 def trail(
     app: LedgerApplication, after: int = 0, body: str | None = None, type_: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every stored event after `after`, decoded, with its body, record and data."""
+    """Every stored event after `after`, decoded, with its body, record, key and data."""
     recorder = app.recorder
     assert isinstance(recorder, ChainedRecorder)
-    bodies: dict[UUID, tuple[str, str]] = {}
+    bodies: dict[UUID, tuple[str, str, str]] = {}
     start = 1
     while True:
         page = recorder.select_chained(start, PAGE)
@@ -100,8 +101,8 @@ def trail(
             if isinstance(event, LedgerAggregate.Created):
                 owner = str(getattr(event, "body", None) or getattr(event, "slug", ""))
                 record = type(event).__qualname__.split(".")[0]
-                bodies[chained.originator_id] = (owner, record)
-            owner, record = bodies.get(chained.originator_id, ("", ""))
+                bodies[chained.originator_id] = (owner, record, record_key(event))
+            owner, record, key = bodies.get(chained.originator_id, ("", "", ""))
             name = type(event).__qualname__
             if chained.position <= after:
                 continue
@@ -115,6 +116,7 @@ def trail(
                 "effective": getattr(event, "effective", None),
                 "body": owner,
                 "record": record,
+                "key": key,
                 "id": str(chained.originator_id),
                 "version": chained.originator_version,
                 "type": name,
@@ -128,6 +130,41 @@ def trail(
         start = page[-1].position + 1
 
 
+def record_key(created: LedgerAggregate.Created) -> str:
+    """A record's natural key within its body, from the event that created it: the fields
+    its kind's `id_for` takes (the body aside), joined by '/' ("audit-fgk/2015")."""
+    names = _key_names(type(created).__qualname__.split(".")[0], type(created).__module__)
+    return "/".join(str(getattr(created, name, "")) for name in names)
+
+
+@cache
+def _key_names(record: str, module: str) -> tuple[str, ...]:
+    kind = getattr(importlib.import_module(module), record, None)
+    id_for = getattr(kind, "id_for", None)
+    if id_for is None:
+        return ()
+    return tuple(name for name in inspect.signature(id_for).parameters if name != "body")
+
+
+#: The table's columns: position, recorded (UTC), effective, body, key, type, version, data.
+HEADER = (
+    f"{'POS':>7}  {'RECORDED (UTC)':<19}  {'EFFECTIVE':<10}  {'BODY':<18} {'KEY':<24} "
+    f"{'TYPE':<40} {'VER':<4} DATA"
+)
+
+
+def table_line(entry: dict[str, Any]) -> str:
+    """One event as a line of the table (control characters escaped)."""
+    data = printable(", ".join(f"{k}={v}" for k, v in entry["data"].items()))
+    body = printable(entry["body"])
+    key = printable(entry["key"])
+    effective = str(entry["effective"] or "")
+    return (
+        f"{entry['position']:>7}  {entry['recorded_at'][:19]}  {effective:<10}  "
+        f"{body:<18} {key:<24} {entry['type']:<40} v{entry['version']:<3} {data[:90]}"
+    )
+
+
 def run_log(args: argparse.Namespace) -> int:
     """`ledger log`: the trail as a table or JSON Lines; an unknown --type is refused."""
     if args.type is not None:
@@ -135,16 +172,16 @@ def run_log(args: argparse.Namespace) -> int:
         if problem is not None:
             raise UsageError(f"--type: {problem}")
     with closing(ledger_application()) as app:
+        headed = False
         for entry in trail(app, args.after, args.body, args.type):
             if args.format == "json":
                 print(json.dumps(entry, default=str, ensure_ascii=False))
-            else:
-                data = printable(", ".join(f"{k}={v}" for k, v in entry["data"].items()))
-                body = printable(entry["body"])
-                print(
-                    f"{entry['position']:>7}  {entry['recorded_at'][:19]}  {entry['effective']}  "
-                    f"{body:<18} {entry['type']:<40} v{entry['version']:<3} {data[:90]}"
-                )
+                continue
+            if not headed:
+                # Before the first line only: an empty trail prints nothing, as before.
+                print(HEADER)
+                headed = True
+            print(table_line(entry))
     return 0
 
 
