@@ -25,7 +25,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from sqlalchemy import case, func, select
 
 from ledger.application import LedgerApplication
-from ledger.cli.log import check_event_type
+from ledger.domain.event_types import check_event_type
 from ledger.domain.money import format_amount
 from ledger.store.salt import SaltedMapper
 from projections.errors import QueryError

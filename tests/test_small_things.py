@@ -11,8 +11,8 @@ import pytest
 from api_support import BODY, TestClient, api_client, record_demo
 
 from ledger.cli import main
-from ledger.cli.log import event_types
 from ledger.cli.record import demo_text, record_text
+from ledger.domain.event_types import event_types
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import BOUNDED, MAX_PARAMETER_LENGTH, TEXT, PrivateDep, ReadModelDep
 from api.routes import positioned
 from api.schemas import EventPage
-from ledger.cli.log import event_type_names
+from ledger.domain.event_types import event_type_names
 from projections import queries
 
 router = APIRouter(prefix="/v1/events", tags=["audit trail"], dependencies=[BOUNDED])

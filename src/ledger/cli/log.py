@@ -6,7 +6,6 @@ import argparse
 import importlib
 import inspect
 import json
-import pkgutil
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import fields
@@ -16,11 +15,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-import ledger.domain
 from ledger.application import LedgerApplication
 from ledger.cli.session import ledger_application
 from ledger.cli.usage import UsageError
 from ledger.domain.base import LedgerAggregate
+from ledger.domain.event_types import check_event_type
 from ledger.store import ChainedRecorder
 
 PAGE = 1000
@@ -36,45 +35,6 @@ ESCAPED = {code: ascii(chr(code))[1:-1] for code in _CONTROLS}
 def printable(text: str) -> str:
     """Text for a terminal: control characters written as escapes (\\x1b, \\n, \\u202e)."""
     return text.translate(ESCAPED)
-
-
-@cache
-def event_types() -> frozenset[str]:
-    """Every event type a record can store, as the trail names it ("Measure.StatusUpdated")."""
-    for module in pkgutil.iter_modules(ledger.domain.__path__):
-        importlib.import_module(f"ledger.domain.{module.name}")
-    found: set[str] = set()
-    pending: list[type[LedgerAggregate]] = [LedgerAggregate]
-    while pending:
-        record = pending.pop()
-        pending.extend(record.__subclasses__())
-        for name in dir(record):
-            value = getattr(record, name)
-            # "Event" and "Created" are the bases eventsourcing makes for each record kind.
-            if (
-                isinstance(value, type)
-                and issubclass(value, LedgerAggregate.Event)
-                and value.__qualname__ == f"{record.__qualname__}.{value.__name__}"
-                and value.__name__ not in ("Event", "Created")
-                and record is not LedgerAggregate
-            ):
-                found.add(value.__qualname__)
-    return frozenset(found)
-
-
-def event_type_names() -> list[str]:
-    """What `--type` and `?type=` accept: each event type in full and by its last part."""
-    known = event_types()
-    return sorted(known | {name.split(".")[-1] for name in known})
-
-
-def check_event_type(type_: str) -> str | None:
-    """None if `type_` names an event type (in full or its last part), else why not."""
-    known = event_types()
-    if type_ in known or any(name.endswith("." + type_) for name in known):
-        return None
-    names = ", ".join(sorted({name.split(".")[-1] for name in known}))
-    return f"unknown event type {type_!r}; known types: {names}"
 
 
 def trail(
