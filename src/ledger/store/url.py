@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import quote, unquote, urlsplit
 
+from ledger import settings
 from ledger.store.chain import StoreError
 
 ENV_VAR: Final = "LEDGER_DATABASE_URL"
 SQLITE_LOCK_TIMEOUT: Final = "30"
 POSTGRES_CONNECT_TIMEOUT: Final = "10"
 #: Seconds a PostgreSQL write waits for the events table's write lock before it fails.
-LOCK_TIMEOUT_VAR: Final = "LEDGER_PG_LOCK_TIMEOUT"
-DEFAULT_LOCK_TIMEOUT: Final = 30.0
+LOCK_TIMEOUT_VAR: Final = settings.PG_LOCK_TIMEOUT.name
+DEFAULT_LOCK_TIMEOUT: Final = settings.PG_LOCK_TIMEOUT.default
 #: Seconds one statement of a PostgreSQL write may run before the server cancels it.
-STATEMENT_TIMEOUT_VAR: Final = "LEDGER_PG_STATEMENT_TIMEOUT"
-DEFAULT_STATEMENT_TIMEOUT: Final = 300.0
+STATEMENT_TIMEOUT_VAR: Final = settings.PG_STATEMENT_TIMEOUT.name
+DEFAULT_STATEMENT_TIMEOUT: Final = settings.PG_STATEMENT_TIMEOUT.default
 #: The PostgreSQL schema of the ledger's tables (the read side joins them there).
 POSTGRES_SCHEMA: Final = "public"
 
@@ -116,28 +117,16 @@ def parse_url(url: str | None = None) -> StoreURL:
     raise _fail(url, f"unsupported scheme {scheme!r}")
 
 
-def _seconds(name: str, default: float) -> float:
-    """A positive number of seconds from the environment variable `name` (default if unset)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text) if text.isascii() else math.nan
-    except ValueError:
-        value = math.nan
-    if not (0 < value <= 86_400):  # also refuses nan and inf
-        msg = f"{name}={text!r}: expected a number of seconds > 0 and at most 86400"
-        raise StoreConfigError(msg)
-    return value
-
-
 def postgres_timeouts() -> tuple[float, float]:
     """(lock, statement) timeouts of PostgreSQL writes in seconds: LEDGER_PG_LOCK_TIMEOUT and
     LEDGER_PG_STATEMENT_TIMEOUT, else 30 and 300; StoreConfigError naming a bad one."""
-    return (
-        _seconds(LOCK_TIMEOUT_VAR, DEFAULT_LOCK_TIMEOUT),
-        _seconds(STATEMENT_TIMEOUT_VAR, DEFAULT_STATEMENT_TIMEOUT),
-    )
+    try:
+        return (
+            settings.value(settings.PG_LOCK_TIMEOUT),
+            settings.value(settings.PG_STATEMENT_TIMEOUT),
+        )
+    except settings.SettingError as e:
+        raise StoreConfigError(str(e)) from None
 
 
 def application_env(url: str | None = None) -> dict[str, str]:
