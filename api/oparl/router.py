@@ -132,47 +132,31 @@ def get_body(
     return o.body(_links(request), _body(_read(rm, private, response), body))
 
 
-def _organizations(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        data = _body(snap, body)
-        return [o.organization(links, body, r) for r in data.committees.values()]
-
-    return make
+#: The objects of one list of a body, from the body's data.
+Objects = Callable[[o.Links, BodyData], list[dict[str, Any]]]
 
 
-def _meetings(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        data = _body(snap, body)
-        return [
-            o.meeting(links, data, committee, day, tallies)
-            for (committee, day), tallies in o.meetings_of(data).items()
-        ]
-
-    return make
+def _organizations(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return [o.organization(links, data.body.key, r) for r in data.committees.values()]
 
 
-def _papers(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        data = _body(snap, body)
-        return [o.paper(links, data, r) for r in data.resolutions.values()]
-
-    return make
-
-
-def _items(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        data = _body(snap, body)
-        return [_item(links, data, t) for t in o.all_tallies(data)]
-
-    return make
+def _meetings(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return [
+        o.meeting(links, data, committee, day, tallies)
+        for (committee, day), tallies in o.meetings_of(data).items()
+    ]
 
 
-def _consultations(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        data = _body(snap, body)
-        return [o.consultation(links, body, t) for t in o.all_tallies(data)]
+def _papers(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return [o.paper(links, data, r) for r in data.resolutions.values()]
 
-    return make
+
+def _items(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return [_item(links, data, t) for t in o.all_tallies(data)]
+
+
+def _consultations(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return [o.consultation(links, data.body.key, t) for t in o.all_tallies(data)]
 
 
 def _item(links: o.Links, data: BodyData, tally: Tally) -> dict[str, Any]:
@@ -186,15 +170,11 @@ def _item(links: o.Links, data: BodyData, tally: Tally) -> dict[str, Any]:
     return o.agenda_item(links, data.body.key, tally, order, data.resolutions.get(tally.reference))
 
 
-def _none(body: str) -> Callable[[o.Links, Snapshot], list[dict[str, Any]]]:
-    def make(links: o.Links, snap: Snapshot) -> list[dict[str, Any]]:
-        _body(snap, body)
-        return []
-
-    return make
+def _none(links: o.Links, data: BodyData) -> list[dict[str, Any]]:
+    return []
 
 
-LISTS: dict[str, tuple[str, Callable[[str], Callable[[o.Links, Snapshot], list[Any]]]]] = {
+LISTS: dict[str, tuple[str, Objects]] = {
     "organizations": ("OParl organizations (committees)", _organizations),
     "meetings": ("OParl meetings", _meetings),
     "papers": ("OParl papers (resolutions)", _papers),
@@ -204,7 +184,7 @@ LISTS: dict[str, tuple[str, Callable[[str], Callable[[o.Links, Snapshot], list[A
 }
 
 
-def _list_route(name: str, summary: str, make: Callable[[str], Any]) -> None:
+def _list_route(name: str, summary: str, objects: Objects) -> None:
     def handler(
         request: Request,
         body: Slug,
@@ -213,7 +193,14 @@ def _list_route(name: str, summary: str, make: Callable[[str], Any]) -> None:
         response: Response,
         query: ListDep,
     ) -> dict[str, Any]:
-        return _listed(request, rm, private, response, query, make(body))
+        return _listed(
+            request,
+            rm,
+            private,
+            response,
+            query,
+            lambda links, snap: objects(links, _body(snap, body)),
+        )
 
     handler.__doc__ = f"{summary} of a body, paginated."
     router.add_api_route(
@@ -221,8 +208,8 @@ def _list_route(name: str, summary: str, make: Callable[[str], Any]) -> None:
     )
 
 
-for _name, (_summary, _make) in LISTS.items():
-    _list_route(_name, _summary, _make)
+for _name, (_summary, _objects) in LISTS.items():
+    _list_route(_name, _summary, _objects)
 
 
 @router.get("/body/{body}/organization/{committee}", summary="OParl Organization")
