@@ -1,4 +1,4 @@
-"""`ledger verify`, `ledger head`, `ledger export`, `ledger import`: the tamper-evident chain."""
+"""`ledger verify`, `ledger head`, `ledger export` and `ledger import events`: the chain."""
 
 from __future__ import annotations
 
@@ -93,16 +93,8 @@ def run_export_bundle(directory: Path) -> int:
     return 0
 
 
-IMPORT_DESCRIPTION = """\
-what to import:
-  events FILE.jsonl     a JSON Lines export of `ledger export` (events already present are
-                        skipped); `ledger import FILE.jsonl` still works
-  budget FILE.csv       the treasury's budget lines (`ledger import budget --help`)
-  bookings FILE.csv     the treasury's bookings (`ledger import bookings --help`)
-  oparl URL             an OParl system's bodies and meetings (`ledger import oparl --help`)"""
-
-
 def run_import(args: argparse.Namespace) -> int:
+    """`ledger import events FILE.jsonl`: append an export's events not yet present."""
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
@@ -124,7 +116,7 @@ def _counted(lines: Iterable[str], shown: Progress) -> Iterator[str]:
 
 
 def register(commands: Any) -> None:
-    """Adds verify, head, export and import."""
+    """Adds verify, head and export (`ledger.cli.imports` adds `import events`)."""
     p = commands.add_parser("verify", help=VERIFY_HELP, description=VERIFY_DESCRIPTION)
     p.add_argument("--digest", help="POSITION:HASH saved earlier; the chain must still extend it")
     p.set_defaults(handler=run_verify)
@@ -142,12 +134,3 @@ def register(commands: Any) -> None:
     target.add_argument("--out", help="file to write (default: standard output)")
     target.add_argument("--bundle", metavar="DIR", help="write the auditor's bundle into DIR")
     p.set_defaults(handler=run_export)
-    p = commands.add_parser(
-        "import",
-        help="import events, budget, bookings or oparl data (`ledger import KIND --help`)",
-        usage="ledger import {events,budget,bookings,oparl} ...",
-        description=IMPORT_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("file", help="a JSON Lines export of `ledger export`")
-    p.set_defaults(handler=run_import)

@@ -1,7 +1,6 @@
 """`ledger import budget|bookings FILE.csv`: the treasury's CSV exports into the ledger.
 
-`ledger import FILE` (a JSON Lines event export) belongs to the chain commands; the main
-entry point hands `ledger import budget ...` and `ledger import bookings ...` to `run_import`.
+`register` adds both kinds to the subcommands of `ledger import` (see `ledger.cli.imports`).
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ledger.cli.session import ledger_application
 from ledger.commands.fields import parse_date
@@ -50,13 +50,8 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(exc.rule) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of `ledger import budget|bookings`."""
-    parser = argparse.ArgumentParser(
-        prog="ledger import",
-        description="Import the treasury's CSV exports: the adopted budget or the bookings.",
-    )
-    kinds = parser.add_subparsers(dest="kind", required=True, metavar="{budget,bookings}")
+def register(kinds: Any) -> None:
+    """Adds `budget` and `bookings` to the kinds of `ledger import`."""
     budget = kinds.add_parser(
         "budget",
         help="record the adopted budget: each line and its appropriation (Ansatz)",
@@ -116,16 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="set the appropriation of recorded lines the file lacks to 0.00 from the "
         "effective date (default: report them only)",
     )
-    return parser
+    for sub in (budget, bookings):
+        sub.set_defaults(handler=run_import)
 
 
-def run_import(argv: Sequence[str]) -> int:
-    """Runs `ledger import budget|bookings ...` (argv: what follows `import`); the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
+def run_import(args: argparse.Namespace) -> int:
+    """Runs `ledger import budget|bookings ...`; the exit code."""
     label = f"ledger import {args.kind}"
     try:
         report = _run(args)

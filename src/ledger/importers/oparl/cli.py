@@ -1,14 +1,12 @@
 """`ledger import oparl URL --body SLUG [...]`: the command line of the OParl import.
 
 `register(subparsers)` adds `oparl` to an argparse subparsers action (the kinds of `ledger
-import`); `main(argv)` runs it on what follows `ledger import`, so the entry point can hand
-`ledger import oparl ...` over as it does `import budget ...`.
+import`, see `ledger.cli.imports`).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from typing import Any
 
 from ledger.importers.oparl.client import Settings
@@ -81,14 +79,3 @@ def handle(args: argparse.Namespace) -> int:
         args.skip_bad,
         settings=settings,
     )
-
-
-def main(argv: Sequence[str]) -> int:
-    """`ledger import oparl ...` (argv: what follows `import`); the exit code."""
-    parser = argparse.ArgumentParser(prog="ledger import")
-    register(parser.add_subparsers(dest="kind", required=True, metavar="oparl"))
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
-    return handle(args)
