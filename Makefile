@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SIZE ?= small
 BACKEND ?= sqlite
 
-.PHONY: run test lint types layers pytest docs bench clean readme
+.PHONY: run test lint types layers pytest docs bench clean readme reference
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -42,8 +42,13 @@ test: lint types layers pytest docs
 bench: $(STAMP)
 	$(BIN)/python -m bench --size $(SIZE) --backend $(BACKEND)
 
-readme: $(STAMP)
+# the generated parts of docs/reference/ (tests/test_reference_docs.py fails when one is stale)
+reference: $(STAMP)
 	$(BIN)/ledger kinds --write docs/reference/record-kinds.md
+	$(BIN)/ledger config --write docs/reference/settings.md
+	$(BIN)/ledger help --write docs/reference/cli.md
+
+readme: reference
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache ledger.db* site

@@ -87,6 +87,7 @@ def one_of(*choices: str) -> Callable[[str], str]:
             raise RuleError(f"expected one of {', '.join(choices)}")
         return value.lower()
 
+    parse.__doc__ = f"{' or '.join(choices)}."
     return parse
 
 
@@ -107,11 +108,12 @@ def seconds(*, low: float, above: bool, high: float = math.inf) -> Callable[[str
             raise RuleError(rule)
         return number
 
+    parse.__doc__ = f"{rule.removeprefix('expected ')}."
     return parse
 
 
 def yes_no_auto(value: str) -> bool | None:
-    """yes/no (1/0, true/false) or auto (None)."""
+    """yes, no or auto (also 1/0, true/false)."""
     lowered = value.lower()
     if lowered in ("yes", "1", "true"):
         return True
@@ -123,7 +125,7 @@ def yes_no_auto(value: str) -> bool | None:
 
 
 def on_off(value: str) -> bool:
-    """on or off."""
+    """on or off (also yes/no, 1/0, true/false)."""
     lowered = value.lower()
     if lowered in ("on", "yes", "1", "true"):
         return True
@@ -133,7 +135,7 @@ def on_off(value: str) -> bool:
 
 
 def url(value: str) -> str:
-    """A database URL with a scheme (checked in full by `ledger.store.url` when opened)."""
+    """A database URL: sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME."""
     if "://" not in value:
         raise RuleError(
             "expected sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"
@@ -287,6 +289,12 @@ def validate(environ: Mapping[str, str] | None = None) -> None:
     """Checks every set variable; SettingError naming the first bad one and its rule."""
     for setting in SETTINGS:
         value(setting, environ)
+
+
+def rule(setting: Setting[Any]) -> str:
+    """What the setting accepts, as the docs show it: its parser's doc, without the final stop."""
+    doc = " ".join((setting.parse.__doc__ or "").split()).removesuffix(".")
+    return doc[:1].lower() + doc[1:]
 
 
 def shown_default(setting: Setting[Any]) -> str:

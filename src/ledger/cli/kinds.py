@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ledger.cli.reference import write_generated
 from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import KINDS
 
@@ -34,14 +35,7 @@ REFERENCE = "docs/reference/record-kinds.md"
 
 def write_reference(path: Path) -> None:
     """Replaces the text between the kinds markers of a Markdown file with the reference."""
-    text = path.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{path}: no {BEGIN} … {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(
-        f"{head}{BEGIN}\n{vocabulary_markdown().strip()}\n{END}{tail}", encoding="utf-8"
-    )
+    write_generated(path, (BEGIN, END), vocabulary_markdown())
 
 
 def run_kinds(args: argparse.Namespace) -> int:

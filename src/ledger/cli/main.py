@@ -25,7 +25,17 @@ __all__ = ["UsageError", "build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with the core commands and every plug-in's commands."""
-    from ledger.cli import chain, config, imports, kinds, log, record, schema, transparency
+    from ledger.cli import (
+        chain,
+        config,
+        imports,
+        kinds,
+        log,
+        record,
+        reference,
+        schema,
+        transparency,
+    )
     from ledger.drafts import cli as draft_cli
 
     parser = argparse.ArgumentParser(
@@ -44,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     draft_cli.register(commands)
     for plugin in sorted(entry_points(group="ledger.cli"), key=lambda e: e.name):
         plugin.load()(commands)
+    reference.register(commands, parser)
     return parser
 
 
