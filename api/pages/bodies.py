@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api.pages import charts, session
 from api.pages.compare import compare
+from api.pages.fragments import measure_rows
 from api.pages.frame import frame
 from api.pages.params import Axes, link, text, whole
 from api.pages.render import answer, page, read_model
@@ -247,6 +248,7 @@ def agreement_page(request: Request, body: str, programme: str, cycle: str) -> R
                 "here_path": here,
                 "form": form_values(asked, versus),
                 "history_base": f"{base}/history",
+                "measure_row": measure_rows(document["process"], f"{base}/history"),
             },
             position=document["position"],
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Final
 
-from markupsafe import Markup
+from jinja2.filters import do_urlencode
+from markupsafe import Markup, escape
 
 #: German labels of the documents' codes, per kind of code.
 LABELS: Final[dict[str, dict[str, str]]] = {
@@ -98,7 +100,16 @@ def de_date(value: Any) -> str:
     """An ISO date (or date) as 19.06.2018; None as a dash."""
     if value is None or value == "":
         return "–"
+    if isinstance(value, str):
+        return _de_day(value[:10])
     day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+@lru_cache(maxsize=4096)
+def _de_day(iso: str) -> str:
+    """An ISO date text as 19.06.2018 (pages show the same few thousand dates again)."""
+    day = date.fromisoformat(iso)
     return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
 
 
@@ -151,7 +162,20 @@ def percent(value: Any) -> str:
 def short_hash(value: Any) -> Markup:
     """A hex hash, its first 16 digits shown and the whole in a title."""
     text = str(value or "")
-    return Markup('<code title="{full}">{short}…</code>').format(full=text, short=text[:16])
+    return Markup(f'<code title="{escape(text)}">{escape(text[:16])}…</code>')
+
+
+@lru_cache(maxsize=16384)
+def _quoted(text: str) -> str:
+    return do_urlencode(text)
+
+
+def urlencode(value: Any) -> str:
+    """Jinja's `urlencode`, remembered for texts (slugs, codes and references repeat on
+    every row of a page)."""
+    if isinstance(value, str):
+        return _quoted(str(value))
+    return do_urlencode(value)
 
 
 def filters() -> dict[str, Any]:
@@ -164,4 +188,5 @@ def filters() -> dict[str, Any]:
         "percent": percent,
         "count": count,
         "short_hash": short_hash,
+        "urlencode": urlencode,
     }

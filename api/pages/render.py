@@ -42,6 +42,8 @@ ENVIRONMENT: Final = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates ship with the code: compiled once per process, never checked again.
+    auto_reload=False,
 )
 ENVIRONMENT.filters.update(filters())
 
