@@ -16,6 +16,7 @@ import yaml
 from ledger.application import Recorded
 from ledger.cli.session import ledger_application
 from ledger.cli.usage import UsageError
+from ledger.importers.report import appended
 from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
 
 DEMO_FILE = "kyffhaeuserkreis.yaml"
@@ -195,10 +196,7 @@ def _report(positions: list[int], settled: int = 0) -> None:
     if not positions:
         print(f"nothing new: every command was already recorded{note}")
     else:
-        print(
-            f"appended {len(positions)} events at positions {positions[0]}..{positions[-1]}{note}"
-        )
-        print(" ".join(str(p) for p in positions))
+        print(f"{appended(positions)}{note}")
 
 
 def register(commands: Any) -> None:

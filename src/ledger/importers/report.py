@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ledger.errors import LedgerError
@@ -75,10 +75,7 @@ class ImportReport:
         elif not self.positions:
             out.append("nothing new: the ledger is unchanged")
         else:
-            out.append(
-                f"appended {plural(len(self.positions), 'event')} at positions "
-                f"{self.positions[0]}..{self.positions[-1]}"
-            )
+            out.append(appended(self.positions))
         return out
 
 
@@ -136,6 +133,21 @@ class Progress:
 def plural(count: int, noun: str) -> str:
     """'1 row', '2 rows'."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def appended(positions: Sequence[int]) -> str:
+    """The summary of an append: 'appended 41 events at positions 1..41', runs of
+    consecutive positions as ranges ('3..5, 9'), one event as 'at position 7'."""
+    if len(positions) == 1:
+        return f"appended 1 event at position {positions[0]}"
+    runs: list[list[int]] = []
+    for position in positions:
+        if runs and position == runs[-1][-1] + 1:
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    named = ", ".join(f"{run[0]}..{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+    return f"appended {plural(len(positions), 'event')} at positions {named}"
 
 
 def lines_named(lines: list[int], most: int = 10) -> str:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ledger.importers.oparl.harvest import BadObject
-from ledger.importers.report import plural
+from ledger.importers.report import appended, plural
 
 READ = ("Organization", "Meeting", "AgendaItem", "Paper", "Consultation")
 RECORDED = ("body", "committee", "seats", "proposal", "vote", "decision", "retraction")
@@ -63,8 +63,5 @@ class OParlReport:
         elif not self.positions:
             out.append("nothing new: the ledger is unchanged")
         else:
-            out.append(
-                f"appended {len(self.positions)} events at positions "
-                f"{self.positions[0]}..{self.positions[-1]}"
-            )
+            out.append(appended(self.positions))
         return out
