@@ -175,6 +175,23 @@ def agreement(
     the process's timelines kept in memory for the read model's current position.
     """
     ax = axes(as_of, known_at)
+    if cache is not None and known_at is None:
+        # A hit needs no snapshot: the entry is the database's answer at the current
+        # position (as in `agreement_json`).
+        kept = cache.current(rm, body, process, include_private, ax)
+        if kept is not None:
+            row, measures, finding_rows = kept.at(ax.as_of)
+            return _document(
+                body,
+                process,
+                ax,
+                kept.position,
+                row,
+                measures,
+                finding_rows,
+                kept.public,
+                include_private,
+            )
     with rm.view() as view:
         entry = (
             cache.entry(view, body, process, include_private, ax)
