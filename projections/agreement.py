@@ -180,17 +180,8 @@ def agreement(
         # position (as in `agreement_json`).
         kept = cache.current(rm, body, process, include_private, ax)
         if kept is not None:
-            row, measures, finding_rows = kept.at(ax.as_of)
             return _document(
-                body,
-                process,
-                ax,
-                kept.position,
-                row,
-                measures,
-                finding_rows,
-                kept.public,
-                include_private,
+                body, process, ax, kept.position, *kept.at(ax.as_of), kept.public, include_private
             )
     with rm.view() as view:
         entry = (
