@@ -100,6 +100,14 @@ def get_resolution(
     document = queries.get_resolution(
         rm, body, reference, as_of=as_of, known_at=known_at, include_private=private
     )
+    if not private and known_at is not None and not document["exists"]:
+        # "exists": false means before its proposal's date, as a token holder gets it; a
+        # resolution not yet recorded at known_at is 404 for a token holder, so it must be
+        # for everyone (the anonymous view does not ask). The reference is one anonymous
+        # readers see, so whether it was recorded by then is public (the audit trail).
+        queries.get_resolution(
+            rm, body, reference, as_of=as_of, known_at=known_at, include_private=True
+        )
     return positioned(response, document)
 
 
