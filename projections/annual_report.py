@@ -16,6 +16,7 @@ from projections.errors import QueryError
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from projections.cache import AgreementCache
     from projections.store import ReadModel
 
 COLUMNS = (
@@ -47,8 +48,10 @@ def annual_report(
     *,
     known_at: datetime | date | str | None = None,
     include_private: bool = False,
+    cache: AgreementCache | None = None,
 ) -> dict[str, Any]:
-    """The report table for `year`: the agreement as of 31.12., one row per measure."""
+    """The report table for `year`: the agreement as of 31.12., one row per measure (with
+    a `cache`, read as `agreement` reads it)."""
     try:
         report_year = int(year)
     except (TypeError, ValueError):
@@ -62,6 +65,7 @@ def annual_report(
         as_of=date(report_year, 12, 31),
         known_at=known_at,
         include_private=include_private,
+        cache=cache,
     )
     rows = []
     for field in document["fields"]:
