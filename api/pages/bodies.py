@@ -272,6 +272,12 @@ def form_values(asked: Axes, versus: Axes) -> dict[str, str]:
     }
 
 
+def report_cells(document: dict[str, Any]) -> list[list[Any]]:
+    """The annual report's table cells in column order (a dash for an empty one)."""
+    columns = document["columns"]
+    return [[row.get(c) or "–" for c in columns] for row in document["rows"]]
+
+
 @router.get("/ui/bodies/{body}/processes/{programme}/{cycle}/annual-report")
 def annual_report_page(request: Request, body: str, programme: str, cycle: str) -> Response:
     """The annual progress table (Jahresbericht) of a year, as of its end."""
@@ -288,6 +294,7 @@ def annual_report_page(request: Request, body: str, programme: str, cycle: str) 
             year,
             known_at=asked.known_at,
             include_private=session.signed_in(request),
+            cache=request.app.state.agreement_cache,
         )
         base = body_link(body)
         known = Axes(None, asked.known_at)
@@ -309,7 +316,7 @@ def annual_report_page(request: Request, body: str, programme: str, cycle: str) 
         return page(
             request,
             "annual_report.html",
-            {**context, "document": document, "year": year},
+            {**context, "document": document, "year": year, "cells": report_cells(document)},
             position=document["position"],
         )
 
