@@ -21,11 +21,12 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from bench import asof
 from bench.asof import percentile
@@ -57,24 +58,93 @@ def http_paths(history: History, processes: int = HTTP_PROCESSES, n: int = 200) 
     return paths
 
 
-#: The pages the page figure loads, in the order of its rounds.
-PAGES = ("agreement", "budget", "resolution")
+#: The page figures, in the order of their rounds: one per page kind of /ui, by its label.
+PAGES = {
+    "start": "start page",
+    "body": "body page",
+    "certification": "certification page",
+    "processes": "processes page",
+    "process": "process page",
+    "agreement": "target-agreement page",
+    "agreement_compare": "target-agreement page compared",
+    "annual_report": "annual-report page",
+    "history": "measure-history page",
+    "budget": "budget-year page",
+    "budget_line": "budget-line page",
+    "resolutions": "resolutions page",
+    "resolution": "resolution page",
+    "findings": "findings page",
+    "events": "audit-trail page",
+    "ledger": "ledger page",
+}
 
 
 def page_paths(
     history: History, processes: int = HTTP_PROCESSES, n: int = 200
 ) -> dict[str, list[str]]:
-    """Paths of the /ui pages over the bodies of the first `processes` processes: the
-    target-agreement page at the JSON figure's dates, budget years and public resolutions
-    (each at a random date after it was decided)."""
+    """Paths of every /ui page kind (see PAGES) over the bodies of the first `processes`
+    processes: the target-agreement page at the JSON figure's dates (and compared with a
+    date up to a year earlier), each body's pages at random dates of its processes, budget
+    years and lines, measure histories, public resolutions (each at a random date after it
+    was decided) and pages of the audit trail."""
     agreement = [p.replace("/v1/", "/ui/", 1) for p in http_paths(history, processes, n)]
     bodies = sorted({p.split("/")[3] for p in agreement})
+    manifest = history.manifest
     rng = random.Random(history.seed + 2)
-    budget = []
-    for i in range(n):
-        body = bodies[i % len(bodies)]
-        year, _ = rng.choice(history.manifest.lines[body])
-        budget.append(f"/ui/bodies/{body}/budget/{year}")
+    subjects = [(b, *p) for b in bodies for p in manifest.processes[b]]
+
+    def spread(make: Callable[[str, str, date], str]) -> list[str]:
+        """n paths of `make(body, process, day)` at random days of random processes."""
+        found = []
+        for _ in range(n):
+            body, process, begun, until = rng.choice(subjects)
+            (day,) = asof.days(rng, begun, min(until, history.last_day), 1)
+            found.append(make(f"/ui/bodies/{body}", process, day))
+        return found
+
+    compared = []
+    for path in agreement:
+        day = date.fromisoformat(path.rsplit("=", 1)[1])
+        (earlier,) = asof.days(rng, day - timedelta(days=365), day, 1)
+        compared.append(f"{path}&vs_as_of={earlier.isoformat()}")
+    lines = [(b, year, code) for b in bodies for year, code in manifest.lines[b]]
+    measures = [
+        (b, process, code)
+        for b in bodies
+        for process, _, _ in manifest.processes[b]
+        for code in manifest.measures.get((b, process), [])
+    ]
+    budget_lines = [rng.choice(lines) for _ in range(n if lines else 0)]
+    return {
+        "start": ["/ui/"],
+        "body": [f"/ui/bodies/{b}" for b in bodies],
+        "certification": spread(lambda b, _, day: f"{b}/certification?as_of={day}"),
+        "processes": spread(lambda b, _, day: f"{b}/processes?as_of={day}"),
+        "process": spread(lambda b, p, day: f"{b}/processes/{p}?as_of={day}"),
+        "agreement": agreement,
+        "agreement_compare": compared,
+        "annual_report": spread(
+            lambda b, p, day: f"{b}/processes/{p}/annual-report?year={day.year}"
+        ),
+        "history": [
+            f"/ui/bodies/{b}/history/measure?scope={quote(p, safe='')}&key={quote(code, safe='')}"
+            for b, p, code in (rng.choice(measures) for _ in range(n if measures else 0))
+        ],
+        "budget": [f"/ui/bodies/{b}/budget/{year}" for b, year, _ in budget_lines],
+        "budget_line": [
+            f"/ui/bodies/{b}/budget/{year}/lines/{quote(code, safe='')}"
+            for b, year, code in budget_lines
+        ],
+        "resolutions": spread(lambda b, _, day: f"{b}/resolutions?as_of={day}"),
+        "resolution": resolution_paths(history, bodies, rng, n),
+        "findings": [f"/ui/bodies/{b}/findings" for b in bodies],
+        "events": [f"/ui/events?after={rng.randrange(len(history.commands))}" for _ in range(n)],
+        "ledger": ["/ui/ledger"],
+    }
+
+
+def resolution_paths(history: History, bodies: list[str], rng: random.Random, n: int) -> list[str]:
+    """Public resolutions of `bodies`, each at a random date after it was decided."""
     public: dict[tuple[str, str], bool] = {}
     decided: dict[tuple[str, str], date] = {}
     for command in history.commands:
@@ -86,12 +156,12 @@ def page_paths(
         elif command["record"] == "vote" and key not in decided:
             decided[key] = date.fromisoformat(command["effective"])
     shown = sorted(k for k, day in decided.items() if public.get(k) and day <= history.last_day)
-    resolution = []
+    found = []
     for _ in range(n if shown else 0):
         body, reference = rng.choice(shown)
         (day,) = asof.days(rng, decided[(body, reference)], history.last_day, 1)
-        resolution.append(f"/ui/bodies/{body}/resolutions/{reference}?as_of={day.isoformat()}")
-    return {"agreement": agreement, "budget": budget, "resolution": resolution}
+        found.append(f"/ui/bodies/{body}/resolutions/{reference}?as_of={day.isoformat()}")
+    return found
 
 
 @dataclass
