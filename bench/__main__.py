@@ -302,11 +302,8 @@ def http_figure(
         )
 
 
-PAGE_LABELS = {
-    "agreement": "target-agreement page",
-    "budget": "budget-year page",
-    "resolution": "resolution page",
-}
+#: Each /ui page kind the page figures load, and its label (bench.load.page_paths).
+PAGE_LABELS = load.PAGES
 
 
 def page_figures(
