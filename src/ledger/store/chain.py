@@ -7,8 +7,11 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 from uuid import UUID
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # The chain, defined once.
 #
@@ -179,6 +182,56 @@ def link_hash(
             )
         )
     ).digest()
+
+
+#: One new link as the writers give it: position, originator id (UUID.hex), originator
+#: version, topic, state.
+NewLink = tuple[int, str, int, str, bytes]
+
+
+def extend_links(
+    previous: bytes, last: int, recorded_at: str, links: Iterable[NewLink]
+) -> tuple[list[bytes], list[bytes]]:
+    """The chain hashes h(n) and the tree's leaf hashes of new links, in position order.
+
+    `previous` and `last` are the chain head's hash and position; every link is written at
+    `recorded_at`. Each link's bytes (`link_data`) are laid out once and hashed twice: after
+    h(n-1) for the chain, after 0x00 for its leaf (ledger.store.tree.leaf_of). ChainError
+    when a position is not after the one before.
+    """
+    rec = recorded_at.encode()
+    rec_part = _pack_u32(len(rec)) + rec
+    u64, i64, u32, join = _pack_u64, _pack_i64, _pack_u32, b"".join
+    hashes: list[bytes] = []
+    leaves: list[bytes] = []
+    add_hash, add_leaf = hashes.append, leaves.append
+    for position, originator_id, originator_version, topic, state in links:
+        if position <= last:
+            msg = (
+                f"new event position {position} is not after the chain head {last}: "
+                "the store is damaged (run verify)"
+            )
+            raise ChainError(msg)
+        oid = originator_id.encode()
+        top = topic.encode()
+        data = join(
+            (
+                u64(position),
+                rec_part,
+                u32(len(oid)),
+                oid,
+                i64(originator_version),
+                u32(len(top)),
+                top,
+                u32(len(state)),
+                state,
+            )
+        )
+        previous = sha256(previous + data).digest()
+        add_hash(previous)
+        add_leaf(sha256(b"\x00" + data).digest())
+        last = position
+    return hashes, leaves
 
 
 @dataclass(frozen=True)

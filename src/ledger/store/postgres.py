@@ -6,7 +6,6 @@ import contextlib
 import time
 from contextlib import contextmanager
 from datetime import UTC
-from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -44,7 +43,7 @@ from ledger.store.chain import (
     ChainHead,
     Digest,
     canonical_originator_id,
-    link_data,
+    extend_links,
     next_recorded_at,
 )
 from ledger.store.tree import (
@@ -410,35 +409,22 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         }
         head, now = self._read_head_and_now(curs)
         previous = head.hash if head else GENESIS
-        before = last = head.position if head else 0
+        before = head.position if head else 0
         recorded_at = next_recorded_at(now, head.recorded_at if head else None)
-        positions: list[int] = []
-        hashes: list[bytes] = []
-        leaves: list[bytes] = []
+        links = []
         for row in sorted(inserted, key=lambda r: int(r["notification_id"])):
-            position = row["notification_id"]
-            if position <= last:
-                msg = (
-                    f"new event position {position} is not after the chain head {last}: "
-                    "the store is damaged (run verify)"
-                )
-                raise ChainError(msg)
             event = by_key[(row["oid"], row["originator_version"])]
-            # The link's bytes are hashed twice: after h(n-1) for the chain, after 0x00 for
-            # the event's leaf in the tree.
-            data = link_data(
-                position,
-                recorded_at,
-                row["oid"],
-                event.originator_version,
-                event.topic,
-                event.state,
+            links.append(
+                (
+                    row["notification_id"],
+                    row["oid"],
+                    event.originator_version,
+                    event.topic,
+                    event.state,
+                )
             )
-            previous = sha256(previous + data).digest()
-            leaves.append(sha256(b"\x00" + data).digest())  # its leaf (tree.leaf_of)
-            positions.append(position)
-            hashes.append(previous)
-            last = position
+        hashes, leaves = extend_links(previous, before, recorded_at, links)
+        positions = [link[0] for link in links]
         for i in range(0, len(positions), _INSERT_CHUNK):
             curs.execute(
                 self._sql_insert_chain_batch,

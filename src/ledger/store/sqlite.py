@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
-from hashlib import sha256
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, OperationalError, StoredEvent
@@ -30,7 +28,7 @@ from ledger.store.chain import (
     ChainError,
     ChainHead,
     Digest,
-    link_data,
+    extend_links,
     next_recorded_at,
     now_recorded_at,
 )
@@ -71,6 +69,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             f"SELECT position, recorded_at, hash FROM {c} ORDER BY position DESC LIMIT 1"
         )
         self._sql_insert_chain = f"INSERT INTO {c} (position, recorded_at, hash) VALUES (?,?,?)"
+        self._sql_max_rowid = f"SELECT max(rowid) FROM {t}"
         self._sql_insert_event_at = (
             f"INSERT INTO {t} (rowid, originator_id, originator_version, topic, state) "
             "VALUES (?,?,?,?,?)"
@@ -146,16 +145,39 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # Store every id as UUID.hex (eventsourcing would store a str id as given).
-        stored_events = [
-            e
-            if isinstance(e.originator_id, UUID)
-            else replace(e, originator_id=UUID(e.originator_id))
+        rows = [
+            (
+                (
+                    e.originator_id if isinstance(e.originator_id, UUID) else UUID(e.originator_id)
+                ).hex,
+                e.originator_version,
+                e.topic,
+                e.state,
+            )
             for e in stored_events
         ]
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        assert positions is not None
-        self._extend_chain(c, positions, stored_events)
-        return positions
+        if not rows:
+            return []
+        # One executemany instead of eventsourcing's execute per event: under the write
+        # lock each row gets the largest rowid + 1, so the batch's positions follow the
+        # largest rowid before it; checked against the largest after it.
+        before = self._max_rowid(c)
+        c.executemany(self.insert_events_statement, rows)
+        positions = range(before + 1, before + 1 + len(rows))
+        after = self._max_rowid(c)
+        if after != positions[-1]:
+            msg = (
+                f"the events written got positions up to {after}, not {before + 1}.."
+                f"{positions[-1]}: the store is damaged (run verify)"
+            )
+            raise ChainError(msg)
+        self._extend_chain(c, positions, rows)
+        return list(positions)
+
+    def _max_rowid(self, c: SQLiteCursor) -> int:
+        c.execute(self._sql_max_rowid)
+        row = c.fetchone()
+        return int(row[0]) if row is not None and row[0] is not None else 0
 
     def _read_head(self, c: SQLiteCursor) -> ChainHead | None:
         c.execute(self._sql_head)
@@ -165,41 +187,28 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         return ChainHead(row[0], row[1], bytes(row[2]))
 
     def _extend_chain(
-        self, c: SQLiteCursor, positions: Sequence[int], stored_events: Sequence[StoredEvent]
+        self,
+        c: SQLiteCursor,
+        positions: Sequence[int],
+        rows: Sequence[tuple[str, int, str, bytes]],
     ) -> None:
-        if not positions:
-            return
+        """Chain and tree rows of events just written at `positions` (ascending), given as
+        (originator id hex, version, topic, state)."""
         head = self._read_head(c)
         previous = head.hash if head else GENESIS
-        before = last = head.position if head else 0
+        before = head.position if head else 0
         recorded_at = next_recorded_at(now_recorded_at(), head.recorded_at if head else None)
-        rows = []
-        leaves = []
-        for position, event in sorted(zip(positions, stored_events, strict=True)):
-            if position <= last:
-                msg = (
-                    f"new event position {position} is not after the chain head {last}: "
-                    "the store is damaged (run verify)"
-                )
-                raise ChainError(msg)
-            # The link's bytes are hashed twice: after h(n-1) for the chain, after 0x00 for
-            # the event's leaf in the tree.
-            data = link_data(
-                position,
-                recorded_at,
-                cast(UUID, event.originator_id).hex,
-                event.originator_version,
-                event.topic,
-                event.state,
-            )
-            previous = sha256(previous + data).digest()
-            leaves.append(sha256(b"\x00" + data).digest())  # its leaf (tree.leaf_of)
-            rows.append((position, recorded_at, previous))
-            last = position
-        c.executemany(self._sql_insert_chain, rows)
-        self._tree_keeper.append(
-            self._tree(c), self._chain_rows_on(c), before, [r[0] for r in rows], leaves
+        hashes, leaves = extend_links(
+            previous,
+            before,
+            recorded_at,
+            [(p, *row) for p, row in zip(positions, rows, strict=True)],
         )
+        c.executemany(
+            self._sql_insert_chain,
+            [(p, recorded_at, h) for p, h in zip(positions, hashes, strict=True)],
+        )
+        self._tree_keeper.append(self._tree(c), self._chain_rows_on(c), before, positions, leaves)
 
     def select_chained(
         self, start: int, limit: int, *, topics: Sequence[str] = ()

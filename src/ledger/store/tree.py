@@ -140,6 +140,25 @@ class TreeTail(NamedTuple):
         return self.leaf + 1
 
 
+class LastGroup(NamedTuple):
+    """The tree's last group row as stored: its number, positions and hashes."""
+
+    grp: int
+    positions: bytes
+    hashes: bytes
+
+    @property
+    def tail(self) -> TreeTail | None:
+        """Its last leaf (None for a row without leaves, which only damage makes)."""
+        count = min(len(self.positions) // 8, GROUP)
+        if not count:
+            return None
+        position = int.from_bytes(self.positions[8 * count - 8 : 8 * count], "big")
+        start = ROW_OFFSETS[count - 1]
+        end = ROW_OFFSETS[count] if count < GROUP else len(self.hashes)
+        return TreeTail(self.grp * GROUP + count - 1, position, self.hashes[start:end])
+
+
 class StoredCheckpoint(NamedTuple):
     """A row of the checkpoint history: size, root, when it was signed, the signed note."""
 
@@ -211,11 +230,16 @@ class TreeCursor:
 
     def tail(self) -> TreeTail | None:
         """The last leaf of the tree, or None when the tree is empty."""
+        group = self.last_group()
+        return None if group is None else group.tail
+
+    def last_group(self) -> LastGroup | None:
+        """The tree's last group row, or None when the tree is empty (one query)."""
         rows = self._all(self.sql.tail)
         if not rows:
             return None
-        leaves = group_leaves(int(rows[0][0]), rows[0][1], rows[0][2])
-        return leaves[-1] if leaves else None
+        group = LastGroup(int(rows[0][0]), bytes(rows[0][1]), bytes(rows[0][2]))
+        return group if group.tail is not None else None
 
     def size(self) -> int:
         """How many leaves the stored tree has."""
@@ -272,33 +296,43 @@ class TreeCursor:
             msg = f"the stored tree is damaged ({e}): run verify"
             raise ChainError(msg) from None
 
-    def insert(self, first_leaf: int, positions: Sequence[int], rows: Sequence[bytes]) -> None:
+    def insert(
+        self,
+        first_leaf: int,
+        positions: Sequence[int],
+        rows: Sequence[bytes],
+        last: LastGroup | None = None,
+    ) -> None:
         """Write the rows of leaves first_leaf, first_leaf + 1, ...: the group the tree ends
-        in is completed (UPDATE), the others are new (INSERT)."""
+        in is completed (UPDATE), the others are new (INSERT). `last` is that group's row as
+        read in this transaction, if the caller has it (else it is read here)."""
         done = 0
         filled = first_leaf % GROUP
         if filled:
             grp = first_leaf // GROUP
-            found = self._all(self.sql.group, (grp,))
-            held = len(unpack_positions(bytes(found[0][1]))) if found else 0
-            if held != filled:
+            if last is None or last.grp != grp:
+                found = self._all(self.sql.group, (grp,))
+                last = LastGroup(grp, bytes(found[0][1]), bytes(found[0][2])) if found else None
+            held = 0 if last is None else len(last.positions) // 8
+            if last is None or held != filled:
                 msg = f"the tree's group {grp} holds {held} leaves, not {filled}: run verify"
                 raise ChainError(msg)
             done = min(GROUP - filled, len(rows))
             self.cursor.execute(
                 self.sql.update,
                 (
-                    bytes(found[0][1]) + pack_positions(positions[:done]),
-                    bytes(found[0][2]) + b"".join(rows[:done]),
+                    last.positions + pack_positions(positions[:done]),
+                    last.hashes + b"".join(rows[:done]),
                     grp,
                 ),
             )
         groups = []
-        for start in range(done, len(rows), GROUP):
-            end = min(start + GROUP, len(rows))
+        first_group = (first_leaf + done) // GROUP
+        for number, start in enumerate(range(done, len(rows), GROUP), first_group):
+            end = start + GROUP
             groups.append(
                 (
-                    (first_leaf + start) // GROUP,
+                    number,
                     positions[start],
                     pack_positions(positions[start:end]),
                     b"".join(rows[start:end]),
@@ -379,7 +413,14 @@ class TreeKeeper:
 
         ChainError when the tree goes beyond `head` or cannot be built (a missing event).
         """
-        tail = tree.tail()
+        return self._prepare(tree, chain_rows, head)[0]
+
+    def _prepare(
+        self, tree: TreeCursor, chain_rows: Callable[[int, int], Sequence[ChainRow]], head: int
+    ) -> tuple[Frontier, LastGroup | None]:
+        """`prepare`, and the tree's last group row when no leaf had to be built."""
+        last = tree.last_group()
+        tail = None if last is None else last.tail
         frontier = self._current(tree, tail)
         done = tail.position if tail is not None else 0
         if done > head:
@@ -389,6 +430,7 @@ class TreeKeeper:
             )
             raise ChainError(msg)
         while done < head:
+            last = None
             rows = [r for r in chain_rows(done, BUILD_BATCH) if r[0] <= head]
             if not rows:
                 break
@@ -403,7 +445,7 @@ class TreeKeeper:
                     positions = [r[0] for r in rows[: len(leaves)]]
                     tree.insert(first, positions, frontier.extend_by_leaf(leaves))
             done = rows[-1][0]
-        return frontier
+        return frontier, last
 
     def append(
         self,
@@ -416,9 +458,9 @@ class TreeKeeper:
         """Add the leaves of links just written at `positions` (in order, after `head`)."""
         if not leaves:
             return
-        frontier = self.prepare(tree, chain_rows, head)
+        frontier, last = self._prepare(tree, chain_rows, head)
         first = frontier.size
-        tree.insert(first, positions, frontier.extend_by_leaf(leaves))
+        tree.insert(first, positions, frontier.extend_by_leaf(leaves), last)
 
     def catch_up(
         self, tree: TreeCursor, chain_rows: Callable[[int, int], Sequence[ChainRow]], head: int
