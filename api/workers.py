@@ -1,11 +1,16 @@
 """`ledger serve --workers N` on Linux: N server processes, each accepting on its own socket.
 
 uvicorn's own workers share one listening socket, and the process that wakes first takes
-every connection waiting. Eight keep-alive connections opened at once then land 8/0, 7/1,
-5/3 or 4/4 on two workers, and with 8/0 one core serves everything (bench/PROFILES.md).
-Here each process listens on a socket of its own, all bound to one port with SO_REUSEPORT,
-and the kernel hashes each new connection to one of them, so connections spread over the
-processes independently of which one is awake.
+every connection waiting, so a burst of keep-alive connections can land all on one
+process, and one core serves everything. Here each process listens on a socket of its
+own, all bound to one port with SO_REUSEPORT, and the kernel hashes each new connection to
+one of them, so connections spread over the processes independently of which one is awake.
+
+gunicorn ≥ 23 with `--reuse-port` and uvicorn's worker class does the same (each worker
+binds its own socket). It served no faster (`python -m bench.servers`, bench/PROFILES.md),
+but it binds beside any server already on the port and splits the connections with it
+without a word, and it needs two more dependencies; this supervisor refuses an occupied
+port (`check_free`) and is all the process management a read-only API needs.
 
 The parent only supervises. It refuses a port another socket holds, starts the
 processes, and starts a new one (on a new socket, after a pause that grows while they
