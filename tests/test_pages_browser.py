@@ -1,8 +1,9 @@
 """The target agreement in a real browser: Debian's chromium, headless, over the DevTools protocol.
 
 The test serves the API with the pages on a loopback port, opens the target agreement,
-changes the date through the page's own form (a GET form: the browser submits it), checks
-what is shown, finds no console error, and writes screenshots to LEDGER_SCREENSHOT_DIR
+changes the date through the page's own form (htmx swaps in the new content and puts its
+address in the bar; without JavaScript the browser submits the GET form), checks what is
+shown, finds no console error, and writes screenshots to LEDGER_SCREENSHOT_DIR
 (default: a temporary folder). Without chromium it is skipped, unless
 LEDGER_REQUIRE_BROWSER=1, when it fails.
 """
@@ -129,6 +130,13 @@ class DevTools:
         assert "exceptionDetails" not in result, result["exceptionDetails"]
         return result["result"].get("value")
 
+    def wait_until(self, expression: str) -> None:
+        """Waits until a JavaScript expression is true in the page."""
+        deadline = time.monotonic() + STEP_SECONDS
+        while not self.evaluate(expression):
+            assert time.monotonic() < deadline, f"never true: {expression}"
+            time.sleep(0.05)
+
     def open(self, url: str) -> None:
         """Navigates and waits for the page to load."""
         self.call("Page.navigate", url=url)
@@ -213,18 +221,23 @@ def test_the_target_agreement_in_a_browser(server: str, page: DevTools) -> None:
     )
     page.screenshot(shots / "agreement-2018-01-31.png")
 
-    # Change the date through the form, and compare with the first date.
+    # Change the date through the form, and compare with the first date: htmx (served by
+    # the app) swaps the new content into this very page and puts its address in the bar.
+    assert page.evaluate("typeof htmx") == "object"
     page.evaluate(
+        "window.ledgerSamePage = true;"
         "document.getElementById('f-as-of').value = '2019-12-31';"
         "document.getElementById('f-vs-as-of').value = '2018-01-31';"
         "document.querySelector('#zeitpunkt button[type=submit]').click()"
     )
-    page.wait_for("Page.loadEventFired")
+    page.wait_until("document.querySelector('#achsen').innerText.startsWith('Stand 31.12.2019 · ')")
+    assert page.evaluate("window.ledgerSamePage") is True, "the page was loaded anew"
     search = page.evaluate("location.search")
     assert "as_of=2019-12-31" in search and "vs_as_of=2018-01-31" in search
-    assert page.evaluate("document.querySelector('#achsen').innerText").startswith(
-        "Stand 31.12.2019 · "
+    crumb = page.evaluate(
+        "document.querySelector('#pfad [aria-current=page]').getAttribute('href')"
     )
+    assert "as_of=2019-12-31" in crumb
     row = row_text(page, "M6.1.1")
     assert "100 %" in row
     assert "Fünf Treffs arbeiten" in row
@@ -236,6 +249,10 @@ def test_the_target_agreement_in_a_browser(server: str, page: DevTools) -> None:
     assert page.evaluate("document.getElementById('f-as-of').value") == "2019-12-31"
     page.screenshot(shots / "agreement-2019-12-31-compared.png")
 
+    # The address in the bar is the page's own: opened anew, it shows the same.
+    page.open(str(page.evaluate("location.href")))
+    assert "▲ geändert" in row_text(page, "M6.1.1")
+
     # The keyboard reaches the skip link first.
     page.call("Input.dispatchKeyEvent", type="keyDown", key="Tab", code="Tab", keyCode=9)
     page.call("Input.dispatchKeyEvent", type="keyUp", key="Tab", code="Tab", keyCode=9)
@@ -243,3 +260,19 @@ def test_the_target_agreement_in_a_browser(server: str, page: DevTools) -> None:
 
     assert page.errors() == []
     assert (shots / "agreement-2018-01-31.png").stat().st_size > 0
+
+
+def test_the_target_agreement_without_javascript(server: str, page: DevTools) -> None:
+    page.call("Emulation.setScriptExecutionDisabled", value=True)
+    page.open(f"{server}{AGREEMENT}?as_of=2018-01-31")
+    # With scripts off, evaluate still runs (DevTools); the page's own scripts do not.
+    assert page.evaluate("typeof htmx") == "undefined"
+    page.evaluate(
+        "document.getElementById('f-as-of').value = '2019-12-31';"
+        "document.querySelector('#zeitpunkt button[type=submit]').click()"
+    )
+    page.wait_for("Page.loadEventFired")
+    assert "as_of=2019-12-31" in page.evaluate("location.search")
+    assert "100 %" in row_text(page, "M6.1.1")
+    page.screenshot(screenshot_dir() / "agreement-2019-12-31-without-javascript.png")
+    assert page.errors() == []

@@ -251,6 +251,7 @@ def agreement_page(request: Request, body: str, programme: str, cycle: str) -> R
                 "measure_row": measure_rows(document["process"], f"{base}/history"),
             },
             position=document["position"],
+            partial=True,
         )
 
     return answer(request, build)

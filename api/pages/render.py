@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -27,7 +28,8 @@ TEMPLATES: Final = HERE / "templates"
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        # htmx asks the server itself for the parts of a page.
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -46,12 +48,23 @@ ENVIRONMENT: Final = Environment(
     auto_reload=False,
 )
 ENVIRONMENT.filters.update(filters())
+#: The whole page, and the part of it htmx swaps in (see `page`).
+LAYOUT: Final = "base.html"
+FRAGMENT: Final = "fragment.html"
+OUT_OF_BAND: Final = Markup(' hx-swap-oob="true"')
 
 
 def read_model(request: Request) -> ReadModel:
     """The app's read model."""
     found: ReadModel = request.app.state.read_model
     return found
+
+
+def wants_fragment(request: Request) -> bool:
+    """Whether htmx asks for the part of the page that changes (HX-Request), not for a
+    whole page to restore its history with."""
+    headers = request.headers
+    return headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in headers
 
 
 def page(
@@ -61,15 +74,27 @@ def page(
     *,
     status: int = 200,
     position: int | None = None,
+    partial: bool = False,
 ) -> HTMLResponse:
-    """A rendered page with the security headers and X-Ledger-Position."""
+    """A rendered page with the security headers and X-Ledger-Position.
+
+    A `partial` page's template extends `layout`: to htmx (see `wants_fragment`) it answers
+    with fragment.html, the main content and, swapped out of band, what else states the axes.
+    """
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    fragment = partial and wants_fragment(request)
     html = ENVIRONMENT.get_template(template).render(
-        signed_in=session.signed_in(request), here=here, **context
+        signed_in=session.signed_in(request),
+        here=here,
+        layout=FRAGMENT if fragment else LAYOUT,
+        oob=OUT_OF_BAND if fragment else "",
+        **context,
     )
     headers = dict(SECURITY_HEADERS)
     if position is not None:
         headers[POSITION_HEADER] = str(position)
+    if partial:
+        headers["Vary"] = "HX-Request, HX-History-Restore-Request"
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
