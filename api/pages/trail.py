@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -41,8 +42,10 @@ MODEL_OF_RECORD: Final = {
 SCOPED: Final = {"budget_line": 1, "measure": 2, "finding": 2}
 
 
+@lru_cache(maxsize=8192)
 def history_link(body: str, model: str, trail_key: str) -> str | None:
-    """The history page of a record named as the audit trail names it."""
+    """The history page of a record named as the audit trail names it (remembered: a page
+    of the trail names the same records again and again)."""
     parts = SCOPED.get(model)
     if parts is None:
         scope, key = ("", trail_key) if model != "agreement" else (trail_key, trail_key)
