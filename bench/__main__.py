@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
 import sys
 import time
 import traceback
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import asof, catchup, import_bookings, load, one_line, results
+from bench import asof, audit, catchup, import_bookings, load, one_line, proofs, results, signing
 from bench.generator import DEFAULT_SEED, SIZES, History, generate
 from bench.ingest import measure_ingest
 from bench.load import HTTP_PROCESSES, http_paths
@@ -137,6 +138,90 @@ def verify_figure(figures: dict[str, Figure], store: Store, backend: str, repeat
         met=fig.verify_rate >= 100_000 if backend == "sqlite" else None,
         note=f"{fig.events:,} events, median of {repeats}; {fig.summary}",
         events=fig.events,
+    )
+
+
+def proof_figures(figures: dict[str, Figure], store: Store, args: argparse.Namespace) -> None:
+    """Inclusion and consistency proofs p95 vs reading one stored tree row."""
+    full = args.size == "large"
+    for lat in proofs.measure_proofs(store.url, args.queries, args.seed):
+        figures[f"proof_{lat.name}"] = figure(
+            f"{lat.name} proof p95 (p50 {lat.p50:.2f} ms)",
+            lat.p95,
+            "ms",
+            baseline_label="one stored tree row, p95",
+            baseline=lat.row_p95,
+            ratio=lat.p95 / lat.row_p95 if lat.row_p95 else None,
+            ratio_label="of one row",
+            target="p95 ≤ 5 ms at 10^6",
+            met=lat.p95 <= 5 if full else None,
+            note=(
+                f"projections.proofs.{lat.name} (what GET /v1/ledger/proof/{lat.name} answers, "
+                f"in-process) at {len(lat.api_ms)} random positions and sizes over a tree of "
+                f"{lat.tree_size:,} leaves ({statistics.mean(lat.hashes):.1f} hashes a proof "
+                f"on average): p50 {lat.p50:.2f} ms, p95 {lat.p95:.2f} ms; the store's proof "
+                f"as `ledger proof` reads it: p95 {lat.store_p95:.2f} ms; one tree row by its "
+                f"key through the same engine: p95 {lat.row_p95:.2f} ms; in {proofs.ROUNDS} "
+                "rounds taking turns"
+            ),
+            p50_ms=lat.p50,
+            p95_ms=lat.p95,
+            store_p95_ms=lat.store_p95,
+            row_p95_ms=lat.row_p95,
+        )
+
+
+def signing_figure(figures: dict[str, Figure], store: Store, args: argparse.Namespace) -> None:
+    """`sign_current` (ledger checkpoint) vs the Ed25519 signature alone."""
+    fig = signing.measure_signing(store.url)
+    full = args.size == "large"
+    figures["checkpoint_signing"] = figure(
+        "signing a checkpoint",
+        fig.median,
+        "ms",
+        baseline_label="Ed25519 signature alone",
+        baseline=fig.ed25519_median,
+        ratio=fig.median / fig.ed25519_median if fig.ed25519_median else None,
+        ratio_label="of the signature",
+        target="≤ 50 ms at 10^6",
+        met=fig.median <= 50 if full else None,
+        note=(
+            f"ledger.store.checkpoints.sign_current (`ledger checkpoint`) of the whole tree of "
+            f"{fig.tree_size:,} leaves, with a checkpoint of half the tree stored before: "
+            f"median {fig.median:.2f} ms, p95 {fig.p95:.2f} ms over {len(fig.sign_ms)}, "
+            f"taking turns with the signature of the same note alone (median "
+            f"{fig.ed25519_median:.3f} ms)"
+        ),
+        p95_ms=fig.p95,
+    )
+
+
+def audit_figure(
+    figures: dict[str, Figure], store: Store, args: argparse.Namespace, repeats: int
+) -> None:
+    """`ledger-audit.py verify` on the bundle vs hashlib."""
+    fig = audit.measure_audit(store.url, repeats)
+    # Below 10^6 events its fixed costs (worker processes, keys) weigh on the rate.
+    full = args.size == "large"
+    figures["audit_verify"] = figure(
+        "ledger-audit.py verify",
+        fig.rate,
+        "ev/s",
+        baseline_label="hashlib over the same bytes",
+        baseline=fig.hash_rate,
+        ratio=fig.rate / fig.hash_rate if fig.hash_rate else None,
+        ratio_label="of hashlib",
+        target="≥ 200,000 ev/s (at 10^6)",
+        met=fig.rate >= 200_000 if full else None,
+        note=(
+            f"`python3 ledger-audit.py verify events.jsonl --checkpoint checkpoint --vkey "
+            f"KEY.pub --timing` on the bundle of `ledger export --bundle` ({fig.events:,} "
+            f"events, {fig.export_bytes / 1e6:.1f} MB), the rate of its --timing line (its "
+            f"pass over the export, without the interpreter's start), median of "
+            f"{len(fig.rates)}; the whole process took {fig.wall:.2f} s (median); {fig.output}"
+        ),
+        events=fig.events,
+        wall_seconds=fig.wall,
     )
 
 
@@ -466,8 +551,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skip",
         default="",
-        help="comma-separated: ingest-baseline,verify,catch-up,asof,http,pages,one-line,"
-        "import-bookings",
+        help="comma-separated: ingest-baseline,verify,proofs,signing,audit,catch-up,asof,http,"
+        "pages,one-line,import-bookings",
     )
     p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
     p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
@@ -550,6 +635,33 @@ def main(argv: list[str] | None = None) -> int:
                     "verify",
                     "",
                     lambda: verify_figure(figures, store, args.backend, verify_n),
+                )
+            if "proofs" not in skip:
+                log("inclusion and consistency proofs vs one tree row")
+                guarded(
+                    figures,
+                    "proof_inclusion",
+                    "proofs",
+                    "p95 ≤ 5 ms at 10^6",
+                    lambda: proof_figures(figures, store, args),
+                )
+            if "signing" not in skip:
+                log("signing a checkpoint vs Ed25519 alone")
+                guarded(
+                    figures,
+                    "checkpoint_signing",
+                    "signing a checkpoint",
+                    "≤ 50 ms at 10^6",
+                    lambda: signing_figure(figures, store, args),
+                )
+            if "audit" not in skip:
+                log("ledger-audit.py verify vs hashlib")
+                guarded(
+                    figures,
+                    "audit_verify",
+                    "ledger-audit.py verify",
+                    "≥ 200,000 ev/s (at 10^6)",
+                    lambda: audit_figure(figures, store, args, verify_n),
                 )
             why = catchup.available()
             if why:

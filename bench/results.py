@@ -183,6 +183,11 @@ def history_lines(history: dict[str, Any]) -> list[str]:
                     _cell(run, "asof_certification", "p95_ms", "ms"),
                     _cell(run, "asof_agreement", "ratio", "×"),
                     _cell(run, "verify", unit="ev/s"),
+                    _cell(run, "proof_inclusion", "p95_ms", "ms")
+                    + " / "
+                    + _cell(run, "proof_consistency", "p95_ms", "ms"),
+                    _cell(run, "checkpoint_signing", unit="ms"),
+                    _cell(run, "audit_verify", unit="ev/s"),
                     _cell(run, "http", unit="req/s") + " / " + _cell(run, "http", "p95_ms", "ms"),
                     str(run.get("date", ""))[:16],
                     str(run.get("machine", {}).get("commit", "")),
@@ -200,6 +205,9 @@ def history_lines(history: dict[str, Any]) -> list[str]:
                 "certification p95",
                 "agreement vs naive",
                 "verify",
+                "inclusion / consistency proof p95",
+                "checkpoint signing",
+                "ledger-audit verify",
                 "HTTP req/s / p95",
                 "date (UTC)",
                 "commit",
