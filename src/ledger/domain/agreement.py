@@ -94,33 +94,38 @@ class TargetAgreement(LedgerAggregate):
     def open(cls, *, body: str, process: str, catalogue: str, effective: date) -> TargetAgreement:
         """Opens the agreement of a process."""
         check_catalogue(catalogue)
-        return cls._create(
-            cls.Opened,
-            id=cls.id_for(body, process),
-            body=body,
-            process=process,
-            catalogue=catalogue,
-            effective=effective,
+        return cls.created_by(
+            cls.Opened(
+                **cls.creation_envelope(cls.id_for(body, process)),
+                body=body,
+                process=process,
+                catalogue=catalogue,
+                effective=effective,
+            )
         )
 
     def define_field(self, code: str, effective: date) -> None:
         """Takes a field of action of the catalogue into the agreement."""
-        if self.already_recorded(self.FieldDefined, code=code, effective=effective):
+        # The name is the catalogue's, looked up for a new field only: not compared.
+        if self.repeat_of(self.FieldDefined, code=code, effective=effective).status != "new":
             return
         state = self.state_at(effective)
         name = field_name(state.catalogue or self.state_at().catalogue, code)
         if state.has_field(code):
             raise RuleViolationError("field", f"field of action '{code}' is already defined")
-        self.trigger_event(self.FieldDefined, code=code, name=name, effective=effective)
+        self.append(self.FieldDefined(**self.envelope(), code=code, name=name, effective=effective))
 
     def set_goal(self, code: str, field: str, title: str, effective: date) -> None:
         """Sets a goal; its field of action must be defined by then."""
         if not title.strip():
             raise RuleViolationError("title", "must not be empty")
-        if self.already_recorded(
-            self.GoalSet, code=code, field=field, title=title, effective=effective
-        ):
-            return
+        fact = self.GoalSet(
+            **self.envelope(), code=code, field=field, title=title, effective=effective
+        )
+        self.record_once(fact, check=lambda: self._check_goal_new(code, field, effective))
+
+    def _check_goal_new(self, code: str, field: str, effective: date) -> None:
+        """Refuses a goal in a field of action not defined on `effective`, or set before."""
         state = self.state_at(effective)
         if not state.has_field(field):
             raise RuleViolationError(
@@ -128,27 +133,22 @@ class TargetAgreement(LedgerAggregate):
             )
         if state.goal(code) is not None:
             raise RuleViolationError("goal", f"goal '{code}' is already set")
-        self.trigger_event(self.GoalSet, code=code, field=field, title=title, effective=effective)
 
     def revise_goal(self, code: str, title: str, effective: date) -> None:
         """Revises a goal's title."""
-        if self.already_recorded(self.GoalRevised, code=code, title=title, effective=effective):
-            return
-        self.live_goal(code, effective)
-        self.trigger_event(self.GoalRevised, code=code, title=title, effective=effective)
+        fact = self.GoalRevised(**self.envelope(), code=code, title=title, effective=effective)
+        self.record_once(fact, check=lambda: self.live_goal(code, effective))
 
     def drop_goal(self, code: str, reason: str, effective: date) -> None:
         """Drops a goal."""
-        if self.already_recorded(self.GoalDropped, code=code, reason=reason, effective=effective):
-            return
-        self.live_goal(code, effective)
-        self.trigger_event(self.GoalDropped, code=code, reason=reason, effective=effective)
+        fact = self.GoalDropped(**self.envelope(), code=code, reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self.live_goal(code, effective))
 
     def adopt(self, resolution: str, effective: date) -> None:
         """Records the adoption by a resolution."""
-        if self.already_recorded(self.Adopted, resolution=resolution, effective=effective):
-            return
-        self.trigger_event(self.Adopted, resolution=resolution, effective=effective)
+        self.record_once(
+            self.Adopted(**self.envelope(), resolution=resolution, effective=effective)
+        )
 
     def live_goal(self, code: str, effective: date) -> Goal:
         """The goal `code` as it stands on `effective`; refuses a missing or dropped goal."""

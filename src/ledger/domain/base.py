@@ -6,18 +6,32 @@ import dataclasses
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cached_property, lru_cache
-from typing import Any, ClassVar, Generic, TypeVar
+from types import SimpleNamespace
+from typing import (
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Self,
+    TypedDict,
+    TypeVar,
+    dataclass_transform,
+)
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
+from eventsourcing.utils import get_topic
 
 from ledger.domain.repeats import NEW, Repeat, Repeats
 from ledger.errors import RuleViolationError
 
 S = TypeVar("S")
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # The fields of a creating event that make up a record's natural key (and so its id).
 KEY_FIELDS = frozenset(
@@ -86,6 +100,24 @@ def evolve(state: S, **changes: Any) -> S:
     return new
 
 
+class Envelope(TypedDict):
+    """What eventsourcing puts on every event of a record: its id, version and time.
+
+    `**record.envelope()` in an event's constructor leaves mypy the event's own fields
+    to check (their names, their types, none missing).
+    """
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+
+
+class CreationEnvelope(Envelope):
+    """The envelope of the event that creates a record: also the record's class (topic)."""
+
+    originator_topic: str
+
+
 class LedgerAggregate(Aggregate):
     """Base of every record: keeps its events as facts, takes corrections and retractions."""
 
@@ -100,14 +132,23 @@ class LedgerAggregate(Aggregate):
         """Every event of the record by version (not an annotation: those become fields)."""
         return {}
 
+    # eventsourcing makes each event class a frozen dataclass in its metaclass, which mypy
+    # does not read: `dataclass_transform` tells mypy that every subclass is one, and
+    # `dataclass` (a no-op at run time: eventsourcing skips a class it has processed)
+    # that this one is, so `effective` is a field of every event mypy sees.
+    @dataclass_transform(frozen_default=True)
+    @dataclass(frozen=True)
     class Event(Aggregate.Event):
         """An event of a record; `effective` is the date on which it holds in the world."""
 
         effective: date
         #: The fields that identify a fact of this kind on its record: a command with the
         #: same values in them repeats the fact and must agree with it in the others (see
-        #: ledger.domain.repeats). None: every field the command gives.
+        #: ledger.domain.repeats). None: every compared field.
         IDENTITY: ClassVar[tuple[str, ...] | None] = None
+        #: The fields a repeat of a fact of this kind is compared in (`record_once`).
+        #: None: every field but `source` (see check_source), `effective` last.
+        COMPARED: ClassVar[tuple[str, ...] | None] = None
         #: How a message names a fact of this kind, formatted with its fields.
         NOUN: ClassVar[str] = ""
 
@@ -128,6 +169,8 @@ class LedgerAggregate(Aggregate):
         """A retraction: the event at version `retracts` was recorded in error."""
 
         IDENTITY = ("retracts",)
+        # A retraction recorded again on another date, or from another source, repeats it.
+        COMPARED = ("retracts", "reason")
         NOUN = "the retraction of version {retracts}"
 
         retracts: int
@@ -135,18 +178,81 @@ class LedgerAggregate(Aggregate):
         #: Where the retraction comes from (see `check_source`); None: not stated.
         source: str | None = None
 
-    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        """Appends an event; no fact may take effect before the record itself existed."""
-        effective = kwargs.get("effective")
-        if isinstance(effective, date) and 1 in self.facts and not issubclass(event_class, _FIXES):
+    def envelope(self) -> Envelope:
+        """The envelope of the record's next event: `self.Happened(**self.envelope(), ...)`."""
+        return {
+            "originator_id": self.id,
+            "originator_version": self.version + 1,
+            "timestamp": datetime_now_with_tzinfo(),
+        }
+
+    @classmethod
+    def creation_envelope(cls, id: UUID) -> CreationEnvelope:
+        """The envelope of the event that creates the record `id` of this class."""
+        return {
+            "originator_id": id,
+            "originator_version": 1,
+            "timestamp": datetime_now_with_tzinfo(),
+            "originator_topic": get_topic(cls),
+        }
+
+    @classmethod
+    def created_by(cls, fact: LedgerAggregate.Created) -> Self:
+        """The new record `fact` creates (built on `creation_envelope`), with it pending."""
+        record: Self | None = fact.mutate(None)
+        assert record is not None
+        record._pending_events.append(fact)
+        return record
+
+    def append(self, fact: LedgerAggregate.Event) -> None:
+        """Appends a new fact (built on `envelope`); no fact may take effect before the record
+        itself existed, and a record retracted as a whole takes none."""
+        if 1 in self.facts and not isinstance(fact, _FIXES):
             if self.gone:
                 raise self.gone_error()
             since = self._since()
-            if since is not None and effective < since:
+            if since is not None and fact.effective < since:
                 raise RuleViolationError(
-                    "effective", f"{effective} is before the {self.KIND} existed ({since})"
+                    "effective", f"{fact.effective} is before the {self.KIND} existed ({since})"
                 )
-        super().trigger_event(event_class, **kwargs)
+        fact.mutate(self)
+        self._pending_events.append(fact)
+
+    def record_once(
+        self, fact: LedgerAggregate.Event, check: Callable[[], object] | None = None
+    ) -> bool:
+        """Appends `fact` unless it repeats a recorded one; whether it was appended.
+
+        A repeat (see ledger.domain.repeats) of a standing fact, or of a retracted or corrected
+        one, appends nothing; one that contradicts a standing fact is refused, naming the
+        first field that differs. Only for a new fact `check` runs (the rules a repeat need
+        not meet again) before it is appended. Check the values themselves before: an
+        invalid value is refused even when the rest repeats a fact.
+        """
+        kind = type(fact)
+        identity, compared = _comparison(kind)
+        repeat = self._repeats().find(kind, identity, compared, fact)
+        if repeat is not NEW:
+            self._repeated(kind, repeat, fact)
+            return False
+        if check is not None:
+            check()
+        self.append(fact)
+        return True
+
+    # The library's untyped `trigger_event(event_class, **kwargs)`, typed: mypy checks the
+    # fields against the event class (an override that narrows the library's signature).
+    def trigger_event(  # type: ignore[override]
+        self,
+        event_class: Callable[Concatenate[UUID, int, datetime, P], LedgerAggregate.Event],
+        /,
+        *args: P.args,
+        **fields: P.kwargs,
+    ) -> None:
+        """Appends a new event of `event_class` with these fields (see `append`)."""
+        self.append(
+            event_class(self.id, self.version + 1, datetime_now_with_tzinfo(), *args, **fields)
+        )
 
     def collect_events(self) -> list[Any]:
         """The pending events, taken out at once (eventsourcing pops them one by one from the
@@ -159,7 +265,7 @@ class LedgerAggregate(Aggregate):
     def _since(self) -> date | None:
         """The effective date of the earliest standing fact.
 
-        A new ordinary fact is never earlier (trigger_event refuses it), so the date is kept
+        A new ordinary fact is never earlier (`append` refuses it), so the date is kept
         until a correction or retraction, instead of reading the standing facts per event.
         """
         repeats = self._repeats()
@@ -188,35 +294,32 @@ class LedgerAggregate(Aggregate):
         """How a command of `event_class` with these values relates to the facts recorded.
 
         See ledger.domain.repeats: new, standing (already recorded), settled (a retracted
-        fact, or a corrected one as it was before its correction) or contradicts.
+        fact, or a corrected one as it was before its correction) or contradicts. The values
+        given are compared; for a command that appends a fact, see `record_once`.
         """
-        return self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
-
-    def already_recorded(self, event_class: type[Any], **fields: Any) -> bool:
-        """Whether a command with these values repeats a recorded fact (nothing to append).
-
-        Recording the same document twice must change nothing, and must not bring back a
-        fact that was retracted or corrected since: both are repeats. A command with the
-        identity of a standing fact but other values is refused, naming the first field
-        that differs. Check the values themselves before: an invalid value is refused even
-        when the rest repeats a fact.
-        """
-        repeat = self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
-        if repeat is NEW:
-            return False
-        self._repeated(event_class, repeat, fields)
-        return True
+        return self._find(event_class, fields)[0]
 
     def repeat_of(self, event_class: type[Any], **fields: Any) -> Repeat:
-        """`find_repeat`, refusing a contradiction and counting a settled repeat."""
-        repeat = self._repeats().find(event_class, event_class.IDENTITY or tuple(fields), fields)
+        """`find_repeat`, refusing a contradiction and counting a settled repeat.
+
+        For a command that compares only some of the fields of the fact it appends (what a
+        protocol leaves out, a value worked out only for a new fact); else `record_once`.
+        """
+        repeat, given = self._find(event_class, fields)
         if repeat is not NEW:
-            self._repeated(event_class, repeat, fields)
+            self._repeated(event_class, repeat, given)
         return repeat
 
-    def _repeated(self, event_class: type[Any], repeat: Repeat, fields: dict[str, Any]) -> None:
+    def _find(self, event_class: type[Any], fields: dict[str, Any]) -> tuple[Repeat, Any]:
+        """The repeat a command with these values is, and the values as attributes."""
+        compared = tuple(fields)
+        given = SimpleNamespace(**fields)
+        identity = event_class.IDENTITY or compared
+        return self._repeats().find(event_class, identity, compared, given), given
+
+    def _repeated(self, event_class: type[Any], repeat: Repeat, given: Any) -> None:
         if repeat.status == "contradicts":
-            raise self.contradiction(event_class, repeat, fields[repeat.field])
+            raise self.contradiction(event_class, repeat, getattr(given, repeat.field))
         if repeat.status == "settled":
             self.note_settled()
 
@@ -275,10 +378,14 @@ class LedgerAggregate(Aggregate):
             raise RuleViolationError("values", "a correction must replace at least one value")
         if not reason.strip():
             raise RuleViolationError("reason", "a correction needs a reason")
-        if self.already_recorded(
-            self.Corrected, corrects=version, values=values, reason=reason, effective=effective
-        ):
-            return
+        fact = self.Corrected(
+            **self.envelope(), corrects=version, values=values, reason=reason, effective=effective
+        )
+        self.record_once(fact, check=lambda: self._check_correction(version, values))
+
+    def _check_correction(self, version: int, values: dict[str, Any]) -> None:
+        """Refuses a correction of a key field, of a field the event has not, or one that
+        leaves the event against the record's rules."""
         original = self.correctable(version)
         names = correctable_fields(type(original))
         for name in values:
@@ -295,9 +402,6 @@ class LedgerAggregate(Aggregate):
                 )
         candidate = dataclasses.replace(self.variants(version)[-1], **values)
         self.check_fact(candidate)
-        self.trigger_event(
-            self.Corrected, corrects=version, values=values, reason=reason, effective=effective
-        )
 
     def retract(
         self, version: int, reason: str, effective: date, source: str | None = None
@@ -315,14 +419,16 @@ class LedgerAggregate(Aggregate):
         if not reason.strip():
             raise RuleViolationError("reason", "a retraction needs a reason")
         check_source(source)
-        if self.already_recorded(self.Retracted, retracts=version, reason=reason):
-            return
+        fact = self.Retracted(
+            **self.envelope(), retracts=version, reason=reason, effective=effective, source=source
+        )
+        self.record_once(fact, check=lambda: self._check_retractable(version))
+
+    def _check_retractable(self, version: int) -> None:
+        """Refuses to retract a version that may not be (see `correctable`, `retract`)."""
         self.correctable(version)
         if version == 1:
             self._check_creation_retractable()
-        self.trigger_event(
-            self.Retracted, retracts=version, reason=reason, effective=effective, source=source
-        )
 
     def _check_creation_retractable(self) -> None:
         """Refuses to retract version 1 of a kind that does not allow it, or while other
@@ -466,10 +572,33 @@ def shown(value: object) -> str:
     return str(value)
 
 
+#: The fields eventsourcing gives every event (see `Envelope`): no command states them.
+ENVELOPE_FIELDS = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic"}
+)
+
+
 def correctable_fields(event_class: type[Any]) -> list[str]:
     """The fields of an event that a correction may replace."""
-    skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    return [f.name for f in dataclasses.fields(event_class) if f.name not in skip]
+    return [f.name for f in dataclasses.fields(event_class) if f.name not in ENVELOPE_FIELDS]
+
+
+_COMPARISONS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _comparison(
+    event_class: type[LedgerAggregate.Event],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The identity and the compared fields of an event class (see `Event.COMPARED`)."""
+    known = _COMPARISONS.get(event_class)
+    if known is None:
+        compared = event_class.COMPARED
+        if compared is None:
+            skip = ENVELOPE_FIELDS | {"source", "effective"}
+            own = (name for name in correctable_fields(event_class) if name not in skip)
+            compared = (*own, "effective")
+        known = _COMPARISONS[event_class] = (event_class.IDENTITY or compared, compared)
+    return known
 
 
 def current_facts(events: Iterable[LedgerAggregate.Event]) -> list[LedgerAggregate.Event]:

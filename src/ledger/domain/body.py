@@ -79,16 +79,17 @@ class Body(LedgerAggregate):
             raise RuleViolationError("majority_rule", f"must be one of {', '.join(MAJORITY_RULES)}")
         if not name.strip():
             raise RuleViolationError("name", "must not be empty")
-        return cls._create(
-            cls.Registered,
-            id=cls.id_for(slug),
-            slug=slug,
-            name=name,
-            land=land,
-            line_pattern=line_pattern,
-            majority_rule=majority_rule,
-            effective=effective,
-            source=source,
+        return cls.created_by(
+            cls.Registered(
+                **cls.creation_envelope(cls.id_for(slug)),
+                slug=slug,
+                name=name,
+                land=land,
+                line_pattern=line_pattern,
+                majority_rule=majority_rule,
+                effective=effective,
+                source=source,
+            )
         )
 
     def state_at(self, as_of: date | None = None) -> BodyState:

@@ -167,15 +167,16 @@ class BudgetLine(LedgerAggregate):
             raise RuleViolationError("direction", f"must be one of {', '.join(DIRECTIONS)}")
         if not title.strip():
             raise RuleViolationError("title", "must not be empty")
-        return cls._create(
-            cls.Opened,
-            id=cls.id_for(body, year, code),
-            body=body,
-            year=year,
-            code=code,
-            title=title,
-            direction=direction,
-            effective=effective,
+        return cls.created_by(
+            cls.Opened(
+                **cls.creation_envelope(cls.id_for(body, year, code)),
+                body=body,
+                year=year,
+                code=code,
+                title=title,
+                direction=direction,
+                effective=effective,
+            )
         )
 
     def set_appropriation(self, amount: Decimal, effective: date) -> None:
@@ -185,8 +186,11 @@ class BudgetLine(LedgerAggregate):
         one is allowed, as adopted budgets have them (an expected refund, a correction line).
         """
         amount = check_amount("amount", amount, signed=True)
-        if self.already_recorded(self.AppropriationSet, amount=amount, effective=effective):
-            return
+        fact = self.AppropriationSet(**self.envelope(), amount=amount, effective=effective)
+        self.record_once(fact, check=lambda: self._check_appropriation(amount))
+
+    def _check_appropriation(self, amount: Decimal) -> None:
+        """Refuses a positive appropriation on a line with an außerplanmäßige approval."""
         approvals = self.state_at().supplementary  # any approval of the fiscal year counts
         if amount > 0 and any(a.kind == "ausserplanmaessig" for a in approvals):
             raise RuleViolationError(
@@ -194,7 +198,6 @@ class BudgetLine(LedgerAggregate):
                 "the line already has an außerplanmäßige approval, which is only for a line "
                 "with no appropriation that year",
             )
-        self.trigger_event(self.AppropriationSet, amount=amount, effective=effective)
 
     def approve_supplementary(
         self, *, kind: str, amount: Decimal, resolution: str, cover: str, effective: date
@@ -203,23 +206,16 @@ class BudgetLine(LedgerAggregate):
         if kind not in SUPPLEMENTARY_KINDS:
             raise RuleViolationError("kind", f"must be one of {', '.join(SUPPLEMENTARY_KINDS)}")
         amount = check_amount("amount", amount)
-        if self.already_recorded(
-            self.SupplementaryApproved,
+        fact = self.SupplementaryApproved(
+            **self.envelope(),
             kind=kind,
             amount=amount,
             resolution=resolution,
             cover=cover,
             effective=effective,
-        ):
-            return
-        check_supplementary_kind(kind, self.year_appropriation())
-        self.trigger_event(
-            self.SupplementaryApproved,
-            kind=kind,
-            amount=amount,
-            resolution=resolution,
-            cover=cover,
-            effective=effective,
+        )
+        self.record_once(
+            fact, check=lambda: check_supplementary_kind(kind, self.year_appropriation())
         )
 
     def award_funding(
@@ -229,33 +225,24 @@ class BudgetLine(LedgerAggregate):
         if not grantor.strip():
             raise RuleViolationError("grantor", "must not be empty")
         amount = check_amount("amount", amount)
-        if self.already_recorded(
-            self.FundingAwarded,
-            grantor=grantor,
-            programme=programme,
-            amount=amount,
-            earmarked=earmarked,
-            effective=effective,
-        ):
-            return
-        self.trigger_event(
-            self.FundingAwarded,
-            grantor=grantor,
-            programme=programme,
-            amount=amount,
-            earmarked=earmarked,
-            effective=effective,
+        self.record_once(
+            self.FundingAwarded(
+                **self.envelope(),
+                grantor=grantor,
+                programme=programme,
+                amount=amount,
+                earmarked=earmarked,
+                effective=effective,
+            )
         )
 
     def receive_funding(self, *, amount: Decimal, reference: str, effective: date) -> None:
         """Records funding received; its booking reference identifies it on the line."""
         amount = check_amount("amount", amount)
-        if self.already_recorded(
-            self.FundingReceived, amount=amount, reference=reference, effective=effective
-        ):
-            return
-        self.trigger_event(
-            self.FundingReceived, amount=amount, reference=reference, effective=effective
+        self.record_once(
+            self.FundingReceived(
+                **self.envelope(), amount=amount, reference=reference, effective=effective
+            )
         )
 
     def record_commitment(
@@ -263,20 +250,14 @@ class BudgetLine(LedgerAggregate):
     ) -> None:
         """Records a commitment against the line."""
         amount = check_amount("amount", amount)
-        if self.already_recorded(
-            self.CommitmentRecorded,
-            amount=amount,
-            reference=reference,
-            text=text,
-            effective=effective,
-        ):
-            return
-        self.trigger_event(
-            self.CommitmentRecorded,
-            amount=amount,
-            reference=reference,
-            text=text,
-            effective=effective,
+        self.record_once(
+            self.CommitmentRecorded(
+                **self.envelope(),
+                amount=amount,
+                reference=reference,
+                text=text,
+                effective=effective,
+            )
         )
 
     def book_payment(self, *, amount: Decimal, reference: str, text: str, effective: date) -> None:
@@ -291,12 +272,14 @@ class BudgetLine(LedgerAggregate):
         amount = check_amount("amount", amount, signed=True)
         if not reference.strip():
             raise RuleViolationError("reference", "a booking needs its booking reference")
-        if self.already_recorded(
-            self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
-        ):
-            return
-        self.trigger_event(
-            self.PaymentBooked, amount=amount, reference=reference, text=text, effective=effective
+        self.record_once(
+            self.PaymentBooked(
+                **self.envelope(),
+                amount=amount,
+                reference=reference,
+                text=text,
+                effective=effective,
+            )
         )
 
     def appropriation_change(self, amount: Decimal, effective: date) -> str:
@@ -335,12 +318,10 @@ class BudgetLine(LedgerAggregate):
         """Records the treasury's statement (Stellungnahme der Kämmerei)."""
         if not text.strip():
             raise RuleViolationError("text", "must not be empty")
-        if self.already_recorded(
-            self.TreasuryStatementRecorded, text=text, author=author, effective=effective
-        ):
-            return
-        self.trigger_event(
-            self.TreasuryStatementRecorded, text=text, author=author, effective=effective
+        self.record_once(
+            self.TreasuryStatementRecorded(
+                **self.envelope(), text=text, author=author, effective=effective
+            )
         )
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:

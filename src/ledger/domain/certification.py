@@ -149,44 +149,39 @@ class CertificationProcess(LedgerAggregate):
             raise RuleViolationError(
                 "planned_until", f"{planned_until} is before planned_from {planned_from}"
             )
-        return cls._create(
-            cls.Started,
-            id=cls.id_for(body, programme, cycle),
-            body=body,
-            programme=programme,
-            cycle=cycle,
-            kind=kind,
-            planned_from=planned_from,
-            planned_until=planned_until,
-            partner=partner,
-            resolution=resolution,
-            effective=effective,
+        return cls.created_by(
+            cls.Started(
+                **cls.creation_envelope(cls.id_for(body, programme, cycle)),
+                body=body,
+                programme=programme,
+                cycle=cycle,
+                kind=kind,
+                planned_from=planned_from,
+                planned_until=planned_until,
+                partner=partner,
+                resolution=resolution,
+                effective=effective,
+            )
         )
 
     def conclude_contract(self, partner: str, effective: date) -> None:
         """Records the contract."""
-        if self.already_recorded(self.ContractConcluded, partner=partner, effective=effective):
-            return
-        self._check_running(effective)
-        self.trigger_event(self.ContractConcluded, partner=partner, effective=effective)
+        fact = self.ContractConcluded(**self.envelope(), partner=partner, effective=effective)
+        self.record_once(fact, check=lambda: self._check_running(effective))
 
     def assign_auditor(self, auditor: str, effective: date) -> None:
         """Records the auditor the association assigned."""
         if not auditor.strip():
             raise RuleViolationError("auditor", "must not be empty")
-        if self.already_recorded(self.AuditorAssigned, auditor=auditor, effective=effective):
-            return
-        self._check_running(effective)
-        self.trigger_event(self.AuditorAssigned, auditor=auditor, effective=effective)
+        fact = self.AuditorAssigned(**self.envelope(), auditor=auditor, effective=effective)
+        self.record_once(fact, check=lambda: self._check_running(effective))
 
     def hold_workshop(self, kind: str, effective: date) -> None:
         """Records a workshop."""
         if kind not in WORKSHOP_KINDS:
             raise RuleViolationError("kind", f"must be one of {', '.join(WORKSHOP_KINDS)}")
-        if self.already_recorded(self.WorkshopHeld, kind=kind, effective=effective):
-            return
-        self._check_started(effective)
-        self.trigger_event(self.WorkshopHeld, kind=kind, effective=effective)
+        fact = self.WorkshopHeld(**self.envelope(), kind=kind, effective=effective)
+        self.record_once(fact, check=lambda: self._check_started(effective))
 
     def submit_annual_report(self, year: int, effective: date) -> None:
         """Records the annual report for `year`."""
@@ -194,62 +189,42 @@ class CertificationProcess(LedgerAggregate):
             raise RuleViolationError(
                 "year", f"the report for {year} cannot be submitted on {effective}"
             )
-        if self.already_recorded(self.AnnualReportSubmitted, year=year, effective=effective):
-            return
-        self._check_started(effective)
-        self.trigger_event(self.AnnualReportSubmitted, year=year, effective=effective)
+        fact = self.AnnualReportSubmitted(**self.envelope(), year=year, effective=effective)
+        self.record_once(fact, check=lambda: self._check_started(effective))
 
     def award_certificate(
         self, valid_from: date, valid_until: date | None, effective: date
     ) -> None:
         """Records a certificate with the dates printed on it."""
         _check_certificate(valid_from, valid_until)
-        if self.already_recorded(
-            self.CertificateAwarded,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            effective=effective,
-        ):
-            return
-        self._check_started(effective)
-        self.trigger_event(
-            self.CertificateAwarded,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            effective=effective,
+        fact = self.CertificateAwarded(
+            **self.envelope(), valid_from=valid_from, valid_until=valid_until, effective=effective
         )
+        self.record_once(fact, check=lambda: self._check_started(effective))
 
     def expire_certificate(self, effective: date) -> None:
         """Records that the current certificate expired."""
-        if self.already_recorded(self.CertificateExpired, effective=effective):
-            return
-        self._current_certificate(effective)
-        self.trigger_event(self.CertificateExpired, effective=effective)
+        fact = self.CertificateExpired(**self.envelope(), effective=effective)
+        self.record_once(fact, check=lambda: self._current_certificate(effective))
 
     def withdraw_certificate(self, reason: str, effective: date) -> None:
         """Records that the current certificate was withdrawn."""
         if not reason.strip():
             raise RuleViolationError("reason", "a withdrawal needs a reason")
-        if self.already_recorded(self.CertificateWithdrawn, reason=reason, effective=effective):
-            return
-        self._current_certificate(effective)
-        self.trigger_event(self.CertificateWithdrawn, reason=reason, effective=effective)
+        fact = self.CertificateWithdrawn(**self.envelope(), reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self._current_certificate(effective))
 
     def complete(self, effective: date) -> None:
         """Records the completion of the process."""
-        if self.already_recorded(self.Completed, effective=effective):
-            return
-        self._check_running(effective)
-        self.trigger_event(self.Completed, effective=effective)
+        fact = self.Completed(**self.envelope(), effective=effective)
+        self.record_once(fact, check=lambda: self._check_running(effective))
 
     def abandon(self, reason: str, effective: date) -> None:
         """Records that the process was abandoned."""
         if not reason.strip():
             raise RuleViolationError("reason", "an abandonment needs a reason")
-        if self.already_recorded(self.Abandoned, reason=reason, effective=effective):
-            return
-        self._check_running(effective)
-        self.trigger_event(self.Abandoned, reason=reason, effective=effective)
+        fact = self.Abandoned(**self.envelope(), reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self._check_running(effective))
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """A corrected certificate or period must still have from ≤ until."""

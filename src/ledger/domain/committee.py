@@ -65,15 +65,16 @@ class Committee(LedgerAggregate):
         check_source(source)
         if not name.strip():
             raise RuleViolationError("name", "must not be empty")
-        return cls._create(
-            cls.Established,
-            id=cls.id_for(body, slug),
-            body=body,
-            slug=slug,
-            name=name,
-            seats=seats,
-            effective=effective,
-            source=source,
+        return cls.created_by(
+            cls.Established(
+                **cls.creation_envelope(cls.id_for(body, slug)),
+                body=body,
+                slug=slug,
+                name=name,
+                seats=seats,
+                effective=effective,
+                source=source,
+            )
         )
 
     def change_seats(self, seats: int, effective: date, source: str | None = None) -> None:
@@ -81,9 +82,9 @@ class Committee(LedgerAggregate):
         comes from; not compared when the change is recorded again)."""
         _check_seats(seats)
         check_source(source)
-        if self.already_recorded(self.SeatsChanged, seats=seats, effective=effective):
-            return
-        self.trigger_event(self.SeatsChanged, seats=seats, effective=effective, source=source)
+        self.record_once(
+            self.SeatsChanged(**self.envelope(), seats=seats, effective=effective, source=source)
+        )
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """A corrected seat count must still be a whole number ≥ 1."""

@@ -102,44 +102,39 @@ class Finding(LedgerAggregate):
             raise RuleViolationError("assessment", f"must be one of {', '.join(ASSESSMENTS)}")
         if not text.strip():
             raise RuleViolationError("text", "must not be empty")
-        return cls._create(
-            cls.Recorded,
-            id=cls.id_for(body, process, number),
-            body=body,
-            process=process,
-            number=number,
-            subject=subject,
-            kind=kind,
-            assessment=assessment,
-            text=text,
-            published=published,
-            effective=effective,
+        return cls.created_by(
+            cls.Recorded(
+                **cls.creation_envelope(cls.id_for(body, process, number)),
+                body=body,
+                process=process,
+                number=number,
+                subject=subject,
+                kind=kind,
+                assessment=assessment,
+                text=text,
+                published=published,
+                effective=effective,
+            )
         )
 
     def answer(self, text: str, effective: date) -> None:
         """Records the body's answer."""
         if not text.strip():
             raise RuleViolationError("text", "must not be empty")
-        if self.already_recorded(self.Answered, text=text, effective=effective):
-            return
-        self._check_open(effective)
-        self.trigger_event(self.Answered, text=text, effective=effective)
+        fact = self.Answered(**self.envelope(), text=text, effective=effective)
+        self.record_once(fact, check=lambda: self._check_open(effective))
 
     def close(self, effective: date) -> None:
         """Closes the finding."""
-        if self.already_recorded(self.Closed, effective=effective):
-            return
-        self._check_open(effective)
-        self.trigger_event(self.Closed, effective=effective)
+        fact = self.Closed(**self.envelope(), effective=effective)
+        self.record_once(fact, check=lambda: self._check_open(effective))
 
     def withdraw(self, reason: str, effective: date) -> None:
         """Withdraws the finding."""
         if not reason.strip():
             raise RuleViolationError("reason", "a withdrawal needs a reason")
-        if self.already_recorded(self.Withdrawn, reason=reason, effective=effective):
-            return
-        self._check_open(effective)
-        self.trigger_event(self.Withdrawn, reason=reason, effective=effective)
+        fact = self.Withdrawn(**self.envelope(), reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self._check_open(effective))
 
     def _check_open(self, effective: date) -> None:
         state = self.state_at(effective)

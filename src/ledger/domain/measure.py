@@ -97,17 +97,18 @@ class Measure(LedgerAggregate):
         """Adds a measure; the caller has checked that its goal exists on `effective`."""
         if not title.strip():
             raise RuleViolationError("title", "must not be empty")
-        return cls._create(
-            cls.Added,
-            id=cls.id_for(body, process, code),
-            body=body,
-            process=process,
-            code=code,
-            goal=goal,
-            title=title,
-            responsible=responsible,
-            period=period,
-            effective=effective,
+        return cls.created_by(
+            cls.Added(
+                **cls.creation_envelope(cls.id_for(body, process, code)),
+                body=body,
+                process=process,
+                code=code,
+                goal=goal,
+                title=title,
+                responsible=responsible,
+                period=period,
+                effective=effective,
+            )
         )
 
     def revise(
@@ -116,37 +117,31 @@ class Measure(LedgerAggregate):
         """Revises title, responsible or period."""
         if title is None and responsible is None and period is None:
             raise RuleViolationError("title", "a revision changes title, responsible or period")
-        if self.already_recorded(
-            self.Revised, title=title, responsible=responsible, period=period, effective=effective
-        ):
-            return
-        self._check_live(effective)
-        self.trigger_event(
-            self.Revised, title=title, responsible=responsible, period=period, effective=effective
+        fact = self.Revised(
+            **self.envelope(),
+            title=title,
+            responsible=responsible,
+            period=period,
+            effective=effective,
         )
+        self.record_once(fact, check=lambda: self._check_live(effective))
 
     def drop(self, reason: str, effective: date) -> None:
         """Drops the measure."""
         if not reason.strip():
             raise RuleViolationError("reason", "dropping a measure needs a reason")
-        if self.already_recorded(self.Dropped, reason=reason, effective=effective):
-            return
-        self._check_live(effective)
-        self.trigger_event(self.Dropped, reason=reason, effective=effective)
+        fact = self.Dropped(**self.envelope(), reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self._check_live(effective))
 
     def update_status(
         self, *, status: str, progress: int | None, note: str, effective: date
     ) -> None:
         """Records a status update; a dropped measure takes none."""
         check_status(status, progress)
-        if self.already_recorded(
-            self.StatusUpdated, status=status, progress=progress, note=note, effective=effective
-        ):
-            return
-        self._check_live(effective)
-        self.trigger_event(
-            self.StatusUpdated, status=status, progress=progress, note=note, effective=effective
+        fact = self.StatusUpdated(
+            **self.envelope(), status=status, progress=progress, note=note, effective=effective
         )
+        self.record_once(fact, check=lambda: self._check_live(effective))
 
     def check_fact(self, fact: LedgerAggregate.Event) -> None:
         """A corrected status update must still name a known status and a progress 0..100."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import attrgetter
 from typing import Any, Literal
 
@@ -62,6 +63,12 @@ def frozen(value: Any) -> Hashable:
     return hashable
 
 
+@cache
+def _getter(names: Names) -> attrgetter[Any]:
+    """Reads the values in `names` of a fact (one value, or a tuple of them) in C."""
+    return attrgetter(*names)
+
+
 class _Index:
     """The facts of one event class by their values in `names`: key -> versions.
 
@@ -72,7 +79,7 @@ class _Index:
     __slots__ = ("by_key", "getter", "single")
 
     def __init__(self, names: Names) -> None:
-        self.getter = attrgetter(*names)
+        self.getter = _getter(names)
         self.single = len(names) == 1
         self.by_key: dict[Any, list[int]] = {}
 
@@ -141,26 +148,30 @@ class Repeats:
         """The fact at `version` as first recorded, then as each correction left it."""
         return self.variants.get(version) or (self._facts[version],)
 
-    def find(self, event_class: type, names: Names, fields: dict[str, Any]) -> Repeat:
-        """How a command of `event_class` with these values relates to the recorded facts."""
+    def find(self, event_class: type, names: Names, compared: Names, given: Any) -> Repeat:
+        """How a command of `event_class` relates to the recorded facts: `given` holds its
+        values (as attributes: the new fact, or the values a command states), `names` the
+        fields that identify a fact, `compared` those a repeat must agree in."""
         index = self.indexes.get((event_class, names)) or self._index_for(event_class, names)
-        wanted = fields[names[0]] if index.single else tuple(map(fields.__getitem__, names))
+        wanted = index.getter(given)
         versions = index.get(wanted)
         if not versions:
             return NEW
+        same = _getter(compared)
+        values = same(given)
         settled = contradiction = NEW
         for version in versions:
             states = self.states(version)
             retracted = version in self.retracted
             for position, state in enumerate(states):
-                if all(getattr(state, name) == value for name, value in fields.items()):
+                if same(state) == values:
                     if position == len(states) - 1 and not retracted:
                         return Repeat("standing", state, version)
                     if settled is NEW:
                         settled = Repeat("settled", state, version)
             current = states[-1]
             if contradiction is NEW and not retracted and index.getter(current) == wanted:
-                field = next(n for n, v in fields.items() if getattr(current, n) != v)
+                field = next(n for n in compared if getattr(current, n) != getattr(given, n))
                 contradiction = Repeat("contradicts", current, version, field)
         return settled if settled is not NEW else contradiction
 

@@ -248,21 +248,22 @@ class Resolution(LedgerAggregate):
                 "financial_effect",
                 "a financial effect needs all of amount, year and line (or none of them)",
             )
-        return cls._create(
-            cls.Proposed,
-            id=cls.id_for(body, reference),
-            body=body,
-            reference=reference,
-            title=title,
-            committee=committee,
-            submitter=submitter,
-            public=public,
-            items=items,
-            financial_effect=financial_effect,
-            year=year,
-            line=line,
-            effective=effective,
-            source=source,
+        return cls.created_by(
+            cls.Proposed(
+                **cls.creation_envelope(cls.id_for(body, reference)),
+                body=body,
+                reference=reference,
+                title=title,
+                committee=committee,
+                submitter=submitter,
+                public=public,
+                items=items,
+                financial_effect=financial_effect,
+                year=year,
+                line=line,
+                effective=effective,
+                source=source,
+            )
         )
 
     def record_vote(
@@ -300,16 +301,18 @@ class Resolution(LedgerAggregate):
         self._check_not_revoked(effective)
         self._check_once_per_meeting(self.DecisionRecorded, committee, effective, "vote")
         decided = check_vote(yes, no, abstentions, recused, outcome, seats, majority_rule)
-        self.trigger_event(
-            self.VoteRecorded,
-            committee=committee,
-            yes=yes,
-            no=no,
-            abstentions=abstentions,
-            recused=recused,
-            outcome=decided,
-            effective=effective,
-            source=source,
+        self.append(
+            self.VoteRecorded(
+                **self.envelope(),
+                committee=committee,
+                yes=yes,
+                no=no,
+                abstentions=abstentions,
+                recused=recused,
+                outcome=decided,
+                effective=effective,
+                source=source,
+            )
         )
         return decided
 
@@ -344,17 +347,19 @@ class Resolution(LedgerAggregate):
         self._check_not_revoked(effective)
         self._check_once_per_meeting(self.VoteRecorded, committee, effective, "decision")
         check_tally(outcome, counts, seats, majority_rule)
-        self.trigger_event(
-            self.DecisionRecorded,
-            committee=committee,
-            outcome=outcome,
-            wording=wording,
-            yes=counts.get("yes"),
-            no=counts.get("no"),
-            abstentions=counts.get("abstentions"),
-            recused=counts.get("recused"),
-            effective=effective,
-            source=source,
+        self.append(
+            self.DecisionRecorded(
+                **self.envelope(),
+                committee=committee,
+                outcome=outcome,
+                wording=wording,
+                yes=counts.get("yes"),
+                no=counts.get("no"),
+                abstentions=counts.get("abstentions"),
+                recused=counts.get("recused"),
+                effective=effective,
+                source=source,
+            )
         )
 
     def _check_once_per_meeting(
@@ -374,8 +379,11 @@ class Resolution(LedgerAggregate):
 
     def execute(self, effective: date) -> None:
         """Records the execution (Ausfertigung); only an adopted resolution is executed."""
-        if self.already_recorded(self.Executed, effective=effective):
-            return
+        fact = self.Executed(**self.envelope(), effective=effective)
+        self.record_once(fact, check=lambda: self._check_executable(effective))
+
+    def _check_executable(self, effective: date) -> None:
+        """Refuses to execute a resolution not adopted on `effective`, or retracted."""
         if self.gone:
             raise self.gone_error()
         state = self.state_at(effective)
@@ -385,7 +393,6 @@ class Resolution(LedgerAggregate):
                 f"{state.reference or self.state_at().reference} is {state.status} on "
                 f"{effective}; only an adopted resolution can be executed",
             )
-        self.trigger_event(self.Executed, effective=effective)
 
     def amend(
         self, title: str | None, items: list[str] | None, reason: str, effective: date
@@ -395,23 +402,17 @@ class Resolution(LedgerAggregate):
             raise RuleViolationError("title", "an amendment changes the title or the items")
         if not reason.strip():
             raise RuleViolationError("reason", "an amendment needs a reason")
-        if self.already_recorded(
-            self.Amended, title=title, items=items, reason=reason, effective=effective
-        ):
-            return
-        self._check_not_revoked(effective)
-        self.trigger_event(
-            self.Amended, title=title, items=items, reason=reason, effective=effective
+        fact = self.Amended(
+            **self.envelope(), title=title, items=items, reason=reason, effective=effective
         )
+        self.record_once(fact, check=lambda: self._check_not_revoked(effective))
 
     def revoke(self, reason: str, effective: date) -> None:
         """Records the revocation of the resolution."""
         if not reason.strip():
             raise RuleViolationError("reason", "a revocation needs a reason")
-        if self.already_recorded(self.Revoked, reason=reason, effective=effective):
-            return
-        self._check_not_revoked(effective)
-        self.trigger_event(self.Revoked, reason=reason, effective=effective)
+        fact = self.Revoked(**self.envelope(), reason=reason, effective=effective)
+        self.record_once(fact, check=lambda: self._check_not_revoked(effective))
 
     def _check_not_revoked(self, effective: date) -> None:
         """Refuses a new fact on a resolution revoked by `effective`, or retracted."""
