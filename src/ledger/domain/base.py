@@ -26,7 +26,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
 from eventsourcing.utils import get_topic
 
-from ledger.domain.repeats import NEW, Repeat, Repeats
+from ledger.domain.repeats import NEW, Repeat, Repeats, getter
 from ledger.errors import RuleViolationError
 
 S = TypeVar("S")
@@ -126,6 +126,15 @@ class LedgerAggregate(Aggregate):
     #: is then gone as known now, and still there as known before (see `retract`). Not for
     #: a kind other records are built on (a body, a committee, a process).
     CREATION_RETRACTABLE: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Works out what a repeat of each event of a new record kind is compared in (see
+        `record_once`) when the kind is defined: its first command costs no more than the
+        next one (tests/test_linear_time.py counts the calls of one)."""
+        super().__init_subclass__(**kwargs)
+        for value in list(vars(cls).values()):
+            if isinstance(value, type) and issubclass(value, LedgerAggregate.Event):
+                _comparison(value)
 
     @cached_property
     def facts(self) -> dict[int, LedgerAggregate.Event]:
@@ -597,7 +606,10 @@ def _comparison(
             skip = ENVELOPE_FIELDS | {"source", "effective"}
             own = (name for name in correctable_fields(event_class) if name not in skip)
             compared = (*own, "effective")
-        known = _COMPARISONS[event_class] = (event_class.IDENTITY or compared, compared)
+        identity = event_class.IDENTITY or compared
+        known = _COMPARISONS[event_class] = (identity, compared)
+        getter(identity)  # the readers of both are made once too (see `__init_subclass__`)
+        getter(compared)
     return known
 
 

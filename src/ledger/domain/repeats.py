@@ -64,7 +64,7 @@ def frozen(value: Any) -> Hashable:
 
 
 @cache
-def _getter(names: Names) -> attrgetter[Any]:
+def getter(names: Names) -> attrgetter[Any]:
     """Reads the values in `names` of a fact (one value, or a tuple of them) in C."""
     return attrgetter(*names)
 
@@ -79,7 +79,7 @@ class _Index:
     __slots__ = ("by_key", "getter", "single")
 
     def __init__(self, names: Names) -> None:
-        self.getter = _getter(names)
+        self.getter = getter(names)
         self.single = len(names) == 1
         self.by_key: dict[Any, list[int]] = {}
 
@@ -157,7 +157,7 @@ class Repeats:
         versions = index.get(wanted)
         if not versions:
             return NEW
-        same = _getter(compared)
+        same = getter(compared)
         values = same(given)
         settled = contradiction = NEW
         for version in versions:
