@@ -4,7 +4,8 @@ Recording the same file twice must append nothing, and a fact that was retracted
 corrected must not come back when its file is recorded (or its export imported) again.
 So a command is matched against every fact of its kind that the record ever held, as
 first recorded and as each correction left it, by the fields that identify a fact of
-that kind (`LedgerAggregate.Event.IDENTITY`; by default every field the command gives):
+that kind (`LedgerAggregate.Event.IDENTITY`; by default every field compared), in the
+fields compared (`LedgerAggregate.Event.COMPARED`, or those a command states):
 
 - the same values as the standing fact: already recorded (`standing`);
 - the same values as a retracted fact, or as a corrected fact before its correction:
@@ -15,9 +16,10 @@ that kind (`LedgerAggregate.Event.IDENTITY`; by default every field the command 
   block a new fact with other values: it was recorded in error.
 
 A fact's `source` (where it was taken from, see ledger.domain.base.check_source) is in
-neither its identity nor the comparison: the records pass it to neither look-up, so the
-same vote taken from an OParl server and from a protocol file is one fact, whose first
-recorded source stands (a correction may replace it).
+neither its identity nor the comparison (`record_once` leaves it out, and the records
+that look up some fields only do not pass it), so the same vote taken from an OParl
+server and from a protocol file is one fact, whose first recorded source stands (a
+correction may replace it).
 
 The index is kept per record and extended as facts come, so a look-up costs the same
 however many facts the record has.
