@@ -83,3 +83,13 @@ def test_htmx_is_served_by_the_app_in_its_pinned_version(client: TestClient) -> 
     vendored = (STATIC / "VENDORED.md").read_text(encoding="utf-8")
     assert f"| htmx.min.js | htmx | {HTMX_VERSION} |" in vendored and HTMX_SHA256 in vendored
     assert "Zero-Clause BSD" in (STATIC / "htmx.LICENSE").read_text(encoding="utf-8")
+
+
+def test_a_refused_date_is_the_new_content_for_htmx(client: TestClient) -> None:
+    answer = client.get(f"{AGREEMENT}?as_of=31.02.2018", headers=HTMX)
+    assert answer.status_code == 422
+    assert not answer.text.startswith("<!DOCTYPE")
+    assert 'role="alert"' in answer.text and "„as_of“ (Stand)" in text_of(answer.text)
+    assert 'id="pfad" hx-swap-oob="true"' in answer.text
+    whole = client.get(f"{AGREEMENT}?as_of=31.02.2018")
+    assert whole.status_code == 422 and whole.text.startswith("<!DOCTYPE html>")

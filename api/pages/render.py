@@ -111,8 +111,13 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         503: "Nicht erreichbar",
     }
     context = frame(titles.get(status, "Fehler"), {}, None, [])
+    # To htmx (a date the page refused) the error is the new content of the page.
     return page(
-        request, "error.html", {**context, "message": message, "status": status}, status=status
+        request,
+        "error.html",
+        {**context, "message": message, "status": status},
+        status=status,
+        partial=True,
     )
 
 
