@@ -218,7 +218,9 @@ def audit_figure(
             f"KEY.pub --timing` on the bundle of `ledger export --bundle` ({fig.events:,} "
             f"events, {fig.export_bytes / 1e6:.1f} MB), the rate of its --timing line (its "
             f"pass over the export, without the interpreter's start), median of "
-            f"{len(fig.rates)}; the whole process took {fig.wall:.2f} s (median); {fig.output}"
+            f"{len(fig.rates)}; per second of CPU of the verifier and its workers "
+            f"{fig.cpu_rate:,.0f} ev/s (one core's rate); the whole process took "
+            f"{fig.wall:.2f} s (median); {fig.output}"
         ),
         events=fig.events,
         wall_seconds=fig.wall,

@@ -57,7 +57,7 @@ def test_the_auditors_verify_reads_every_event_of_the_bundle(store_url: str) -> 
     with closing(open_recorder(store_url)) as recorder, recorder.chain_reader() as reader:
         size = reader.tree.size()
     assert figure.events == size
-    assert figure.rate > 0 and figure.hash_rate > 0
+    assert figure.rate > 0 and figure.hash_rate > 0 and figure.cpu_rate > 0
     assert figure.output.startswith(f"chain intact: {size} events")
 
 
