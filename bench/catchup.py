@@ -76,7 +76,7 @@ class CatchUpFigure:
 def available() -> str | None:
     """None if the projector can be imported, else why not."""
     try:
-        from projections import projector
+        from projections import registry as projector
 
         if not callable(getattr(projector, "catch_up", None)):
             return "projections.projector has no catch_up function yet"
@@ -140,7 +140,7 @@ def measure_catch_up(url: str, repeats: int, batch_size: int | None = None) -> C
 
 def child(url: str, mode: str, batch_size: int | None) -> None:
     """In the child: one catch-up from 0 (or a rebuild), reported as one JSON line."""
-    from projections import projector
+    from projections import registry as projector
 
     idle = peak_rss_kb()
     kwargs = {"batch_size": batch_size} if batch_size else {}

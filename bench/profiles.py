@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 profiled("verify", lambda: verify(recorder), args.top)
                 recorder.close()
             if paths & {"catch-up", "asof", "http"}:
-                from projections import projector
+                from projections import registry as projector
 
                 if "catch-up" in paths:
                     profiled("catch-up", lambda: projector.catch_up(store.url), args.top)

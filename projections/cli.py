@@ -21,7 +21,7 @@ from ledger.progress import Progress
 from ledger.store.checkpoints import CheckpointSchedule
 from projections import rendering
 from projections.annual_report import annual_report, annual_report_csv
-from projections.projector import DEFAULT_BATCH, Follower, Projector
+from projections.projector import DEFAULT_BATCH, Follower
 from projections.queries import (
     ReadModel,
     agreement,
@@ -30,6 +30,7 @@ from projections.queries import (
     findings,
     list_resolutions,
 )
+from projections.registry import Projector
 
 SHOWN = ("certification", "agreement", "budget", "resolutions", "findings")
 
@@ -101,7 +102,7 @@ def run_project(args: argparse.Namespace) -> int:
         if args.metrics:
             from projections import metrics
 
-            metrics.serve(args.metrics, projector.url)
+            metrics.serve(args.metrics, projector.url, projector.catalog)
         follower = Follower(
             lambda: _catch_up(projector), log.warning, reconnect=projector.reconnect
         )

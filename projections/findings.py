@@ -12,7 +12,8 @@ from projections.bitemporal import VersionedModel
 from projections.columns import WholeNumber
 from projections.documents import iso
 from projections.errors import NotFoundError
-from projections.visible import anonymous_records, known_now, shown_now, timelines
+from projections.visibility import anonymous_records
+from projections.visible import known_now, shown_now, timelines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

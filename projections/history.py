@@ -25,7 +25,7 @@ from projections.errors import NotFoundError, QueryError
 # trail cannot disagree on what an entry holds or on what an anonymous reader sees.
 from projections.store import ledger_tables
 from projections.trail import _data, _entry, _public, _redact
-from projections.visible import FLAGS, anonymous_records
+from projections.visibility import FLAGS, anonymous_records
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping

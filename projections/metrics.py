@@ -36,7 +36,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from projections.registry import ReadModel
+from projections.schema import Catalog
+from projections.store import ReadModel
 
 log = logging.getLogger("ledger.metrics")
 #: Set (to an empty directory) for processes that share their metrics through files.
@@ -168,9 +169,10 @@ def registry(*collectors: Collector) -> CollectorRegistry:
     return exposed
 
 
-def serve(address: tuple[str, int], url: str | None) -> None:
+def serve(address: tuple[str, int], url: str | None, catalog: Catalog) -> None:
     """Serves /metrics on (host, port) from a background thread, for `ledger project
-    --follow`: its batch durations and the ledger's state (read with connections of its own)."""
+    --follow`: its batch durations and the ledger's state (read with connections of its own,
+    from the read models of `catalog`)."""
     from ledger.store import open_recorder
 
     recorder = open_recorder(url)
@@ -180,5 +182,7 @@ def serve(address: tuple[str, int], url: str | None) -> None:
         return digest.position if digest is not None else 0
 
     host, port = address
-    start_http_server(port, addr=host, registry=registry(LedgerCollector(ReadModel(url), head)))
+    start_http_server(
+        port, addr=host, registry=registry(LedgerCollector(ReadModel(url, catalog), head))
+    )
     log.info("metrics on http://%s:%d/metrics", host, port)

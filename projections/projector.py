@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from typing import Self
 
 from sqlalchemy import Connection, delete, func, insert, inspect, select, update
 
@@ -49,7 +50,7 @@ from projections.checkpoint import Checkpointer
 from projections.columns import narrow_columns
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
-from projections.registry import CATALOG, missing_columns
+from projections.schema import Catalog, missing_columns
 from projections.store import (
     CONTROL,
     FAILURE,
@@ -157,11 +158,13 @@ def _last_position(position: int, chained: Sequence[ChainedEvent]) -> int:
 
 
 class Projector:
-    """Catches the read model up with the ledger, batch by batch (exactly once)."""
+    """Catches the read models of `catalog` up with the ledger, batch by batch (exactly
+    once)."""
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | None,
+        catalog: Catalog,
         *,
         batch_size: int = DEFAULT_BATCH,
         workers: int | None = None,
@@ -173,7 +176,10 @@ class Projector:
         self.workers = default_workers() if workers is None else workers
         if self.workers not in (0, 1):
             raise ValueError(f"workers must be 0 or 1, got {self.workers}")
+        if self.workers and catalog.origin is None:
+            raise ValueError("a fold worker needs a catalog with an origin (module:NAME)")
         self.url = url
+        self.catalog = catalog
         self.batch_size = batch_size
         self.parallel_backlog = parallel_backlog
         self.cache_records = cache_records
@@ -183,7 +189,7 @@ class Projector:
         self.reader = make_engine(url, writer=False)
         sqlite_file = parse_url(url).path if is_sqlite(url) else None
         self.checkpointer = Checkpointer(sqlite_file) if sqlite_file is not None else None
-        self.records = Records(cache_records=cache_records)
+        self.records = Records(catalog, cache_records=cache_records)
         #: The fold worker while a catch-up far behind runs.
         self.worker: FoldWorker | None = None
         #: Of the workers this projector ran: the highest peak RSS (KB), the batches they
@@ -216,7 +222,7 @@ class Projector:
             self.engine.dispose()
             self.reader.dispose()
 
-    def __enter__(self) -> Projector:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,7 +238,7 @@ class Projector:
             lock(conn)
             CONTROL.create_all(conn, checkfirst=True)
             if conn.execute(select(POINTER.c.generation)).first() is None:
-                _create_generation(conn, 1, "current")
+                _create_generation(conn, self.catalog, 1, "current")
                 conn.execute(insert(POINTER).values(id=1, generation=1))
             self._failure_stored = conn.execute(select(FAILURE.c.id)).first() is not None
         self._ready = True
@@ -368,7 +374,7 @@ class Projector:
             head = min(head, until)
         if head - position >= self.parallel_backlog:
             self._forget()  # the worker's share of the records is the worker's from now on
-            self.worker = FoldWorker(self.url, cache_records=self.cache_records)
+            self.worker = FoldWorker(self.url, self.catalog, cache_records=self.cache_records)
 
     def _run(self, generation: int | None, until: int | None) -> tuple[bool, int]:
         """Projects batch after batch; (True, position) when nothing is left to apply, or
@@ -434,13 +440,13 @@ class Projector:
         amount columns on PostgreSQL (which cannot hold every sum): it needs a rebuild."""
         if generation in self._layout_checked:
             return
-        name = CATALOG.schema(generation).events.name
+        name = self.catalog.schema(generation).events.name
         if "state" in {c["name"] for c in inspect(conn).get_columns(name)}:
             raise ReadModelStateError(
                 f"generation {generation} of the read model was built by an older version "
                 "(its event table copies the events); run `ledger rebuild`"
             )
-        tables = CATALOG.schema(generation).models.values()
+        tables = self.catalog.schema(generation).models.values()
         missing = missing_columns(conn, tables)
         if missing:
             raise ReadModelStateError(
@@ -521,7 +527,7 @@ class Projector:
 
     def _write(self, conn: Connection, generation: int, last: int, writes: BatchWrites) -> None:
         """Writes a batch's changes and moves the generation's position to `last`."""
-        tables = CATALOG.schema(generation)
+        tables = self.catalog.schema(generation)
         for name, changes in writes.tables.items():
             table = tables.table(name)
             delete_open_rows(conn, table, changes.deletes)
@@ -561,8 +567,8 @@ class Projector:
                 select(GENERATIONS.c.generation).where(GENERATIONS.c.generation != current)
             ).scalars()
             for old in list(stale):
-                _drop_generation(conn, int(old))
-            _create_generation(conn, generation, "building")
+                _drop_generation(conn, self.catalog, int(old))
+            _create_generation(conn, self.catalog, generation, "building")
         self._forget()
         return generation
 
@@ -612,8 +618,8 @@ class Projector:
         return position
 
 
-def _create_generation(conn: Connection, generation: int, status: str) -> None:
-    CATALOG.schema(generation).metadata.create_all(conn)
+def _create_generation(conn: Connection, catalog: Catalog, generation: int, status: str) -> None:
+    catalog.schema(generation).metadata.create_all(conn)
     conn.execute(
         insert(GENERATIONS).values(
             generation=generation,
@@ -624,25 +630,35 @@ def _create_generation(conn: Connection, generation: int, status: str) -> None:
     )
 
 
-def _drop_generation(conn: Connection, generation: int) -> None:
-    CATALOG.schema(generation).metadata.drop_all(conn, checkfirst=True)
+def _drop_generation(conn: Connection, catalog: Catalog, generation: int) -> None:
+    catalog.schema(generation).metadata.drop_all(conn, checkfirst=True)
     conn.execute(delete(GENERATIONS).where(GENERATIONS.c.generation == generation))
 
 
-def catch_up(target: ReadModel | str | None = None, *, batch_size: int = DEFAULT_BATCH) -> int:
+def catch_up(
+    target: ReadModel | str | None,
+    catalog: Catalog | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+) -> int:
     """Catches the read model up with its ledger; returns the position.
 
-    Given a ReadModel, keeps one projector with it (and its in-memory records) for the
-    next call; given a URL (default LEDGER_DATABASE_URL), opens and closes one.
+    Given a ReadModel, keeps one projector of its catalog with it (and its in-memory
+    records) for the next call; given a URL (None: LEDGER_DATABASE_URL), opens and closes
+    a projector of `catalog`.
     """
     if isinstance(target, ReadModel):
         with target.projector_lock:
             if target.projector is None:  # the server's: no second process
-                target.projector = Projector(target.url, batch_size=batch_size, workers=0)
+                target.projector = Projector(
+                    target.url, target.catalog, batch_size=batch_size, workers=0
+                )
             position: int = target.projector.catch_up()
         target.mark_ready()
         return position
-    with Projector(target, batch_size=batch_size) as projector:
+    if catalog is None:
+        raise ValueError("catching up a URL needs the catalog of the read models to keep")
+    with Projector(target, catalog, batch_size=batch_size) as projector:
         return projector.catch_up()
 
 

@@ -49,7 +49,7 @@ from ledger.tlog.proofs import (
 )
 from projections.errors import NotFoundError, QueryError
 from projections.store import ReadModel, View
-from projections.visible import FLAGGED_RECORDS, anonymous_records
+from projections.visibility import FLAGGED_RECORDS, anonymous_records
 
 MAX_CHECKPOINTS: Final = 1000
 

@@ -14,8 +14,7 @@ from projections.budget import budget
 from projections.certification import certification, get_process, list_processes
 from projections.errors import NotFoundError, QueryError
 from projections.findings import findings
-from projections.projector import catch_up
-from projections.registry import ReadModel
+from projections.registry import ReadModel, catch_up
 from projections.resolutions import get_resolution, list_resolutions
 from projections.trail import events, head
 

@@ -7,14 +7,13 @@ import json
 import sys
 from typing import Any
 
-from projections.projector import catch_up
 from projections.reconciliation import (
     LANGUAGES,
     reconciliation,
     reconciliation_csv,
     reconciliation_table,
 )
-from projections.registry import ReadModel
+from projections.registry import ReadModel, catch_up
 
 FORMATS = ("table", "csv", "json")
 

@@ -43,11 +43,10 @@ from projections.bitemporal import (
     replay,
 )
 from projections.bulk import VersionRows, time_converters, version_rows
+from projections.decoding import ledger_mapper
 from projections.errors import ProjectionError
-from projections.registry import BY_TOPIC_PREFIX, CATALOG
-from projections.schema import Schema
+from projections.schema import Catalog, Schema
 from projections.store import ledger_tables
-from projections.trail import ledger_mapper
 
 #: How many records are kept in memory between batches (compact: ~2 KB each).
 CACHE_RECORDS = 150_000
@@ -176,21 +175,19 @@ class _History:
     open_rows: dict[date, datetime] = field(default_factory=dict)
 
 
-def _model_of(topic: str) -> VersionedModel[Any] | None:
-    """The read model of an event's record (None: its record has no table)."""
-    cut = topic.rfind(".")
-    return BY_TOPIC_PREFIX.get(topic[: cut + 1]) if cut > 0 else None
-
-
 def naive_utc(moment: datetime) -> datetime:
     """A moment as the read-model tables store it: UTC without a time zone."""
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 class Records:
-    """The records one process keeps, and the fold of a batch's events into them."""
+    """The records one process keeps, and the fold of a batch's events into them (the
+    read models of `catalog`)."""
 
-    def __init__(self, *, cache_records: int = CACHE_RECORDS, overlapped: bool = False) -> None:
+    def __init__(
+        self, catalog: Catalog, *, cache_records: int = CACHE_RECORDS, overlapped: bool = False
+    ) -> None:
+        self.catalog = catalog
         self.cache_records = cache_records
         #: Whether a batch may be folded before the previous one is committed (the
         #: worker's case): restores then apply the previous batch's changes of a record
@@ -246,7 +243,8 @@ class Records:
         if self._key != (generation, position):
             self.forget()
         self._key = None  # until the fold is through
-        tables = CATALOG.schema(generation)
+        tables = self.catalog.schema(generation)
+        model_of = self.catalog.model_of
         day, moment = time_converters(conn.dialect)
         pending: dict[str, _Pending] = {}
         out = BatchWrites()
@@ -264,7 +262,7 @@ class Records:
             assert at is not None
             entity_id = c.originator_id.hex
             topic = c.topic
-            model = _model_of(topic)
+            model = model_of(topic)
             type_name = topic.partition(":")[2] or topic
             body: str | None = getattr(event, "body", None)
             key: str | None = None
@@ -431,8 +429,9 @@ class Records:
         latest: dict[str, date | None] = {}
         #: The compact records kept, by id (a backdated event may fit the versions kept).
         kept: dict[str, Entity] = {}
+        model_of = self.catalog.model_of
         for c, event in zip(chained, decoded, strict=True):
-            model = _model_of(c.topic)
+            model = model_of(c.topic)
             if model is None:
                 continue
             entity_id = c.originator_id.hex

@@ -1,29 +1,23 @@
 """The bitemporal read models the projector maintains, one per record type.
 
-The engine (`projections.store`, `projections.schema`) knows no read model: this module
-names them and hands them to it, as `CATALOG` (their tables per generation, what the
-projector writes) and `ReadModel` (a reader of them: what queries, the API and the CLI
-open).
-
-A model that gains a column (resolutions gained `decisions`) leaves the tables an older
-version built without it: `missing_columns` names them, so that the projector can refuse
-such a generation with "run `ledger rebuild`" instead of failing on its first row (a
-rebuild makes new tables with every column, projected from position 0).
+The engine (`projections.store`, `projections.schema`, `projections.projector`) knows no
+read model: this module names them and hands them to it, as `CATALOG` (their tables per
+generation, what the projector writes), `ReadModel` (a reader of them: what queries, the
+API and the CLI open), `Projector` and `catch_up` (what keeps them up to date).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, inspect
-
+from projections import projector as engine
 from projections.agreement import AGREEMENTS, MEASURES
 from projections.bitemporal import VersionedModel
 from projections.bodies import BODIES, COMMITTEES
 from projections.budget import BUDGET_LINES
 from projections.certification import PROCESSES
 from projections.findings import FINDINGS
+from projections.records import CACHE_RECORDS
 from projections.resolutions import RESOLUTIONS
 from projections.schema import Catalog
 from projections.store import ReadModel as Reader
@@ -39,13 +33,9 @@ MODELS: tuple[VersionedModel[Any], ...] = (
     FINDINGS,
 )
 
-#: The model of each record type, by the topic prefix of its events ("module:Class.").
-BY_TOPIC_PREFIX: dict[str, VersionedModel[Any]] = {
-    f"{m.aggregate.__module__}:{m.aggregate.__qualname__}.": m for m in MODELS
-}
-
-#: The tables of every generation of these models (one cache per process).
-CATALOG = Catalog(MODELS)
+#: The tables of every generation of these models (one cache per process); a fold worker
+#: imports it from here.
+CATALOG = Catalog(MODELS, origin=f"{__name__}:CATALOG")
 
 
 class ReadModel(Reader):
@@ -56,14 +46,30 @@ class ReadModel(Reader):
         super().__init__(url, CATALOG)
 
 
-def missing_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
-    """The columns ("table.column") the models' tables lack in the database: tables an
-    older version made (a table that does not exist at all is not reported here)."""
-    inspector = inspect(conn)
-    missing: list[str] = []
-    for table in tables:
-        if not inspector.has_table(table.name, schema=table.schema):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
-        missing.extend(f"{table.name}.{c.name}" for c in table.columns if c.name not in present)
-    return missing
+class Projector(engine.Projector):
+    """Catches the read model of this ledger's record types up with the ledger on a URL
+    (default LEDGER_DATABASE_URL); see `projections.projector.Projector`."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        batch_size: int = engine.DEFAULT_BATCH,
+        workers: int | None = None,
+        parallel_backlog: int = engine.PARALLEL_BACKLOG,
+        cache_records: int = CACHE_RECORDS,
+    ) -> None:
+        super().__init__(
+            url,
+            CATALOG,
+            batch_size=batch_size,
+            workers=workers,
+            parallel_backlog=parallel_backlog,
+            cache_records=cache_records,
+        )
+
+
+def catch_up(target: Reader | str | None = None, *, batch_size: int = engine.DEFAULT_BATCH) -> int:
+    """Catches the read model of this ledger's record types up with its ledger; returns the
+    position (see `projections.projector.catch_up`)."""
+    return engine.catch_up(target, CATALOG, batch_size=batch_size)

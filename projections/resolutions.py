@@ -24,7 +24,7 @@ from projections.bitemporal import VersionedModel
 from projections.columns import WholeNumber
 from projections.documents import amount, cents, iso
 from projections.errors import NotFoundError, QueryError
-from projections.visible import anonymous_records
+from projections.visibility import anonymous_records
 
 if TYPE_CHECKING:
     from collections.abc import Collection

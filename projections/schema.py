@@ -2,17 +2,36 @@
 
 The engine knows no read model: whoever opens a read side (`projections.registry` for
 this ledger's record types) passes its models to a `Catalog`, which builds and keeps the
-table objects of each generation of them.
+table objects of each generation of them, and tells the projector which model an event's
+record belongs to.
+
+A model that gains a column (resolutions gained `decisions`) leaves the tables an older
+version built without it: `missing_columns` names them, so that the projector can refuse
+such a generation with "run `ledger rebuild`" instead of failing on its first row (a
+rebuild makes new tables with every column, projected from position 0).
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    inspect,
+)
 
 from projections.bitemporal import ROW_ID, VersionedModel
 
@@ -64,12 +83,27 @@ class Schema:
 
 
 class Catalog:
-    """The read models a read side keeps, and the (cached) tables of each generation."""
+    """The read models a read side keeps, and the (cached) tables of each generation.
 
-    def __init__(self, models: Sequence[VersionedModel[Any]]) -> None:
+    `origin` ("module:NAME") is where the catalog can be imported from: a fold worker
+    (`projections.worker`, another process) finds its projector's catalog there, since
+    the models' functions cannot be sent to it.
+    """
+
+    def __init__(self, models: Sequence[VersionedModel[Any]], *, origin: str | None = None) -> None:
         self.models: tuple[VersionedModel[Any], ...] = tuple(models)
+        self.origin = origin
+        #: The model of each record type, by the topic prefix of its events ("module:Class.").
+        self.by_topic_prefix: dict[str, VersionedModel[Any]] = {
+            f"{m.aggregate.__module__}:{m.aggregate.__qualname__}.": m for m in self.models
+        }
         self._schemas: dict[int, Schema] = {}
         self._lock = threading.Lock()
+
+    def model_of(self, topic: str) -> VersionedModel[Any] | None:
+        """The read model of an event's record, by the event's topic (None: no table)."""
+        cut = topic.rfind(".")
+        return self.by_topic_prefix.get(topic[: cut + 1]) if cut > 0 else None
 
     def schema(self, generation: int) -> Schema:
         """The (cached) table objects of a generation."""
@@ -78,3 +112,25 @@ class Catalog:
             if found is None:
                 found = self._schemas[generation] = Schema(generation, self.models)
             return found
+
+
+def load_catalog(origin: str) -> Catalog:
+    """The catalog importable as `origin` ("module:NAME")."""
+    module, _, name = origin.partition(":")
+    found = getattr(importlib.import_module(module), name, None)
+    if not isinstance(found, Catalog):
+        raise LookupError(f"{origin} is not a catalog of read models")
+    return found
+
+
+def missing_columns(conn: Connection, tables: Iterable[Table]) -> list[str]:
+    """The columns ("table.column") the models' tables lack in the database: tables an
+    older version made (a table that does not exist at all is not reported here)."""
+    inspector = inspect(conn)
+    missing: list[str] = []
+    for table in tables:
+        if not inspector.has_table(table.name, schema=table.schema):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        missing.extend(f"{table.name}.{c.name}" for c in table.columns if c.name not in present)
+    return missing

@@ -21,16 +21,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import case, func, select
 
-from ledger.application import LedgerApplication
 from ledger.domain.event_types import check_event_type
 from ledger.domain.money import format_amount
-from ledger.store.salt import SaltedMapper
+from projections.decoding import ledger_mapper
 from projections.errors import QueryError
 from projections.store import ledger_tables
-from projections.visible import FLAGGED_RECORDS, anonymous_records
+from projections.visibility import FLAGGED_RECORDS, anonymous_records
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping, Table
@@ -48,19 +47,6 @@ ENTRY_OVERHEAD = 512
 INLINE_STATE = 16 * 1024
 #: Event fields that are bookkeeping, not data.
 SKIP = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
-
-
-def ledger_mapper() -> SaltedMapper:
-    """Decodes stored events exactly as the ledger application encodes them.
-
-    The ledger's own mapper, so decoding drops each event's salt: the events the projector
-    folds and the trail shows carry their fields only, never the salt in their __dict__.
-    """
-    transcoder = JSONTranscoder()
-    # register_transcodings only touches its argument; calling it on a bare instance keeps
-    # the read side in step with the write side's transcodings without opening a store.
-    LedgerApplication.register_transcodings(object.__new__(LedgerApplication), transcoder)
-    return SaltedMapper(transcoder=transcoder)
 
 
 _MAPPER = ledger_mapper()

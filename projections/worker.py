@@ -32,6 +32,7 @@ from ledger.errors import LedgerError
 from ledger.store import ChainedEvent
 from projections.errors import FoldWorkerError, ProjectionError
 from projections.records import CACHE_RECORDS, BatchWrites, Records
+from projections.schema import Catalog, load_catalog
 from projections.store import make_engine
 
 #: Of 16 record slots, how many the worker folds. The projector also reads the batch and
@@ -69,12 +70,16 @@ class FoldWorker:
     cannot leave both processes waiting for the other to read.
     """
 
-    def __init__(self, url: str | None, *, cache_records: int = CACHE_RECORDS) -> None:
+    def __init__(
+        self, url: str | None, catalog: Catalog, *, cache_records: int = CACHE_RECORDS
+    ) -> None:
+        if catalog.origin is None:
+            raise ValueError("a fold worker needs a catalog with an origin (module:NAME)")
         context = multiprocessing.get_context("spawn")  # no fork of a threaded process
         self._pipe, child = context.Pipe()
         self._process = context.Process(
             target=_serve,
-            args=(child, url, cache_records),
+            args=(child, url, catalog.origin, cache_records),
             name="ledger-fold-worker",
             daemon=True,
         )
@@ -150,11 +155,12 @@ class FoldWorker:
                 self._process.join()
 
 
-def _serve(pipe: Connection, url: str | None, cache_records: int) -> None:
-    """The worker process: folds the parts it is sent until told to stop."""
+def _serve(pipe: Connection, url: str | None, origin: str, cache_records: int) -> None:
+    """The worker process: folds the parts it is sent (into the read models of the catalog
+    at `origin`) until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the projector's to handle
     engine = make_engine(url, writer=False)
-    records = Records(cache_records=cache_records, overlapped=True)
+    records = Records(load_catalog(origin), cache_records=cache_records, overlapped=True)
     epoch: int | None = None
     try:
         while True:

@@ -26,8 +26,8 @@ from api_support import (
 )
 
 from projections.cache import AgreementCache
-from projections.projector import catch_up
 from projections.queries import ReadModel, get_process
+from projections.registry import catch_up
 
 # The demo's own unpublished finding (number 2) must stay hidden as well.
 DEMO_UNPUBLISHED_FINDING = "Das Ziel nennt keine messbaren Kriterien"

@@ -29,7 +29,7 @@ from api_support import (
 )
 
 from projections.queries import ReadModel, catch_up
-from projections.visible import anonymous_records
+from projections.visibility import anonymous_records
 
 TODAY = datetime.now(UTC).date()
 NEXT_YEAR = TODAY.year + 1

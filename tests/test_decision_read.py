@@ -20,7 +20,7 @@ from ledger.cli import main
 from ledger.store.url import sqlalchemy_url
 from projections.history import record_history
 from projections.queries import ReadModel, catch_up
-from projections.registry import missing_columns
+from projections.schema import missing_columns
 
 BODY = "kyffhaeuserkreis"
 JHA = "jugendhilfeausschuss"

@@ -11,8 +11,8 @@ import pytest
 from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env, open_recorder
-from projections.projector import Projector
 from projections.queries import ReadModel, agreement, budget, certification
+from projections.registry import Projector
 
 BODY = "kyffhaeuserkreis"
 PROCESS = "audit-fgk/2015"

@@ -9,7 +9,7 @@ from pathlib import Path
 from storage import demo_ledger
 
 from projections.checkpoint import Checkpointer
-from projections.projector import Projector
+from projections.registry import Projector
 
 
 def _wal_database(path: Path) -> sqlite3.Connection:

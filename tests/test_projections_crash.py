@@ -15,8 +15,8 @@ import pytest
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env, open_recorder
-from projections.projector import Projector
 from projections.queries import ReadModel
+from projections.registry import Projector
 
 BODY = "crashtest"
 PROCESS = "audit-fgk/2020"

@@ -33,8 +33,8 @@ from ledger.domain.measure import MEASURE, STATUSES, Measure
 from ledger.domain.money import format_amount
 from ledger.errors import CommandError
 from ledger.store import application_env, open_recorder
-from projections.projector import Projector
 from projections.queries import ReadModel, agreement, budget, certification
+from projections.registry import Projector
 
 PROGRAMME, CYCLE = "audit-fgk", "2017"
 PROCESS_KEY = f"{PROGRAMME}/{CYCLE}"

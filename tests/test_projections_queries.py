@@ -13,7 +13,6 @@ from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env, open_recorder
 from projections.errors import NotFoundError, QueryError
-from projections.projector import Projector
 from projections.queries import (
     ReadModel,
     agreement,
@@ -32,6 +31,7 @@ from projections.queries import (
     list_processes,
     list_resolutions,
 )
+from projections.registry import Projector
 
 BODY = "kyffhaeuserkreis"
 PROCESS = "audit-fgk/2015"

@@ -12,8 +12,8 @@ from sqlalchemy import inspect
 from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
-from projections.projector import Projector
 from projections.queries import ReadModel, agreement, budget, certification
+from projections.registry import Projector
 
 BODY = "kyffhaeuserkreis"
 LATER = datetime(2100, 1, 1, tzinfo=UTC)

@@ -11,9 +11,9 @@ from test_projections_crash import history
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env
-from projections.projector import Projector
 from projections.queries import ReadModel
 from projections.records import Records
+from projections.registry import Projector
 
 
 def _record(url: str, size: int, seed: int) -> None:

@@ -10,13 +10,14 @@ from api_support import record_demo
 
 from ledger.store import ChainedEvent, open_recorder
 from ledger.store.salt import SALT_KEY, SaltedMapper
+from projections.decoding import ledger_mapper
 from projections.records import Records
-from projections.trail import ledger_mapper
+from projections.registry import CATALOG
 
 
 def test_the_projector_decodes_events_without_their_salt(store_url: str) -> None:
     record_demo(store_url, private=True)
-    records = Records()
+    records = Records(CATALOG)
     assert isinstance(records.mapper, SaltedMapper)
     assert isinstance(ledger_mapper(), SaltedMapper)
     with closing(open_recorder(store_url)) as recorder:

@@ -14,8 +14,9 @@ from test_projections_crash import BODY, PROCESS, history
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env
-from projections.projector import ProjectionError, Projector
+from projections.projector import ProjectionError
 from projections.queries import ReadModel
+from projections.registry import Projector
 from projections.worker import worker_folds
 
 

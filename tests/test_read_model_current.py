@@ -13,8 +13,8 @@ from test_projections_crash import history
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env
-from projections.projector import Projector
 from projections.queries import ReadModel
+from projections.registry import Projector
 
 
 def _projected(url: str, size: int) -> None:

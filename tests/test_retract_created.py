@@ -24,8 +24,8 @@ from ledger.importers.oparl.client import Settings
 from ledger.importers.oparl.run import run_import
 from ledger.store import application_env
 from projections.errors import NotFoundError
-from projections.projector import Projector
 from projections.queries import ReadModel, catch_up, events, get_resolution, list_resolutions
+from projections.registry import Projector
 
 BODY = "kyffhaeuserkreis"
 JHA = "jugendhilfeausschuss"

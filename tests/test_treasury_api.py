@@ -20,8 +20,8 @@ from api.tokens import hash_token
 from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
-from projections.projector import catch_up
 from projections.queries import ReadModel
+from projections.registry import catch_up
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"

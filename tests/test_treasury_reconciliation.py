@@ -19,9 +19,9 @@ from ledger.importers.bookings import import_bookings
 from ledger.importers.mapping import default_mapping
 from ledger.store import application_env
 from projections.errors import NotFoundError, QueryError
-from projections.projector import catch_up
 from projections.queries import ReadModel
 from projections.reconciliation import reconciliation, reconciliation_csv, reconciliation_table
+from projections.registry import catch_up
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"

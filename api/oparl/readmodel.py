@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from projections.queries import ReadModel
 from projections.store import View
-from projections.visible import anonymous_records
+from projections.visibility import anonymous_records
 
 #: Snapshots kept per read model (a position with and without a token is two).
 KEPT = 4

@@ -22,7 +22,7 @@ from api.schemas import Resolution, ResolutionList
 from projections import queries
 from projections.errors import NotFoundError
 from projections.queries import ReadModel
-from projections.visible import anonymous_records
+from projections.visibility import anonymous_records
 
 router = APIRouter(
     prefix="/v1/bodies/{body}/resolutions", tags=["resolutions"], dependencies=[BOUNDED]

@@ -1,0 +1,108 @@
+"""Who may see which records: the one rule every anonymous route and the audit trail apply.
+
+Non-public (nichtöffentliche) resolutions and unpublished findings are not shown to an
+anonymous reader; `anonymous_records` decides which records are, from their timelines as
+the ledger knows them now.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
+
+from projections.axes import axes
+
+if TYPE_CHECKING:
+    from projections.store import View
+
+#: Prebuilt statements by (table, entities, flag, body?, scope?, keys?, ids?).
+_statements: dict[tuple[Any, ...], Select[Any]] = {}
+_lock = threading.Lock()
+
+
+#: The models whose records an anonymous reader may not see, and the state column that
+#: says they may: non-public (nichtöffentliche) resolutions and unpublished findings.
+FLAGS: Final = {"resolution": "public", "finding": "published"}
+#: The same models by the record name the audit trail carries.
+FLAGGED_RECORDS: Final = {"Resolution": "resolution", "Finding": "finding"}
+
+
+def _shown_statement(
+    table: Table, entities: Table, flag: str, shape: tuple[bool, bool, bool, bool]
+) -> Select[Any]:
+    key = ("shown", table, entities, flag, shape)
+    found = _statements.get(key)
+    if found is not None:
+        return found
+    with_body, with_scope, with_keys, with_ids = shape
+    known = bindparam("known_at", type_=table.c.recorded_from.type)
+    conditions = [
+        entities.c.model == bindparam("model", type_=entities.c.model.type),
+        # The last row of the timeline known now (the open one), whatever its valid time:
+        # a record that only starts after today is decided like any other (finding 7 of
+        # issue 21), and a record published after a non-public start is shown.
+        table.c.recorded_from <= known,
+        or_(table.c.recorded_to.is_(None), table.c.recorded_to > known),
+        table.c.valid_to.is_(None),
+    ]
+    if with_body:
+        conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
+    if with_scope:
+        conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
+    if with_keys:
+        conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
+    if with_ids:
+        conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
+    # Shown only when that row carries the flag (a NULL flag is not a yes).
+    flagged = case((table.c[flag] == true(), 1), else_=0)
+    statement = cast(
+        "Select[Any]",
+        select(entities.c.entity, entities.c.key)
+        .join(table, table.c.entity == entities.c.entity)
+        .where(*conditions)
+        .group_by(entities.c.entity, entities.c.key)
+        .having(func.min(flagged) == 1),
+    )
+    with _lock:
+        return _statements.setdefault(key, statement)
+
+
+def anonymous_records(
+    view: View,
+    model: str,
+    *,
+    body: str | None = None,
+    scope: str | None = None,
+    keys: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Of a model's records (in `body`, `scope`, with a key in `keys`, an id in `ids`: each
+    filter only when given), those an anonymous reader may see, as {entity id: record key}.
+
+    The one decision every anonymous route and the audit trail make: a resolution is
+    shown only if it is public, a finding only if it is published, in the last row of its
+    timeline as the ledger knows it now (its current standing), whatever that row's valid
+    date: a record that starts next year is decided today like any other, and one made
+    public after a non-public start is shown. A record with no row known now is not shown.
+    A query at past axes must in addition check the flag in the row it shows.
+    `model` is one of FLAGS.
+    """
+    if view.schema is None or (keys is not None and not keys) or (ids is not None and not ids):
+        return {}
+    shape = (body is not None, scope is not None, keys is not None, ids is not None)
+    statement = _shown_statement(
+        view.schema.table(model), view.schema.entities, FLAGS[model], shape
+    )
+    params: dict[str, Any] = {"model": model, "known_at": axes().known_at_naive}
+    if body is not None:
+        params["body"] = body
+    if scope is not None:
+        params["scope"] = scope
+    if keys is not None:
+        params["keys"] = sorted(set(keys))
+    if ids is not None:
+        params["ids"] = sorted(set(ids))
+    return {row.entity: row.key for row in view.conn.execute(statement, params)}
