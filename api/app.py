@@ -33,9 +33,9 @@ from ledger import settings
 from ledger.store import database_url, parse_url
 from ledger.store.checkpoints import CheckpointSchedule
 from projections import queries
-from projections.cache import AgreementCache
+from projections.engine.store import READ_CONNECTIONS
+from projections.models.agreement_cache import AgreementCache
 from projections.queries import ReadModel
-from projections.store import READ_CONNECTIONS
 
 PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
 CACHE_VAR: Final = "LEDGER_AGREEMENT_CACHE"

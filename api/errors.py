@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from api.deps import UnauthorizedError
 from ledger.errors import LedgerError
-from projections.errors import NotFoundError, QueryError
+from projections.engine.errors import NotFoundError, QueryError
 
 POSITION_HEADER = "X-Ledger-Position"
 # Query keyword arguments whose HTTP parameter has another name.

@@ -6,8 +6,8 @@ Mount with `app.include_router(metrics.router)` and `metrics.instrument(app)`.
   latency by the matched route's template (`/v1/bodies/{body}/certification`, never the
   filled-in path; `unmatched` for a path no route has), method and status.
 - ``ledger_projector_batch_duration_seconds``: the projector's batches, when this server
-  projects (`projections.metrics`).
-- The ledger's state, read from the database at each scrape (`projections.metrics
+  projects (`projections.engine.metrics`).
+- The ledger's state, read from the database at each scrape (`projections.engine.metrics
   .LedgerCollector`): ``ledger_head_position``, ``ledger_read_model_position``,
   ``ledger_projection_lag_events``, ``ledger_projector_stuck``,
   ``ledger_events_appended_total{record}``, ``ledger_store_up``.
@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import logs
 from api.routes import health
-from projections import metrics as read_side
+from projections.engine import metrics as read_side
 
 router = APIRouter(include_in_schema=False)
 _setup = threading.Lock()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from ledger.store import parse_url
-from projections.projector import Follower
+from projections.engine.projector import Follower
 
 INTERVAL: Final = 0.5
 LOCK_RETRY: Final = 2.0

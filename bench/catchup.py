@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from projections.worker import peak_rss_kb
+from projections.engine.worker import peak_rss_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 1000
@@ -79,7 +79,7 @@ def available() -> str | None:
         from projections import registry as projector
 
         if not callable(getattr(projector, "catch_up", None)):
-            return "projections.projector has no catch_up function yet"
+            return "projections.registry has no catch_up function yet"
     except ImportError as exc:
         return f"the projector has not landed yet ({exc})"
     return None

@@ -130,7 +130,7 @@ def child(url: str, count: int) -> None:
     """In the child: the setup, then `count` payments in one batch; one JSON line."""
     from ledger.application import LedgerApplication
     from ledger.store import application_env
-    from projections.worker import peak_rss_kb
+    from projections.engine.worker import peak_rss_kb
 
     app = LedgerApplication(env=application_env(url))
     try:

@@ -142,7 +142,7 @@ def projected_store(events: int, seed: int) -> Iterator[str]:
     """A SQLite store of a generated history, recorded and projected; removed afterwards."""
     from ledger.application import LedgerApplication
     from ledger.store import application_env
-    from projections.projector import catch_up
+    from projections.registry import catch_up
 
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"servers-{uuid.uuid4().hex[:10]}.db"

@@ -17,11 +17,12 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ledger import logs
+from ledger.cli.usage import UsageError
 from ledger.progress import Progress
 from ledger.store.checkpoints import CheckpointSchedule
 from projections import rendering
-from projections.annual_report import annual_report, annual_report_csv
-from projections.projector import DEFAULT_BATCH, Follower
+from projections.engine.projector import DEFAULT_BATCH, Follower
+from projections.models.annual_report import annual_report, annual_report_csv
 from projections.queries import (
     ReadModel,
     agreement,
@@ -33,10 +34,6 @@ from projections.queries import (
 from projections.registry import Projector
 
 SHOWN = ("certification", "agreement", "budget", "resolutions", "findings")
-
-
-class UsageError(ValueError):
-    """A command-line option is missing or wrong (exit code 2)."""
 
 
 def _batch_size(text: str) -> int:
@@ -100,7 +97,7 @@ def run_project(args: argparse.Namespace) -> int:
             print(f"position {_catch_up(projector)}", flush=True)
             return 0
         if args.metrics:
-            from projections import metrics
+            from projections.engine import metrics
 
             metrics.serve(args.metrics, projector.url, projector.catalog)
         follower = Follower(

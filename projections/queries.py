@@ -7,16 +7,16 @@ that says the ledger position it reflects.
 
 from __future__ import annotations
 
-from projections.agreement import agreement, agreement_json
-from projections.annual_report import annual_report, annual_report_csv
-from projections.bodies import get_body, list_bodies
-from projections.budget import budget
-from projections.certification import certification, get_process, list_processes
-from projections.errors import NotFoundError, QueryError
-from projections.findings import findings
+from projections.engine.errors import NotFoundError, QueryError
+from projections.models.agreement import agreement, agreement_json
+from projections.models.annual_report import annual_report, annual_report_csv
+from projections.models.bodies import get_body, list_bodies
+from projections.models.budget import budget
+from projections.models.certification import certification, get_process, list_processes
+from projections.models.findings import findings
+from projections.models.resolutions import get_resolution, list_resolutions
+from projections.models.trail import events, head
 from projections.registry import ReadModel, catch_up
-from projections.resolutions import get_resolution, list_resolutions
-from projections.trail import events, head
 
 __all__ = [
     "NotFoundError",

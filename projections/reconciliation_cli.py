@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from projections.reconciliation import (
+from projections.models.reconciliation import (
     LANGUAGES,
     reconciliation,
     reconciliation_csv,

@@ -1,26 +1,26 @@
 """The bitemporal read models the projector maintains, one per record type.
 
-The engine (`projections.store`, `projections.schema`, `projections.projector`) knows no
-read model: this module names them and hands them to it, as `CATALOG` (their tables per
-generation, what the projector writes), `ReadModel` (a reader of them: what queries, the
-API and the CLI open), `Projector` and `catch_up` (what keeps them up to date).
+The engine (`projections.engine`) knows no read model: this module names the ones of
+`projections.models` and hands them to it, as `CATALOG` (their tables per generation, what
+the projector writes), `ReadModel` (a reader of them: what queries, the API and the CLI
+open), `Projector` and `catch_up` (what keeps them up to date).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from projections import projector as engine
-from projections.agreement import AGREEMENTS, MEASURES
-from projections.bitemporal import VersionedModel
-from projections.bodies import BODIES, COMMITTEES
-from projections.budget import BUDGET_LINES
-from projections.certification import PROCESSES
-from projections.findings import FINDINGS
-from projections.records import CACHE_RECORDS
-from projections.resolutions import RESOLUTIONS
-from projections.schema import Catalog
-from projections.store import ReadModel as Reader
+from projections.engine import projector as engine
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.records import CACHE_RECORDS
+from projections.engine.schema import Catalog
+from projections.engine.store import ReadModel as Reader
+from projections.models.agreement import AGREEMENTS, MEASURES
+from projections.models.bodies import BODIES, COMMITTEES
+from projections.models.budget import BUDGET_LINES
+from projections.models.certification import PROCESSES
+from projections.models.findings import FINDINGS
+from projections.models.resolutions import RESOLUTIONS
 
 MODELS: tuple[VersionedModel[Any], ...] = (
     BODIES,
@@ -48,7 +48,7 @@ class ReadModel(Reader):
 
 class Projector(engine.Projector):
     """Catches the read model of this ledger's record types up with the ledger on a URL
-    (default LEDGER_DATABASE_URL); see `projections.projector.Projector`."""
+    (default LEDGER_DATABASE_URL); see `projections.engine.projector.Projector`."""
 
     def __init__(
         self,
@@ -71,5 +71,5 @@ class Projector(engine.Projector):
 
 def catch_up(target: Reader | str | None = None, *, batch_size: int = engine.DEFAULT_BATCH) -> int:
     """Catches the read model of this ledger's record types up with its ledger; returns the
-    position (see `projections.projector.catch_up`)."""
+    position (see `projections.engine.projector.catch_up`)."""
     return engine.catch_up(target, CATALOG, batch_size=batch_size)

@@ -1,7 +1,7 @@
 """The per-worker agreement cache: the same answers as the database, never stale, never leaking.
 
 Target-agreement queries known now are answered from timelines kept in memory for the read
-model's position (projections.cache); these tests hold them to the uncached query.
+model's position (projections.models.agreement_cache); these tests hold them to the uncached query.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from api_support import (
 from api.app import agreement_cache
 from ledger.errors import LedgerError
 from projections import queries
-from projections.axes import axes
-from projections.cache import AgreementCache
+from projections.engine.axes import axes
+from projections.models.agreement_cache import AgreementCache
 from projections.queries import ReadModel, catch_up
 
 PROCESSES = ["audit-fgk/2015", "audit-fgk/2018", "familienbuendnis/2018"]

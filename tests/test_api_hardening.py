@@ -19,9 +19,9 @@ from sqlalchemy import Engine, event
 
 from api.deps import MAX_PARAMETER_LENGTH
 from ledger.domain.resolution import Resolution
-from projections import trail
+from projections.models import trail
+from projections.models.trail import event_data
 from projections.queries import catch_up
-from projections.trail import event_data
 
 #: A valid value per path parameter (the demo's).
 PATH_VALUES = {

@@ -25,7 +25,7 @@ from api_support import (
     record_demo,
 )
 
-from projections.cache import AgreementCache
+from projections.models.agreement_cache import AgreementCache
 from projections.queries import ReadModel, get_process
 from projections.registry import catch_up
 

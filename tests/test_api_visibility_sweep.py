@@ -28,8 +28,8 @@ from api_support import (
     record_demo,
 )
 
+from projections.models.visibility import anonymous_records
 from projections.queries import ReadModel, catch_up
-from projections.visibility import anonymous_records
 
 TODAY = datetime.now(UTC).date()
 NEXT_YEAR = TODAY.year + 1

@@ -22,8 +22,8 @@ from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
-from projections.csv_cells import cell, text_cell, write_csv
-from projections.reconciliation import CSV_COLUMNS, reconciliation_csv
+from projections.engine.csv_cells import cell, text_cell, write_csv
+from projections.models.reconciliation import CSV_COLUMNS, reconciliation_csv
 
 BODY = "kyffhaeuserkreis"
 PROCESS = "audit-fgk/2015"

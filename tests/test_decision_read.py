@@ -18,9 +18,9 @@ from api.pages.changes import steps
 from api.pages.charts import counts_text, vote_bars
 from ledger.cli import main
 from ledger.store.url import sqlalchemy_url
-from projections.history import record_history
+from projections.engine.schema import missing_columns
+from projections.models.history import record_history
 from projections.queries import ReadModel, catch_up
-from projections.schema import missing_columns
 
 BODY = "kyffhaeuserkreis"
 JHA = "jugendhilfeausschuss"

@@ -27,9 +27,9 @@ from api.projector import ProjectorThread
 from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import ChainedEvent, open_recorder
-from projections.projector import EventProjectionError, Follower
+from projections.engine.projector import EventProjectionError, Follower
+from projections.engine.records import Records
 from projections.queries import ReadModel
-from projections.records import Records
 from projections.registry import Projector
 
 WAIT = 60.0  # seconds for a process to come up or catch up; never reached when it works

@@ -26,8 +26,8 @@ from api.tokens import hash_token
 from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import ChainedEvent, open_recorder
+from projections.engine.records import Records
 from projections.queries import ReadModel, catch_up
-from projections.records import Records
 from projections.registry import Projector
 
 ROUTE = "/v1/bodies/{body}/certification"

@@ -8,7 +8,7 @@ from pathlib import Path
 from api_support import record, record_demo
 from pages_support import BODY, pages_client, parse, text_of
 
-from projections.cache import AgreementCache
+from projections.models.agreement_cache import AgreementCache
 from projections.queries import catch_up
 
 PROCESS = f"/ui/bodies/{BODY}/processes/audit-fgk/2015"

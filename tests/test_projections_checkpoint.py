@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storage import demo_ledger
 
-from projections.checkpoint import Checkpointer
+from projections.engine.checkpoint import Checkpointer
 from projections.registry import Projector
 
 

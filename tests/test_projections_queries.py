@@ -12,7 +12,7 @@ import pytest
 from ledger.application import LedgerApplication
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env, open_recorder
-from projections.errors import NotFoundError, QueryError
+from projections.engine.errors import NotFoundError, QueryError
 from projections.queries import (
     ReadModel,
     agreement,

@@ -89,7 +89,7 @@ def test_a_query_that_read_the_pointer_before_the_swap_finishes_on_the_old_table
 
 
 def _axes() -> Any:
-    from projections.axes import axes
+    from projections.engine.axes import axes
 
     return axes("2018-12-31", LATER)
 

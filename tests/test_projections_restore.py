@@ -11,8 +11,8 @@ from test_projections_crash import history
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env
+from projections.engine.records import Records
 from projections.queries import ReadModel
-from projections.records import Records
 from projections.registry import Projector
 
 

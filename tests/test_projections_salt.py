@@ -10,8 +10,8 @@ from api_support import record_demo
 
 from ledger.store import ChainedEvent, open_recorder
 from ledger.store.salt import SALT_KEY, SaltedMapper
-from projections.decoding import ledger_mapper
-from projections.records import Records
+from projections.engine.decoding import ledger_mapper
+from projections.engine.records import Records
 from projections.registry import CATALOG
 
 

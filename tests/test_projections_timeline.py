@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from ledger.domain.base import current_facts
 from ledger.domain.measure import MEASURE, Measure
-from projections.agreement import MEASURES
-from projections.bitemporal import Entity, advance, compact, needs_history, replay, rows_from
+from projections.engine.bitemporal import Entity, advance, compact, needs_history, replay, rows_from
+from projections.models.agreement import MEASURES
 
 DAY0 = date(2020, 1, 1)
 ID = uuid4()

@@ -14,10 +14,10 @@ from test_projections_crash import BODY, PROCESS, history
 
 from ledger.application import LedgerApplication
 from ledger.store import application_env
-from projections.projector import ProjectionError
+from projections.engine.projector import ProjectionError
+from projections.engine.worker import worker_folds
 from projections.queries import ReadModel
 from projections.registry import Projector
-from projections.worker import worker_folds
 
 
 def _record(url: str, size: int, seed: int, per_batch: int = 3) -> None:

@@ -20,9 +20,9 @@ from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
 from ledger.store import application_env
 from ledger.store.url import sqlalchemy_url
-from projections.bulk import inserter
-from projections.columns import WholeNumber, narrow_columns
-from projections.documents import amount, cents
+from projections.engine.bulk import inserter
+from projections.engine.columns import WholeNumber, narrow_columns
+from projections.engine.documents import amount, cents
 
 BODY = "kyffhaeuserkreis"
 LINE = "01.4953.7187"

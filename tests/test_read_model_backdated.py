@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ledger.domain.base import Fold, current_facts
 from ledger.domain.budget_line import BUDGET_LINE, BudgetLine
-from projections.bitemporal import (
+from projections.engine.bitemporal import (
     Entity,
     advance,
     compact,
@@ -30,7 +30,7 @@ from projections.bitemporal import (
     replay,
     rows_from,
 )
-from projections.budget import BUDGET_LINES
+from projections.models.budget import BUDGET_LINES
 
 DAY0 = date(2018, 1, 1)
 ID = uuid4()

@@ -23,7 +23,7 @@ from ledger.errors import CommandError
 from ledger.importers.oparl.client import Settings
 from ledger.importers.oparl.run import run_import
 from ledger.store import application_env
-from projections.errors import NotFoundError
+from projections.engine.errors import NotFoundError
 from projections.queries import ReadModel, catch_up, events, get_resolution, list_resolutions
 from projections.registry import Projector
 

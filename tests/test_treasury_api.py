@@ -79,7 +79,7 @@ def test_the_reconciliation_names_the_line_and_the_excess(client: TestClient) ->
 
 
 def test_the_document_is_the_same_as_the_query_gives(client: TestClient, tmp_path: Path) -> None:
-    from projections.reconciliation import reconciliation
+    from projections.models.reconciliation import reconciliation
 
     response = client.get(PATH, params={"as_of": "2018-12-13", "known_at": "2100-01-01"})
     rm = ReadModel(f"sqlite:///{tmp_path / 'ledger.db'}")

@@ -37,8 +37,8 @@ from ledger.importers.mapping import Mapping, parse_mapping
 from ledger.importers.report import ImportRefusedError, ImportReport
 from ledger.store import application_env
 from ledger.yaml_files import load_yaml
+from projections.models.reconciliation import reconciliation
 from projections.queries import ReadModel
-from projections.reconciliation import reconciliation
 from projections.registry import catch_up
 
 ZERO = Decimal("0.00")

@@ -18,9 +18,13 @@ from ledger.cli.record import demo_text, load_commands
 from ledger.importers.bookings import import_bookings
 from ledger.importers.mapping import default_mapping
 from ledger.store import application_env
-from projections.errors import NotFoundError, QueryError
+from projections.engine.errors import NotFoundError, QueryError
+from projections.models.reconciliation import (
+    reconciliation,
+    reconciliation_csv,
+    reconciliation_table,
+)
 from projections.queries import ReadModel
-from projections.reconciliation import reconciliation, reconciliation_csv, reconciliation_table
 from projections.registry import catch_up
 
 BODY = "kyffhaeuserkreis"

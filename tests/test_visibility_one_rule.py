@@ -3,7 +3,7 @@
 A public proposal and a published finding dated next year have no state today; they must
 still be shown, at an as_of on or after their date, on every route that lists them (the
 resolution list, the resolution, the findings, the target agreement and a process, which
-name the resolution, the audit trail), as `projections.visible.anonymous_records` decides.
+name the resolution, the audit trail), as `projections.models.visibility.anonymous_records` decides.
 A non-public proposal and an unpublished finding of the same date are shown on none of them.
 """
 

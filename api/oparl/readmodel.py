@@ -7,7 +7,7 @@ rows still open are the record as known now, the closed ones its past. A record 
 are all closed has been retracted: OParl shows it as `deleted: true`. A vote or decision
 that is in a closed row of its resolution and in no open one was retracted on its own.
 
-Anonymous readers see a resolution only when `projections.visible.anonymous_records` says
+Anonymous readers see a resolution only when `projections.models.visibility.anonymous_records` says
 so (public in every row known now), as on `/v1`; a retracted resolution, which has no row
 known now, only when every row it ever had was public.
 
@@ -26,9 +26,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from projections.engine.store import View
+from projections.models.visibility import anonymous_records
 from projections.queries import ReadModel
-from projections.store import View
-from projections.visibility import anonymous_records
 
 #: Snapshots kept per read model (a position with and without a token is two).
 KEPT = 4

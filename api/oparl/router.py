@@ -21,7 +21,7 @@ from api.oparl import objects as o
 from api.oparl.lists import DEFAULT_LIMIT, MAX_LIMIT, ListQuery, Moment, list_query, page
 from api.oparl.readmodel import BodyData, Snapshot, Tally, snapshot
 from api.routes import POSITION_HEADER
-from projections.errors import NotFoundError
+from projections.engine.errors import NotFoundError
 
 PREFIX = "/oparl/v1"
 router = APIRouter(prefix=PREFIX, tags=["oparl"], dependencies=[BOUNDED])

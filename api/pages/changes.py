@@ -1,6 +1,6 @@
 """A record's history as a reader follows it: per event, which fields went from what to what.
 
-The entries are those of `projections.history.record_history`. An ordinary event sets its
+The entries are those of `projections.models.history.record_history`. An ordinary event sets its
 fields: before is the value the record's earlier events on the page gave them. A correction
 replaces values of the event at version `corrects`: before is that event's value. A
 retraction withdraws the event at version `retracts` as recorded in error.

@@ -17,7 +17,7 @@ from api.pages.params import Axes, PageError, link, text, year_value
 from api.pages.render import answer, page, read_model
 from api.routes.resolutions import not_found, require_shown
 from projections import queries
-from projections.reconciliation import reconciliation
+from projections.models.reconciliation import reconciliation
 
 router = APIRouter(include_in_schema=False)
 

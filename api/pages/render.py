@@ -18,7 +18,7 @@ from api.pages.frame import frame
 from api.pages.params import PageError, bounded
 from api.routes import POSITION_HEADER
 from ledger.errors import LedgerError
-from projections.errors import NotFoundError, QueryError
+from projections.engine.errors import NotFoundError, QueryError
 from projections.queries import ReadModel
 
 HERE: Final = Path(__file__).parent

@@ -19,9 +19,10 @@ from api.pages.frame import frame
 from api.pages.params import PageError, link, text, whole
 from api.pages.render import SECURITY_HEADERS, answer, page, read_model
 from api.routes import POSITION_HEADER
-from projections import proofs, queries
-from projections.errors import NotFoundError
-from projections.history import MODELS, record_history
+from projections import queries
+from projections.engine.errors import NotFoundError
+from projections.models import proofs
+from projections.models.history import MODELS, record_history
 
 router = APIRouter(include_in_schema=False)
 

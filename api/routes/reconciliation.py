@@ -20,7 +20,7 @@ from api.deps import (
 )
 from api.routes import positioned
 from api.schemas import Amount, AsOfDocument, Document
-from projections.reconciliation import reconciliation as reconcile
+from projections.models.reconciliation import reconciliation as reconcile
 
 router = APIRouter(prefix="/v1/bodies/{body}/budget", tags=["budget"], dependencies=[BOUNDED])
 

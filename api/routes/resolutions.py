@@ -20,9 +20,9 @@ from api.deps import (
 from api.routes import positioned
 from api.schemas import Resolution, ResolutionList
 from projections import queries
-from projections.errors import NotFoundError
+from projections.engine.errors import NotFoundError
+from projections.models.visibility import anonymous_records
 from projections.queries import ReadModel
-from projections.visibility import anonymous_records
 
 router = APIRouter(
     prefix="/v1/bodies/{body}/resolutions", tags=["resolutions"], dependencies=[BOUNDED]
@@ -94,7 +94,7 @@ def get_resolution(
     response: Response,
 ) -> dict[str, Any]:
     """A resolution with its items, financial effect and votes."""
-    # One view decides and reads (projections.resolutions.get_resolution): an anonymous
+    # One view decides and reads (projections.models.resolutions.get_resolution): an anonymous
     # reader gets the resolution only if anonymous_records shows it and it is public at
     # the axes; a non-public and an unknown reference run the same statements.
     document = queries.get_resolution(
@@ -121,7 +121,7 @@ def require_shown(rm: ReadModel, body: str, reference: str) -> None:
 
     The API route no longer calls this (queries.get_resolution decides in its own view);
     it is kept for the /ui resolution page until that page does the same. The decision is
-    projections.visible.anonymous_records, as on every route; a non-public resolution and
+    projections.models.visibility.anonymous_records, as on every route; a non-public resolution and
     an unknown reference take the same path (no timing oracle) and read the same.
     """
     with rm.view() as view:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import BOUNDED, PrivateDep, ReadModelDep
 from api.routes import POSITION_HEADER
-from projections import proofs
+from projections.models import proofs
 
 router = APIRouter(dependencies=[BOUNDED], tags=["verifiable log"])
 

@@ -7,7 +7,7 @@ it: at 10^6 events about a sixth of a catch-up. Here it runs in a thread of its 
 its own connection, asked for after each batch. SQLite releases the GIL for the whole
 checkpoint, so it overlaps with the projector folding the next batch, and a PASSIVE
 checkpoint never blocks the writer nor readers. The projector's connection keeps a high
-`wal_autocheckpoint` as a safety valve (see `projections.store.make_engine`).
+`wal_autocheckpoint` as a safety valve (see `projections.engine.store.make_engine`).
 """
 
 from __future__ import annotations

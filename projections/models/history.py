@@ -9,7 +9,7 @@ the chain link, so a page costs the record's events, not the store's.
 Anonymous callers get exactly what the anonymous audit trail shows: a resolution or a
 finding they may not see is not found (the same answer as an unknown record), and
 references to non-public resolutions inside the events are redacted. The entries are
-those of `projections.trail.events`, built by the same functions.
+those of `projections.models.trail.events`, built by the same functions.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 
-from projections.errors import NotFoundError, QueryError
+from projections.engine.errors import NotFoundError, QueryError
 
 # The trail's entry and visibility helpers, so that a record's history and the audit
 # trail cannot disagree on what an entry holds or on what an anonymous reader sees.
-from projections.store import ledger_tables
-from projections.trail import _data, _entry, _public, _redact
-from projections.visibility import FLAGS, anonymous_records
+from projections.engine.store import ledger_tables
+from projections.models.trail import _data, _entry, _public, _redact
+from projections.models.visibility import FLAGS, anonymous_records
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
 
 #: The record models a history can be asked for (the read model's names).
 MODELS: Final = (

@@ -5,7 +5,7 @@ for one kind of reader (anonymous or with a read token), the timelines *as known
 the agreement, its measures and its findings (every row, whatever its valid time), and
 which resolution references an anonymous reader may see. A query at any as_of with known_at = now is
 then answered from memory: per record, the row whose valid-time interval holds as_of
-(a bisection), exactly the row `projections.visible.visible` would select.
+(a bisection), exactly the row `projections.engine.visible.visible` would select.
 
 Honesty:
 
@@ -16,7 +16,7 @@ Honesty:
 - An entry is used only for known_at at or after the moment it was built, and only when
   every row read then was already known and not yet closed at that moment (otherwise a
   clock disagreement makes "known now" move: the query goes to the database).
-- What an anonymous reader may see is decided as `projections.visible.anonymous_records`
+- What an anonymous reader may see is decided as `projections.models.visibility.anonymous_records`
   decides it on every route: a finding (resolution) only if the last row of its timeline
   known now is published (public), whatever its dates. An entry built on another day
   (UTC) is not used either.
@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from projections.axes import Axes
-from projections.visible import Timeline, known_now, records_exist, shown_now, timelines
+from projections.engine.axes import Axes
+from projections.engine.visible import Timeline, known_now, records_exist, shown_now, timelines
 
 if TYPE_CHECKING:
-    from projections.store import ReadModel, View
+    from projections.engine.store import ReadModel, View
 
 #: Entries kept per process (worker): each is a process's timelines for one kind of reader.
 DEFAULT_SIZE = 16

@@ -59,10 +59,10 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.store import CHAIN_TABLE, EVENTS_TABLE
 from ledger.store.url import POSTGRES_SCHEMA, parse_url, sqlalchemy_url
-from projections.axes import Axes
-from projections.errors import NotFoundError
-from projections.schema import Catalog, Schema
-from projections.visible import visible
+from projections.engine.axes import Axes
+from projections.engine.errors import NotFoundError
+from projections.engine.schema import Catalog, Schema
+from projections.engine.visible import visible
 
 #: The advisory lock every projector transaction takes on PostgreSQL.
 PROJECTOR_LOCK = 0x1ED6E2_0001
@@ -192,7 +192,7 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
             if writer:
                 # Batches touch many index pages: a larger page cache (32 MiB; 64 MiB
                 # was no faster at 10^6 events and cost its memory). The projector's
-                # checkpointer (projections.checkpoint) checkpoints the WAL after each
+                # checkpointer (projections.engine.checkpoint) checkpoints the WAL after each
                 # batch; a commit only does it itself once the WAL passes 256 MiB.
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA synchronous=NORMAL")
@@ -240,7 +240,7 @@ class View:
         keys: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
     ) -> list[RowMapping]:
-        """The rows of a model's records at the query's axes (see projections.visible.visible)."""
+        """The rows of a model's records at the query's axes (see `visible.visible`)."""
         if self.schema is None:
             return []
         return visible(
@@ -355,7 +355,7 @@ class ReadModel:
         self._current = _CurrentReader(self.engine)
         self._ready = False
         self._has_failure_table = False
-        #: The projector `catch_up(rm)` keeps for this read model (see projections.projector).
+        #: The projector `catch_up(rm)` keeps for this read model (see `projector.catch_up`).
         self.projector: Any = None
         self.projector_lock = threading.Lock()
 

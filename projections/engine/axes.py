@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from projections.errors import QueryError
+from projections.engine.errors import QueryError
 
 END_OF_DAY = time(23, 59, 59, 999999)
 

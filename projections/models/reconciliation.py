@@ -33,17 +33,17 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from projections.axes import Axes, axes
-from projections.budget import fiscal_year, line_document
-from projections.csv_cells import Cell, write_csv
-from projections.errors import NotFoundError
-from projections.resolutions import public_references, resolution_document
+from projections.engine.axes import Axes, axes
+from projections.engine.csv_cells import Cell, write_csv
+from projections.engine.errors import NotFoundError
+from projections.models.budget import fiscal_year, line_document
+from projections.models.resolutions import public_references, resolution_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
 
 ZERO = Decimal("0.00")
 FAR_FUTURE = date(9999, 12, 31)
@@ -608,7 +608,7 @@ def reconciliation_table(document: dict[str, Any], lang: str = "de") -> str:
 
 
 def reconciliation_csv(document: dict[str, Any], lang: str = "de") -> str:
-    """The reconciliation as CSV for spreadsheets (see projections.csv_cells): UTF-8 with
+    """The reconciliation as CSV for spreadsheets (see projections.engine.csv_cells): UTF-8 with
     BOM, ';', amounts as numbers with a decimal comma, text cells never read as formulas;
     headings, directions and differences in lang."""
     words = WORDS[lang]

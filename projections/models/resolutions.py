@@ -8,7 +8,7 @@ OParl id URL.
 Non-public (nichtöffentliche) resolutions are shown only with include_private; without
 it they are indistinguishable from unknown ones, and references to them elsewhere
 (approvals, adoptions) are redacted. Whether a resolution may be shown is decided by
-`projections.visible.anonymous_records` (public in its last row known now, whatever its
+`projections.models.visibility.anonymous_records` (public in its last row known now, whatever its
 dates), and the row shown must be public at the query's axes too.
 """
 
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text, or_, select
 
 from ledger.domain.resolution import RESOLUTION, Resolution, ResolutionState
-from projections.axes import axes, parse_as_of
-from projections.bitemporal import VersionedModel
-from projections.columns import WholeNumber
-from projections.documents import amount, cents, iso
-from projections.errors import NotFoundError, QueryError
-from projections.visibility import anonymous_records
+from projections.engine.axes import axes, parse_as_of
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.columns import WholeNumber
+from projections.engine.documents import amount, cents, iso
+from projections.engine.errors import NotFoundError, QueryError
+from projections.models.visibility import anonymous_records
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import RowMapping
 
-    from projections.store import ReadModel, View
+    from projections.engine.store import ReadModel, View
 
 
 def _columns() -> list[Column[Any]]:

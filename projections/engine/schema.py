@@ -33,7 +33,7 @@ from sqlalchemy import (
     inspect,
 )
 
-from projections.bitemporal import ROW_ID, VersionedModel
+from projections.engine.bitemporal import ROW_ID, VersionedModel
 
 
 @dataclass(eq=False)
@@ -86,7 +86,7 @@ class Catalog:
     """The read models a read side keeps, and the (cached) tables of each generation.
 
     `origin` ("module:NAME") is where the catalog can be imported from: a fold worker
-    (`projections.worker`, another process) finds its projector's catalog there, since
+    (`projections.engine.worker`, another process) finds its projector's catalog there, since
     the models' functions cannot be sent to it.
     """
 

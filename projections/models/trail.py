@@ -5,7 +5,7 @@ event's stored bytes and chain hash are read from the ledger's own tables, joine
 position in the same snapshot. Anonymous callers do not
 see the events of non-public resolutions or of unpublished findings, and references to
 non-public resolutions inside other events are redacted; which records those are is
-decided by `projections.visible.anonymous_records`, as on every other route.
+decided by `projections.models.visibility.anonymous_records`, as on every other route.
 
 A page holds at most `limit` events and about MAX_PAGE_BYTES of event data: a page that
 stops at the byte budget says so (`truncated`), and the next starts after `next_after`.
@@ -26,15 +26,15 @@ from sqlalchemy import case, func, select
 
 from ledger.domain.event_types import check_event_type
 from ledger.domain.money import format_amount
-from projections.decoding import ledger_mapper
-from projections.errors import QueryError
-from projections.store import ledger_tables
-from projections.visibility import FLAGGED_RECORDS, anonymous_records
+from projections.engine.decoding import ledger_mapper
+from projections.engine.errors import QueryError
+from projections.engine.store import ledger_tables
+from projections.models.visibility import FLAGGED_RECORDS, anonymous_records
 
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping, Table
 
-    from projections.store import ReadModel, View
+    from projections.engine.store import ReadModel, View
 
 MAX_LIMIT = 1000
 #: A page stops before the event that would take its data beyond this many bytes (but

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from projections.agreement import agreement
-from projections.csv_cells import Cell, write_csv
-from projections.errors import QueryError
+from projections.engine.csv_cells import Cell, write_csv
+from projections.engine.errors import QueryError
+from projections.models.agreement import agreement
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from projections.cache import AgreementCache
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
+    from projections.models.agreement_cache import AgreementCache
 
 COLUMNS = (
     "Handlungsfeld",
@@ -113,7 +113,7 @@ def annual_report_csv(
     include_private: bool = False,
 ) -> str:
     """The report table as CSV text: BOM, semicolons, a header row of German headings;
-    every cell is text, never read as a formula (see projections.csv_cells)."""
+    every cell is text, never read as a formula (see projections.engine.csv_cells)."""
     report = annual_report(
         rm, body, process, year, known_at=known_at, include_private=include_private
     )

@@ -13,11 +13,11 @@ from ledger.domain.certification import (
     ProcessState,
     certification_status,
 )
-from projections.axes import axes
-from projections.bitemporal import VersionedModel
-from projections.documents import day, iso
-from projections.errors import NotFoundError
-from projections.resolutions import public_references, shown_reference
+from projections.engine.axes import axes
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.documents import day, iso
+from projections.engine.errors import NotFoundError
+from projections.models.resolutions import public_references, shown_reference
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import RowMapping
 
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
 
 
 def _columns() -> list[Column[Any]]:

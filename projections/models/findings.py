@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, Column, Date, String, Text
 
 from ledger.domain.finding import FINDING, Finding, FindingState
-from projections.axes import Axes, axes
-from projections.bitemporal import VersionedModel
-from projections.columns import WholeNumber
-from projections.documents import iso
-from projections.errors import NotFoundError
-from projections.visibility import anonymous_records
-from projections.visible import known_now, shown_now, timelines
+from projections.engine.axes import Axes, axes
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.columns import WholeNumber
+from projections.engine.documents import iso
+from projections.engine.errors import NotFoundError
+from projections.engine.visible import known_now, shown_now, timelines
+from projections.models.visibility import anonymous_records
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, datetime
 
-    from projections.store import ReadModel, View
+    from projections.engine.store import ReadModel, View
 
 
 def _columns() -> list[Column[Any]]:

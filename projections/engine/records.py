@@ -3,7 +3,7 @@
 `Records` folds events into their records' timelines and returns the row changes as
 `BatchWrites`, without writing anything: the projector writes them in its transaction.
 One projector folds a whole batch itself, or splits it by record with a worker process
-(`projections.worker`) that keeps the other records; records never share events, so
+(`projections.engine.worker`) that keeps the other records; records never share events, so
 the two parts of a batch are independent.
 
 Records are kept compact between batches (their last state and the last two versions of
@@ -30,7 +30,7 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Connection, select
 
 from ledger.store import ChainedEvent
-from projections.bitemporal import (
+from projections.engine.bitemporal import (
     Change,
     Entity,
     Version,
@@ -42,11 +42,11 @@ from projections.bitemporal import (
     needs_history,
     replay,
 )
-from projections.bulk import VersionRows, time_converters, version_rows
-from projections.decoding import ledger_mapper
-from projections.errors import ProjectionError
-from projections.schema import Catalog, Schema
-from projections.store import ledger_tables
+from projections.engine.bulk import VersionRows, time_converters, version_rows
+from projections.engine.decoding import ledger_mapper
+from projections.engine.errors import ProjectionError
+from projections.engine.schema import Catalog, Schema
+from projections.engine.store import ledger_tables
 
 #: How many records are kept in memory between batches (compact: ~2 KB each).
 CACHE_RECORDS = 150_000

@@ -1,7 +1,7 @@
 """The projector: a catch-up loop over the ledger that keeps the read-model tables.
 
 Each batch of events (`select_chained`, in position order) is folded into its records
-outside any lock (`projections.records`: what each record's rows become), then written
+outside any lock (`projections.engine.records`: what each record's rows become), then written
 in one transaction that holds the projector lock, after checking that nobody projected
 meanwhile: the records' bitemporal rows, the events (for the audit trail), new records
 in the directory, and the generation's position. Commit makes all of it visible at once;
@@ -9,7 +9,7 @@ a crash before commit leaves nothing, so a restarted projector resumes from the 
 position and applies every event exactly once.
 
 A catch-up far behind the ledger (a rebuild, a first catch-up) folds each batch together
-with a worker process (`projections.worker`), each its own share of the records, and
+with a worker process (`projections.engine.worker`), each its own share of the records, and
 writes both parts in its one transaction; the worker stops when the catch-up returns,
 and if it fails, the projector goes on alone.
 
@@ -44,14 +44,14 @@ from ledger.store import (
     store_failure,
 )
 from ledger.store.url import parse_url
-from projections import metrics
-from projections.bulk import close_open_rows, delete_open_rows, inserter
-from projections.checkpoint import Checkpointer
-from projections.columns import narrow_columns
-from projections.errors import FoldWorkerError, ProjectionError
-from projections.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
-from projections.schema import Catalog, missing_columns
-from projections.store import (
+from projections.engine import metrics
+from projections.engine.bulk import close_open_rows, delete_open_rows, inserter
+from projections.engine.checkpoint import Checkpointer
+from projections.engine.columns import narrow_columns
+from projections.engine.errors import FoldWorkerError, ProjectionError
+from projections.engine.records import CACHE_RECORDS, BatchWrites, Records, naive_utc
+from projections.engine.schema import Catalog, missing_columns
+from projections.engine.store import (
     CONTROL,
     FAILURE,
     GENERATIONS,
@@ -61,7 +61,7 @@ from projections.store import (
     lock,
     make_engine,
 )
-from projections.worker import FoldWorker, worker_folds
+from projections.engine.worker import FoldWorker, worker_folds
 
 __all__ = [
     "DEFAULT_BATCH",

@@ -4,7 +4,7 @@ SQLAlchemy's per-row parameter processing costs about as much as the database's 
 itself, and the projector writes a few rows per event. So rows go to the driver directly:
 on SQLite one executemany with values converted once per column, exactly as SQLAlchemy
 would store them (dates ISO, times "YYYY-MM-DD HH:MM:SS.ffffff", JSON as text, whole
-numbers beyond 64 bits as projections.columns stores them); on
+numbers beyond 64 bits as projections.engine.columns stores them); on
 PostgreSQL one COPY per table for new rows, and one UPDATE/DELETE joined to a VALUES
 list for the rows a batch closes.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, DateTime, Dialect, Table
 
-from projections.columns import WholeNumber, sqlite_whole
+from projections.engine.columns import WholeNumber, sqlite_whole
 
 Converter = Callable[[Any], Any]
 #: Rows per statement when closing rows on PostgreSQL (3 parameters each).

@@ -8,13 +8,13 @@ from sqlalchemy import Column, String
 
 from ledger.domain.body import BODY, Body, BodyState
 from ledger.domain.committee import COMMITTEE, Committee, CommitteeState
-from projections.axes import axes
-from projections.bitemporal import VersionedModel
-from projections.certification import process_summary
-from projections.columns import WholeNumber
+from projections.engine.axes import axes
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.columns import WholeNumber
+from projections.models.certification import process_summary
 
 if TYPE_CHECKING:
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
 
 
 def _body_columns() -> list[Column[Any]]:

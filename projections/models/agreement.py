@@ -15,22 +15,22 @@ from sqlalchemy import JSON, Boolean, Column, Date, Integer, String, Text
 
 from ledger.domain.agreement import AGREEMENT, AgreementState, TargetAgreement
 from ledger.domain.measure import MEASURE, STATUSES, Measure, MeasureState
-from projections.axes import axes
-from projections.bitemporal import VersionedModel
-from projections.documents import iso
-from projections.errors import NotFoundError
-from projections.findings import finding_document, visible_findings
-from projections.resolutions import public_references, shown_reference
-from projections.visible import records_exist
+from projections.engine.axes import axes
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.documents import iso
+from projections.engine.errors import NotFoundError
+from projections.engine.visible import records_exist
+from projections.models.findings import finding_document, visible_findings
+from projections.models.resolutions import public_references, shown_reference
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
     from datetime import date, datetime
 
-    from projections.axes import Axes
-    from projections.cache import AgreementCache, AgreementEntry
-    from projections.store import ReadModel, View
-    from projections.visible import Timeline
+    from projections.engine.axes import Axes
+    from projections.engine.store import ReadModel, View
+    from projections.engine.visible import Timeline
+    from projections.models.agreement_cache import AgreementCache, AgreementEntry
 
     #: A row as read from the database (RowMapping) or kept by the cache (dict).
     Row = Mapping[Any, Any]
@@ -171,8 +171,8 @@ def agreement(
 
     fields → goals → measures, each measure with code, title, status, progress, note,
     responsible and the findings that concern it. Anonymous callers see only published
-    findings. With a `cache` (see projections.cache), a query known now is answered from
-    the process's timelines kept in memory for the read model's current position.
+    findings. With a `cache` (see `agreement_cache`), a query known now is answered from the
+    process's timelines kept in memory for the read model's current position.
     """
     ax = axes(as_of, known_at)
     if cache is not None and known_at is None:

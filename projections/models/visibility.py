@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
 
-from projections.axes import axes
+from projections.engine.axes import axes
 
 if TYPE_CHECKING:
-    from projections.store import View
+    from projections.engine.store import View
 
 #: Prebuilt statements by (table, entities, flag, body?, scope?, keys?, ids?).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}

@@ -3,7 +3,7 @@
 Folding a batch (decoding the events, stepping the folds, building the rows) is Python
 and most of a catch-up; it cannot use a second core in one process. Records never share
 events, so a projector catching up a long backlog splits every batch by record: the
-worker keeps its share of the records (`projections.records.Records`) and folds their
+worker keeps its share of the records (`projections.engine.records.Records`) and folds their
 events while the projector folds the others; the projector then writes both parts and
 its position in one transaction, as before. The worker writes no rows and takes no lock
 (it reads the ledger and the read-model tables); the projector holds the lock and writes.
@@ -30,10 +30,10 @@ from uuid import UUID
 
 from ledger.errors import LedgerError
 from ledger.store import ChainedEvent
-from projections.errors import FoldWorkerError, ProjectionError
-from projections.records import CACHE_RECORDS, BatchWrites, Records
-from projections.schema import Catalog, load_catalog
-from projections.store import make_engine
+from projections.engine.errors import FoldWorkerError, ProjectionError
+from projections.engine.records import CACHE_RECORDS, BatchWrites, Records
+from projections.engine.schema import Catalog, load_catalog
+from projections.engine.store import make_engine
 
 #: Of 16 record slots, how many the worker folds. The projector also reads the batch and
 #: writes it, so the worker takes the larger share.

@@ -5,7 +5,7 @@ The ledger keeps the tree in `ledger_tree` (one row per leaf: the leaf hash and 
 append completed) and the signed checkpoints in `ledger_checkpoint`; see ledger.store.tree.
 Checkpoints and consistency proofs are public. An inclusion proof names one event, so an
 anonymous caller gets it only for an event the audit trail shows him: not for an event of a
-non-public resolution or an unpublished finding (`projections.visible.anonymous_records`,
+non-public resolution or an unpublished finding (`projections.models.visibility.anonymous_records`,
 the rule of every route), nor for one the read model has not projected yet (404, as for the
 record itself). The position each answer reports (X-Ledger-Position) is the tree's last
 leaf's: the ledger position the tree, and so the proof, reflects.
@@ -47,9 +47,9 @@ from ledger.tlog.proofs import (
     consistency_document,
     inclusion_document,
 )
-from projections.errors import NotFoundError, QueryError
-from projections.store import ReadModel, View
-from projections.visibility import FLAGGED_RECORDS, anonymous_records
+from projections.engine.errors import NotFoundError, QueryError
+from projections.engine.store import ReadModel, View
+from projections.models.visibility import FLAGGED_RECORDS, anonymous_records
 
 MAX_CHECKPOINTS: Final = 1000
 

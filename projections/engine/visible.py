@@ -26,7 +26,7 @@ from sqlalchemy import (
     true,
 )
 
-from projections.axes import Axes
+from projections.engine.axes import Axes
 
 #: Columns a timeline keeps apart from its rows (or checks once and drops).
 _BOOKKEEPING = frozenset(

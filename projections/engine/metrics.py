@@ -36,8 +36,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from projections.schema import Catalog
-from projections.store import ReadModel
+from projections.engine.schema import Catalog
+from projections.engine.store import ReadModel
 
 log = logging.getLogger("ledger.metrics")
 #: Set (to an empty directory) for processes that share their metrics through files.

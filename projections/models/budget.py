@@ -13,19 +13,19 @@ from sqlalchemy import JSON, Column, Integer, String, Text
 
 from ledger.domain.budget_line import BUDGET_LINE, BudgetLine, BudgetLineState
 from ledger.domain.money import format_amount
-from projections.axes import axes
-from projections.bitemporal import VersionedModel
-from projections.columns import WholeNumber
-from projections.documents import amount, cents, iso
-from projections.errors import NotFoundError, QueryError
-from projections.resolutions import public_references, shown_reference
+from projections.engine.axes import axes
+from projections.engine.bitemporal import VersionedModel
+from projections.engine.columns import WholeNumber
+from projections.engine.documents import amount, cents, iso
+from projections.engine.errors import NotFoundError, QueryError
+from projections.models.resolutions import public_references, shown_reference
 
 if TYPE_CHECKING:
     from datetime import date, datetime
 
     from sqlalchemy import RowMapping
 
-    from projections.store import ReadModel
+    from projections.engine.store import ReadModel
 
 
 def _columns() -> list[Column[Any]]:
