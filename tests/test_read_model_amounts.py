@@ -18,6 +18,8 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, create_engi
 from ledger.application import LedgerApplication
 from ledger.cli import main
 from ledger.cli.record import demo_text, load_commands
+from ledger.domain.budget_line import available_and_remaining
+from ledger.domain.money import format_amount
 from ledger.store import application_env
 from ledger.store.url import sqlalchemy_url
 from projections.engine.bulk import inserter
@@ -92,6 +94,32 @@ def test_cents_and_amounts_are_exact_at_any_size(text: str, whole: int) -> None:
     assert cents(Decimal(text)) == whole
     assert amount(whole) == text
     assert amount(-whole) == "-" + text
+
+
+@pytest.mark.parametrize(
+    ("appropriation", "approved", "payments", "available", "remaining"),
+    [
+        ("17655.00", "2500.50", "20155.51", "20155.50", "-0.01"),
+        (None, "92233720368547758.08", "0.05", "92233720368547758.08", "92233720368547758.03"),
+        ("-100.00", "0.00", "0.00", "-100.00", "-100.00"),
+    ],
+)
+def test_available_and_remaining_agree_in_euros_and_in_cents(
+    appropriation: str | None, approved: str, payments: str, available: str, remaining: str
+) -> None:
+    """The domain (in euros) and the budget overview (in cents) compute them in one place."""
+    in_euros = available_and_remaining(
+        Decimal(appropriation) if appropriation is not None else None,
+        Decimal(approved),
+        Decimal(payments),
+    )
+    in_cents = available_and_remaining(
+        cents(Decimal(appropriation)) if appropriation is not None else None,
+        cents(Decimal(approved)),
+        cents(Decimal(payments)),
+    )
+    assert [format_amount(x) for x in in_euros] == [available, remaining]
+    assert [amount(x) for x in in_cents] == [available, remaining]
 
 
 @pytest.fixture

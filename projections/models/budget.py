@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, Integer, String, Text
 
-from ledger.domain.budget_line import BUDGET_LINE, BudgetLine, BudgetLineState
+from ledger.domain.budget_line import (
+    BUDGET_LINE,
+    BudgetLine,
+    BudgetLineState,
+    available_and_remaining,
+)
 from ledger.domain.money import format_amount
 from projections.engine.axes import axes
 from projections.engine.bitemporal import VersionedModel
@@ -107,7 +112,9 @@ def line_document(
     row: RowMapping, public: set[str] | None, *, include_private: bool
 ) -> dict[str, Any]:
     """A budget line as the overview shows it (approvals on non-public resolutions redacted)."""
-    available = (row["appropriation"] or 0) + row["approved"]
+    available, remaining = available_and_remaining(
+        row["appropriation"], row["approved"], row["payments"]
+    )
     return {
         "code": row["record_key"],
         "title": row["title"],
@@ -128,7 +135,7 @@ def line_document(
         "payments": amount(row["payments"]),
         "payment_count": row["payment_count"],
         "available": amount(available),
-        "remaining": amount(available - row["payments"]),
+        "remaining": amount(remaining),
         "statements": list(row["statements"] or []),
     }
 

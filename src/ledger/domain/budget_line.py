@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from ledger.domain.base import Fold, LedgerAggregate, evolve, record_id
@@ -19,6 +19,17 @@ from ledger.errors import RuleViolationError
 DIRECTIONS = ("expenditure", "income")
 SUPPLEMENTARY_KINDS = ("ueberplanmaessig", "ausserplanmaessig")
 ZERO = Decimal("0.00")
+#: Amounts in euros (Decimal) or in whole cents (int, as the read model keeps them).
+_Amount = TypeVar("_Amount", Decimal, int)
+
+
+def available_and_remaining(
+    appropriation: _Amount | None, approved: _Amount, payments: _Amount
+) -> tuple[_Amount, _Amount]:
+    """A line's available (Verfügbar: appropriation + approvals; no appropriation counts as
+    none) and remaining (Rest: available − payments): the one place they are computed."""
+    available = approved if appropriation is None else appropriation + approved
+    return available, available - payments
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +79,13 @@ class BudgetLineState:
 
     @property
     def available(self) -> Decimal:
-        """appropriation + approvals."""
-        return (self.appropriation or ZERO) + self.approved
+        """appropriation + approvals (see `available_and_remaining`)."""
+        return available_and_remaining(self.appropriation, self.approved, self.payments)[0]
 
     @property
     def remaining(self) -> Decimal:
-        """available − payments."""
-        return self.available - self.payments
+        """available − payments (see `available_and_remaining`)."""
+        return available_and_remaining(self.appropriation, self.approved, self.payments)[1]
 
     @property
     def funding_awarded(self) -> Decimal:
