@@ -63,7 +63,8 @@ class Timeline:
 
 
 def shown_now(line: Timeline, flag: str) -> bool:
-    """`anonymous_records`' rule on a timeline known now: its last, open row carries `flag`."""
+    """Whether a timeline known now is shown: its last, open row carries `flag` (the rule of
+    `projections.models.visibility.anonymous_records`, on a timeline in memory)."""
     return bool(line.rows) and line.ends[-1] is None and line.rows[-1][flag] is True
 
 
@@ -97,6 +98,22 @@ def timelines(rows: Sequence[RowMapping], built: datetime) -> list[Timeline] | N
     return out
 
 
+def entity_filters(entities: Table, shape: tuple[bool, bool, bool, bool]) -> list[Any]:
+    """The conditions on the record directory (`entities`) of a query's filters, each a bind
+    parameter, for those used: shape = (body?, scope?, keys?, ids?)."""
+    with_body, with_scope, with_keys, with_ids = shape
+    conditions: list[Any] = []
+    if with_body:
+        conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
+    if with_scope:
+        conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
+    if with_keys:
+        conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
+    if with_ids:
+        conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
+    return conditions
+
+
 #: Prebuilt statements by (table, entities, body?, scope?, keys?, ids?, columns).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}
 _lock = threading.Lock()
@@ -113,18 +130,10 @@ def _statement(
     found = _statements.get(key)
     if found is not None:
         return found
-    with_body, with_scope, with_keys, with_ids = shape
     known = bindparam("known_at", type_=table.c.recorded_from.type)
     as_of = bindparam("as_of", type_=table.c.valid_from.type)
     conditions = [entities.c.model == bindparam("model", type_=entities.c.model.type)]
-    if with_body:
-        conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
-    if with_scope:
-        conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
-    if with_keys:
-        conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
-    if with_ids:
-        conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
+    conditions.extend(entity_filters(entities, shape))
     inner = table.alias("v")
     known_then = (
         inner.c.entity == entities.c.entity,
@@ -244,12 +253,8 @@ def known_now(
         names = [*times, *names_wanted] if names_wanted is not None else None
         conditions = [
             entities.c.model == bindparam("model", type_=entities.c.model.type),
-            entities.c.body == bindparam("body", type_=entities.c.body.type),
+            *entity_filters(entities, (True, scope is not None, keys is not None, False)),
         ]
-        if scope is not None:
-            conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
-        if keys is not None:
-            conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
         known = bindparam("known_at", type_=table.c.recorded_from.type)
         selected = [table.c[name] for name in names] if names is not None else [table]
         built: Select[Any] = (

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
 
 from projections.engine.axes import axes
+from projections.engine.visible import entity_filters
 
 if TYPE_CHECKING:
     from projections.engine.store import View
@@ -37,7 +38,6 @@ def _shown_statement(
     found = _statements.get(key)
     if found is not None:
         return found
-    with_body, with_scope, with_keys, with_ids = shape
     known = bindparam("known_at", type_=table.c.recorded_from.type)
     conditions = [
         entities.c.model == bindparam("model", type_=entities.c.model.type),
@@ -48,14 +48,7 @@ def _shown_statement(
         or_(table.c.recorded_to.is_(None), table.c.recorded_to > known),
         table.c.valid_to.is_(None),
     ]
-    if with_body:
-        conditions.append(entities.c.body == bindparam("body", type_=entities.c.body.type))
-    if with_scope:
-        conditions.append(entities.c.scope == bindparam("scope", type_=entities.c.scope.type))
-    if with_keys:
-        conditions.append(entities.c.key.in_(bindparam("keys", expanding=True)))
-    if with_ids:
-        conditions.append(entities.c.entity.in_(bindparam("ids", expanding=True)))
+    conditions.extend(entity_filters(entities, shape))
     # Shown only when that row carries the flag (a NULL flag is not a yes).
     flagged = case((table.c[flag] == true(), 1), else_=0)
     statement = cast(
