@@ -1,7 +1,7 @@
 """Proofs: RFC 9162 inclusion and consistency proofs vs reading one stored tree row.
 
 Each proof is asked the way `GET /v1/ledger/proof/inclusion` and `/consistency` ask it
-(`projections.proofs`, in-process: no HTTP), at positions and sizes drawn by seed over the
+(`projections.models.proofs`, in-process: no HTTP), at positions and sizes drawn by seed over the
 whole tree, and the way `ledger proof` asks it (the store's TreeCursor in a chain reader).
 The baseline is the cheapest read a proof could be: one row of `ledger_tree` by its key,
 through the same engine and the same kind of snapshot, taking turns with the proofs. The
@@ -68,7 +68,7 @@ def measure_proofs(url: str, queries: int = 200, seed: int = 1) -> list[ProofLat
 
     from ledger.store import open_recorder
     from ledger.tlog.proofs import consistency_document, inclusion_document
-    from projections import proofs
+    from projections.models import proofs
     from projections.queries import ReadModel
 
     rng = random.Random(seed)
