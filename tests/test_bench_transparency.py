@@ -57,7 +57,8 @@ def test_the_auditors_verify_reads_every_event_of_the_bundle(store_url: str) -> 
     with closing(open_recorder(store_url)) as recorder, recorder.chain_reader() as reader:
         size = reader.tree.size()
     assert figure.events == size
-    assert figure.rate > 0 and figure.hash_rate > 0 and figure.cpu_rate > 0
+    # One rate, one CPU time from its --timing line (the demo's take about 0 s: no > 0).
+    assert len(figure.rates) == len(figure.cpu_seconds) == len(figure.hash_rates) == 1
     assert figure.output.startswith(f"chain intact: {size} events")
 
 
