@@ -4,15 +4,16 @@ and refuses commands that the loader refuses for their shape."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jsonschema
 import pytest
 
 from ledger.cli import main
 from ledger.commands.handlers import load_handlers
-from ledger.commands.registry import KINDS, CommandKind, Field, parse_command
+from ledger.commands.registry import KINDS, Command, CommandKind, Parse, parse_command
 from ledger.commands.schema import command_file_schema
 from ledger.yaml_files import load_yaml
 
@@ -117,11 +118,23 @@ def test_every_registered_kind_has_a_schema() -> None:
         }
 
 
-def test_a_parser_without_a_fragment_is_named() -> None:
-    def parse_colour(field: str, value: Any) -> str:
-        return str(value)
+def parse_colour(field: str, value: object) -> str:
+    """A parser the schema has no fragment for."""
+    return str(value)
 
-    kind = CommandKind("paint", "paint a thing", {"colour": Field(parse_colour)}, print)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Paint(Command):
+    """A kind declared, but not registered, with a field of that parser."""
+
+    record = "paint"
+    summary = "paint a thing"
+
+    colour: Annotated[str, Parse(parse_colour)]
+
+
+def test_a_parser_without_a_fragment_is_named() -> None:
+    kind = CommandKind.of(Paint)
     with pytest.raises(KeyError, match=r"paint\.colour: parser parse_colour"):
         command_file_schema({"paint": kind})
 

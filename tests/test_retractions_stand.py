@@ -362,7 +362,6 @@ def test_a_batch_counts_the_commands_settled_by_a_retraction_or_correction(
     load_handlers()
     batch = Batch(app.repository)
     for raw in load_demo():
-        kind, values = parse_command(raw)
-        kind.handle(batch, values)
+        parse_command(raw).handle(batch)
     # The retracted vote, and the status update of M6.1.1 that the demo itself corrects.
     assert (batch.settled(), batch.pending()) == (2, [])

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -23,7 +22,7 @@ from ledger import settings
 from ledger.commands.batch import Batch, RecordCache, RecordSource
 from ledger.commands.fields import SHOWN, shown
 from ledger.commands.handlers import load_handlers
-from ledger.commands.registry import parse_command
+from ledger.commands.registry import Command, kind_label, parse_command
 from ledger.domain.base import LedgerAggregate
 from ledger.errors import CommandError, LedgerError, RuleViolationError
 from ledger.store.salt import SaltedMapper
@@ -78,18 +77,29 @@ class LedgerApplication(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
-    def record(self, commands: Sequence[Any], *, attempts: int = 3) -> list[int]:
-        """Validates and appends a batch; returns the positions appended (empty if nothing new)."""
+    def record(
+        self, commands: Sequence[Command | Mapping[str, object]], *, attempts: int = 3
+    ) -> list[int]:
+        """Validates and appends a batch; returns the positions appended (empty if nothing new).
+
+        A command is a mapping as a command file gives it (`{"record": "vote", …}`) or a
+        command dataclass (`RecordVote(…)`, ledger.commands); both are checked by the same
+        parsers, and a refusal names the command, the field and the rule alike.
+        """
         return self.record_batch(commands, attempts=attempts).positions
 
-    def record_batch(self, commands: Sequence[Any], *, attempts: int = 3) -> Recorded:
+    def record_batch(
+        self, commands: Sequence[Command | Mapping[str, object]], *, attempts: int = 3
+    ) -> Recorded:
         """`record`, also saying how many commands a retraction or correction had settled."""
         with self._record_lock:
             return self._record_batch(commands, attempts)
 
-    def _record_batch(self, commands: Sequence[Any], attempts: int) -> Recorded:
+    def _record_batch(
+        self, commands: Sequence[Command | Mapping[str, object]], attempts: int
+    ) -> Recorded:
         load_handlers()
-        parsed = []
+        parsed: list[Command] = []
         for index, raw in enumerate(commands, start=1):
             try:
                 parsed.append(parse_command(raw))
@@ -110,11 +120,11 @@ class LedgerApplication(Application[UUID]):
                 cache.assume_absent = optimistic
             batch = Batch(source)
             try:
-                for index, (kind, values) in enumerate(parsed, start=1):
+                for index, command in enumerate(parsed, start=1):
                     try:
-                        kind.handle(batch, values)
+                        command.handle(batch)
                     except LedgerError as exc:
-                        raise CommandError(index, kind.name, exc) from None
+                        raise CommandError(index, command.record, exc) from None
                 pending = batch.pending()
                 if cache is not None and cache.assumed and cache.existing(cache.assumed):
                     raise _AssumedNewError
@@ -164,10 +174,10 @@ class LedgerApplication(Application[UUID]):
         return recordings
 
 
-def _kind_label(raw: Any) -> str:
+def _kind_label(raw: object) -> str:
     """The `record:` of a refused command as its error names it: a short printable text as
     it is, anything else shortened and escaped (a file may give a huge or odd kind)."""
-    kind = raw.get("record") if isinstance(raw, dict) else None
+    kind = kind_label(raw)
     if kind is None:
         return ""
     if isinstance(kind, str) and len(kind) <= SHOWN and kind.isprintable():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated
 
 from ledger.commands.batch import Batch
-from ledger.commands.certification import PROCESS, process_of
+from ledger.commands.certification import OnProcess
 from ledger.commands.fields import (
     parse_code,
     parse_free_text,
@@ -13,168 +14,237 @@ from ledger.commands.fields import (
     parse_reference,
     parse_text,
 )
-from ledger.commands.registry import Field, command
+from ledger.commands.registry import Parse, command
 from ledger.domain.agreement import TargetAgreement
-from ledger.domain.measure import Measure
+from ledger.domain.measure import STATUSES, Measure
 
-GOAL = Field(parse_code, help="the goal's code, e.g. Z2.1")
-MEASURE = Field(parse_code, help="the measure's code, e.g. M2.1.1")
+Goal = Annotated[str, Parse(parse_code, help="the goal's code, e.g. Z2.1")]
+Title = Annotated[str, Parse(parse_text)]
+Reason = Annotated[str, Parse(parse_text)]
 
 
-def agreement_of(batch: Batch, v: dict[str, Any]) -> TargetAgreement:
+def agreement_of(batch: Batch, body: str, process: str) -> TargetAgreement:
     """The opened target agreement of the process."""
     return batch.get(
         TargetAgreement,
-        TargetAgreement.id_for(v["body"], v["process"]),
+        TargetAgreement.id_for(body, process),
         "process",
-        f"agreement of {v['process']}",
+        f"agreement of {process}",
     )
 
 
-def measure_of(batch: Batch, v: dict[str, Any]) -> Measure:
-    """The added measure named by process and measure."""
-    return batch.get(
-        Measure, Measure.id_for(v["body"], v["process"], v["measure"]), "measure", v["measure"]
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnMeasure(OnProcess):
+    """A command on a measure, named by process and code."""
+
+    measure: Annotated[str, Parse(parse_code, help="the measure's code, e.g. M2.1.1")]
+
+    def added_measure(self, batch: Batch) -> Measure:
+        """The added measure named by process and measure."""
+        return batch.get(
+            Measure,
+            Measure.id_for(self.body, self.process, self.measure),
+            "measure",
+            self.measure,
+        )
 
 
-@command(
-    "agreement",
-    "open the target agreement (Zielvereinbarung) of a process",
-    process=PROCESS,
-    catalogue=Field(
-        parse_text, required=False, default="fgk-2015", help="catalogue of fields of action"
-    ),
-)
-def open_agreement(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class OpenAgreement(OnProcess):
     """Opens the agreement of a started process."""
-    process_of(batch, v)
-    batch.create(
-        TargetAgreement,
-        TargetAgreement.id_for(v["body"], v["process"]),
-        "process",
-        f"agreement of {v['process']}",
-        lambda: TargetAgreement.open(
-            body=v["body"], process=v["process"], catalogue=v["catalogue"], effective=v["effective"]
-        ),
-    )
+
+    record = "agreement"
+    summary = "open the target agreement (Zielvereinbarung) of a process"
+
+    catalogue: Annotated[str, Parse(parse_text, help="catalogue of fields of action")] = "fgk-2015"
+
+    def handle(self, batch: Batch) -> None:
+        """Opens the agreement."""
+        self.certification(batch)
+        batch.create(
+            TargetAgreement,
+            TargetAgreement.id_for(self.body, self.process),
+            "process",
+            f"agreement of {self.process}",
+            lambda: TargetAgreement.open(
+                body=self.body,
+                process=self.process,
+                catalogue=self.catalogue,
+                effective=self.effective,
+            ),
+        )
 
 
-@command(
-    "field",
-    "take a field of action (Handlungsfeld) of the catalogue into the agreement",
-    process=PROCESS,
-    field=Field(parse_text, help="the field's code in the catalogue, e.g. steuerung"),
-)
-def define_field(batch: Batch, v: dict[str, Any]) -> None:
-    """Defines a field of action."""
-    agreement_of(batch, v).define_field(v["field"], v["effective"])
+@command
+class DefineField(OnProcess):
+    """Defines a field of action (Handlungsfeld)."""
+
+    record = "field"
+    summary = "take a field of action (Handlungsfeld) of the catalogue into the agreement"
+
+    field: Annotated[
+        str, Parse(parse_text, help="the field's code in the catalogue, e.g. steuerung")
+    ]
+
+    def handle(self, batch: Batch) -> None:
+        """Defines the field."""
+        agreement_of(batch, self.body, self.process).define_field(self.field, self.effective)
 
 
-@command(
-    "goal",
-    "set a goal (Ziel) in a field of action",
-    process=PROCESS,
-    goal=GOAL,
-    field=Field(parse_text, help="the field of action"),
-    title=Field(parse_text),
-)
-def set_goal(batch: Batch, v: dict[str, Any]) -> None:
-    """Sets a goal."""
-    agreement_of(batch, v).set_goal(v["goal"], v["field"], v["title"], v["effective"])
+@command
+class SetGoal(OnProcess):
+    """Sets a goal (Ziel)."""
+
+    record = "goal"
+    summary = "set a goal (Ziel) in a field of action"
+
+    goal: Goal
+    field: Annotated[str, Parse(parse_text, help="the field of action")]
+    title: Title
+
+    def handle(self, batch: Batch) -> None:
+        """Sets the goal."""
+        agreement_of(batch, self.body, self.process).set_goal(
+            self.goal, self.field, self.title, self.effective
+        )
 
 
-@command(
-    "goal-revised", "revise a goal's title", process=PROCESS, goal=GOAL, title=Field(parse_text)
-)
-def revise_goal(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class ReviseGoal(OnProcess):
     """Revises a goal."""
-    agreement_of(batch, v).revise_goal(v["goal"], v["title"], v["effective"])
+
+    record = "goal-revised"
+    summary = "revise a goal's title"
+
+    goal: Goal
+    title: Title
+
+    def handle(self, batch: Batch) -> None:
+        """Revises the goal."""
+        agreement_of(batch, self.body, self.process).revise_goal(
+            self.goal, self.title, self.effective
+        )
 
 
-@command("goal-dropped", "drop a goal", process=PROCESS, goal=GOAL, reason=Field(parse_text))
-def drop_goal(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class DropGoal(OnProcess):
     """Drops a goal."""
-    agreement_of(batch, v).drop_goal(v["goal"], v["reason"], v["effective"])
+
+    record = "goal-dropped"
+    summary = "drop a goal"
+
+    goal: Goal
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Drops the goal."""
+        agreement_of(batch, self.body, self.process).drop_goal(
+            self.goal, self.reason, self.effective
+        )
 
 
-@command(
-    "agreement-adopted",
-    "record the adoption of the agreement by a resolution",
-    process=PROCESS,
-    resolution=Field(parse_reference),
-)
-def adopt_agreement(batch: Batch, v: dict[str, Any]) -> None:
-    """Records the adoption."""
-    agreement_of(batch, v).adopt(v["resolution"], v["effective"])
+@command
+class AdoptAgreement(OnProcess):
+    """Records the adoption of the agreement."""
+
+    record = "agreement-adopted"
+    summary = "record the adoption of the agreement by a resolution"
+
+    resolution: Annotated[str, Parse(parse_reference)]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the adoption."""
+        agreement_of(batch, self.body, self.process).adopt(self.resolution, self.effective)
 
 
-@command(
-    "measure",
-    "add a measure (Maßnahme) to a goal",
-    process=PROCESS,
-    measure=MEASURE,
-    goal=GOAL,
-    title=Field(parse_text),
-    responsible=Field(parse_free_text, required=False, default="", help="Verantwortlich"),
-    period=Field(parse_free_text, required=False, default="", help="Zeitraum, e.g. 2016–2018"),
-)
-def add_measure(batch: Batch, v: dict[str, Any]) -> None:
-    """Adds a measure; its goal must exist and not be dropped on that date."""
-    agreement_of(batch, v).live_goal(v["goal"], v["effective"])
-    batch.create(
-        Measure,
-        Measure.id_for(v["body"], v["process"], v["measure"]),
-        "measure",
-        v["measure"],
-        lambda: Measure.add(
-            body=v["body"],
-            process=v["process"],
-            code=v["measure"],
-            goal=v["goal"],
-            title=v["title"],
-            responsible=v["responsible"],
-            period=v["period"],
-            effective=v["effective"],
-        ),
-    )
+@command
+class AddMeasure(OnMeasure):
+    """Adds a measure (Maßnahme); its goal must exist and not be dropped on that date."""
+
+    record = "measure"
+    summary = "add a measure (Maßnahme) to a goal"
+
+    goal: Goal
+    title: Title
+    responsible: Annotated[str, Parse(parse_free_text, help="Verantwortlich")] = ""
+    period: Annotated[str, Parse(parse_free_text, help="Zeitraum, e.g. 2016–2018")] = ""
+
+    def handle(self, batch: Batch) -> None:
+        """Adds the measure."""
+        agreement_of(batch, self.body, self.process).live_goal(self.goal, self.effective)
+        batch.create(
+            Measure,
+            Measure.id_for(self.body, self.process, self.measure),
+            "measure",
+            self.measure,
+            lambda: Measure.add(
+                body=self.body,
+                process=self.process,
+                code=self.measure,
+                goal=self.goal,
+                title=self.title,
+                responsible=self.responsible,
+                period=self.period,
+                effective=self.effective,
+            ),
+        )
 
 
-@command(
-    "measure-revised",
-    "revise a measure's title, responsible or period",
-    process=PROCESS,
-    measure=MEASURE,
-    title=Field(parse_text, required=False),
-    responsible=Field(parse_text, required=False),
-    period=Field(parse_text, required=False),
-)
-def revise_measure(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class ReviseMeasure(OnMeasure):
     """Revises a measure."""
-    measure_of(batch, v).revise(
-        title=v["title"], responsible=v["responsible"], period=v["period"], effective=v["effective"]
-    )
+
+    record = "measure-revised"
+    summary = "revise a measure's title, responsible or period"
+
+    title: Annotated[str | None, Parse(parse_text)] = None
+    responsible: Annotated[str | None, Parse(parse_text)] = None
+    period: Annotated[str | None, Parse(parse_text)] = None
+
+    def handle(self, batch: Batch) -> None:
+        """Revises the measure."""
+        self.added_measure(batch).revise(
+            title=self.title,
+            responsible=self.responsible,
+            period=self.period,
+            effective=self.effective,
+        )
 
 
-@command(
-    "measure-dropped", "drop a measure", process=PROCESS, measure=MEASURE, reason=Field(parse_text)
-)
-def drop_measure(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class DropMeasure(OnMeasure):
     """Drops a measure."""
-    measure_of(batch, v).drop(v["reason"], v["effective"])
+
+    record = "measure-dropped"
+    summary = "drop a measure"
+
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Drops the measure."""
+        self.added_measure(batch).drop(self.reason, self.effective)
 
 
-@command(
-    "measure-update",
-    "record a measure's status (Umsetzungsstand), progress and note on a date",
-    process=PROCESS,
-    measure=MEASURE,
-    status=Field(parse_text, help="planned, in_progress, completed, delayed or suspended"),
-    progress=Field(parse_percent, required=False, help="percent 0..100"),
-    note=Field(parse_free_text, required=False, default="", help="Bemerkung"),
-)
-def update_measure(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a status update; a dropped measure takes none."""
-    measure_of(batch, v).update_status(
-        status=v["status"], progress=v["progress"], note=v["note"], effective=v["effective"]
-    )
+@command
+class UpdateMeasure(OnMeasure):
+    """Records a measure's status; a dropped measure takes none."""
+
+    record = "measure-update"
+    summary = "record a measure's status (Umsetzungsstand), progress and note on a date"
+
+    status: Annotated[
+        str,
+        Parse(
+            parse_text,
+            help="planned, in_progress, completed, delayed or suspended",
+            choices=tuple(STATUSES),
+        ),
+    ]
+    progress: Annotated[int | None, Parse(parse_percent, help="percent 0..100")] = None
+    note: Annotated[str, Parse(parse_free_text, help="Bemerkung")] = ""
+
+    def handle(self, batch: Batch) -> None:
+        """Records the status update."""
+        self.added_measure(batch).update_status(
+            status=self.status, progress=self.progress, note=self.note, effective=self.effective
+        )

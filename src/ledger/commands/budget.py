@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated
 
 from ledger.commands.batch import Batch
 from ledger.commands.fields import (
@@ -15,8 +16,8 @@ from ledger.commands.fields import (
     parse_year,
     shown,
 )
-from ledger.commands.registry import Field, command
-from ledger.domain.budget_line import BudgetLine
+from ledger.commands.registry import Command, Parse, command
+from ledger.domain.budget_line import DIRECTIONS, SUPPLEMENTARY_KINDS, BudgetLine
 from ledger.domain.money import check_amount
 from ledger.errors import RuleViolationError
 from ledger.yaml_files import LongInteger
@@ -25,7 +26,7 @@ from ledger.yaml_files import LongInteger
 MINUS = ("-", "\u2212")
 
 
-def parse_signed_money(field: str, value: Any) -> Decimal:
+def parse_signed_money(field: str, value: object) -> Decimal:
     """An amount as `parse_money` reads it, or its negative written with a leading minus.
 
     For an appropriation (a negative Ansatz) and a booking (a reversal, Storno).
@@ -43,7 +44,7 @@ def parse_signed_money(field: str, value: Any) -> Decimal:
     return parse_money(field, value)
 
 
-def parse_line_code(field: str, value: Any) -> str:
+def parse_line_code(field: str, value: object) -> str:
     """A budget-line code as text; one YAML read as a number is refused, naming the fix.
 
     Unquoted, `01000.4000` is the number 1000.4 in YAML: its zeros are gone, and the code
@@ -58,154 +59,192 @@ def parse_line_code(field: str, value: Any) -> str:
     return parse_text(field, value)
 
 
-YEAR = Field(parse_year, help="the fiscal year (Haushaltsjahr)")
-LINE = Field(parse_line_code, help="the budget-line code (Haushaltsstelle), e.g. 01.4953.7187")
+Amount = Annotated[Decimal, Parse(parse_money, help="EUR")]
+SignedAmount = Annotated[Decimal, Parse(parse_signed_money, help="EUR")]
+Text = Annotated[str, Parse(parse_free_text)]
 
 
-def line_of(batch: Batch, v: dict[str, Any]) -> BudgetLine:
-    """The opened budget line named by body, year and line."""
-    key = f"{v['line']} in {v['year']}"
-    return batch.get(BudgetLine, BudgetLine.id_for(v["body"], v["year"], v["line"]), "line", key)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnLine(Command):
+    """A command on a budget line, named by fiscal year and code."""
+
+    year: Annotated[int, Parse(parse_year, help="the fiscal year (Haushaltsjahr)")]
+    line: Annotated[
+        str,
+        Parse(parse_line_code, help="the budget-line code (Haushaltsstelle), e.g. 01.4953.7187"),
+    ]
+
+    def budget_line(self, batch: Batch) -> BudgetLine:
+        """The opened budget line named by body, year and line."""
+        key = f"{self.line} in {self.year}"
+        return batch.get(
+            BudgetLine, BudgetLine.id_for(self.body, self.year, self.line), "line", key
+        )
 
 
-@command(
-    "budget-line",
-    "open a budget line (Haushaltsstelle) in a fiscal year",
-    year=YEAR,
-    line=LINE,
-    title=Field(parse_text, help="its title"),
-    direction=Field(
-        parse_text, required=False, default="expenditure", help="expenditure or income"
-    ),
-)
-def open_line(batch: Batch, v: dict[str, Any]) -> None:
-    """Opens a line; its code must match the body's pattern."""
-    batch.body(v["body"]).check_line_code(v["line"])
-    batch.create(
-        BudgetLine,
-        BudgetLine.id_for(v["body"], v["year"], v["line"]),
-        "line",
-        f"{v['line']} in {v['year']}",
-        lambda: BudgetLine.open(
-            body=v["body"],
-            year=v["year"],
-            code=v["line"],
-            title=v["title"],
-            direction=v["direction"],
-            effective=v["effective"],
+@command
+class OpenLine(OnLine):
+    """Opens a budget line; its code must match the body's pattern."""
+
+    record = "budget-line"
+    summary = "open a budget line (Haushaltsstelle) in a fiscal year"
+
+    title: Annotated[str, Parse(parse_text, help="its title")]
+    direction: Annotated[
+        str, Parse(parse_text, help="expenditure or income", choices=DIRECTIONS)
+    ] = "expenditure"
+
+    def handle(self, batch: Batch) -> None:
+        """Opens the line."""
+        batch.body(self.body).check_line_code(self.line)
+        batch.create(
+            BudgetLine,
+            BudgetLine.id_for(self.body, self.year, self.line),
+            "line",
+            f"{self.line} in {self.year}",
+            lambda: BudgetLine.open(
+                body=self.body,
+                year=self.year,
+                code=self.line,
+                title=self.title,
+                direction=self.direction,
+                effective=self.effective,
+            ),
+        )
+
+
+@command
+class SetAppropriation(OnLine):
+    """Sets the appropriation (Ansatz) of a line."""
+
+    record = "appropriation"
+    summary = "set the appropriation (Ansatz) of a line from the adopted budget"
+
+    amount: SignedAmount
+
+    def handle(self, batch: Batch) -> None:
+        """Sets the appropriation."""
+        self.budget_line(batch).set_appropriation(self.amount, self.effective)
+
+
+@command
+class ApproveSupplementary(OnLine):
+    """Records an über- or außerplanmäßige approval."""
+
+    record = "supplementary"
+    summary = "approve an über- or außerplanmäßige expenditure"
+
+    kind: Annotated[
+        str,
+        Parse(
+            parse_text, help="ausserplanmaessig or ueberplanmaessig", choices=SUPPLEMENTARY_KINDS
         ),
-    )
+    ]
+    amount: Amount
+    resolution: Annotated[
+        str, Parse(parse_reference, help="the authorising resolution's reference")
+    ]
+    cover: Annotated[str, Parse(parse_free_text, help="how it is covered (Deckung)")] = ""
+
+    def handle(self, batch: Batch) -> None:
+        """Records the approval."""
+        self.budget_line(batch).approve_supplementary(
+            kind=self.kind,
+            amount=self.amount,
+            resolution=self.resolution,
+            cover=self.cover,
+            effective=self.effective,
+        )
 
 
-@command(
-    "appropriation",
-    "set the appropriation (Ansatz) of a line from the adopted budget",
-    year=YEAR,
-    line=LINE,
-    amount=Field(parse_signed_money, help="EUR"),
-)
-def set_appropriation(batch: Batch, v: dict[str, Any]) -> None:
-    """Sets the appropriation."""
-    line_of(batch, v).set_appropriation(v["amount"], v["effective"])
+@command
+class AwardFunding(OnLine):
+    """Records funding awarded for a line."""
+
+    record = "funding"
+    summary = "record funding awarded for a line (Fördermittel)"
+
+    grantor: Annotated[str, Parse(parse_text, help="who grants it, e.g. Land Thüringen")]
+    programme: Annotated[str, Parse(parse_free_text, help="the funding programme")] = ""
+    amount: Amount
+    earmarked: Annotated[bool, Parse(parse_bool, help="zweckgebunden")] = True
+
+    def handle(self, batch: Batch) -> None:
+        """Records the award."""
+        self.budget_line(batch).award_funding(
+            grantor=self.grantor,
+            programme=self.programme,
+            amount=self.amount,
+            earmarked=self.earmarked,
+            effective=self.effective,
+        )
 
 
-@command(
-    "supplementary",
-    "approve an über- or außerplanmäßige expenditure",
-    year=YEAR,
-    line=LINE,
-    kind=Field(parse_text, help="ausserplanmaessig or ueberplanmaessig"),
-    amount=Field(parse_money, help="EUR"),
-    resolution=Field(parse_reference, help="the authorising resolution's reference"),
-    cover=Field(parse_free_text, required=False, default="", help="how it is covered (Deckung)"),
-)
-def approve_supplementary(batch: Batch, v: dict[str, Any]) -> None:
-    """Records an über-/außerplanmäßige approval."""
-    line_of(batch, v).approve_supplementary(
-        kind=v["kind"],
-        amount=v["amount"],
-        resolution=v["resolution"],
-        cover=v["cover"],
-        effective=v["effective"],
-    )
-
-
-@command(
-    "funding",
-    "record funding awarded for a line (Fördermittel)",
-    year=YEAR,
-    line=LINE,
-    grantor=Field(parse_text, help="who grants it, e.g. Land Thüringen"),
-    programme=Field(parse_free_text, required=False, default="", help="the funding programme"),
-    amount=Field(parse_money, help="EUR"),
-    earmarked=Field(parse_bool, required=False, default=True, help="zweckgebunden"),
-)
-def award_funding(batch: Batch, v: dict[str, Any]) -> None:
-    """Records funding awarded."""
-    line_of(batch, v).award_funding(
-        grantor=v["grantor"],
-        programme=v["programme"],
-        amount=v["amount"],
-        earmarked=v["earmarked"],
-        effective=v["effective"],
-    )
-
-
-@command(
-    "funding-received",
-    "record funding received",
-    year=YEAR,
-    line=LINE,
-    amount=Field(parse_money, help="EUR"),
-    reference=Field(parse_text, help="booking reference"),
-)
-def receive_funding(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class ReceiveFunding(OnLine):
     """Records funding received."""
-    line_of(batch, v).receive_funding(
-        amount=v["amount"], reference=v["reference"], effective=v["effective"]
-    )
+
+    record = "funding-received"
+    summary = "record funding received"
+
+    amount: Amount
+    reference: Annotated[str, Parse(parse_text, help="booking reference")]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the receipt."""
+        self.budget_line(batch).receive_funding(
+            amount=self.amount, reference=self.reference, effective=self.effective
+        )
 
 
-@command(
-    "commitment",
-    "record a commitment against a line",
-    year=YEAR,
-    line=LINE,
-    amount=Field(parse_money, help="EUR"),
-    reference=Field(parse_text, help="contract or order reference"),
-    text=Field(parse_free_text, required=False, default=""),
-)
-def record_commitment(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a commitment."""
-    line_of(batch, v).record_commitment(
-        amount=v["amount"], reference=v["reference"], text=v["text"], effective=v["effective"]
-    )
+@command
+class RecordCommitment(OnLine):
+    """Records a commitment against a line."""
+
+    record = "commitment"
+    summary = "record a commitment against a line"
+
+    amount: Amount
+    reference: Annotated[str, Parse(parse_text, help="contract or order reference")]
+    text: Text = ""
+
+    def handle(self, batch: Batch) -> None:
+        """Records the commitment."""
+        self.budget_line(batch).record_commitment(
+            amount=self.amount, reference=self.reference, text=self.text, effective=self.effective
+        )
 
 
-@command(
-    "payment",
-    "book a payment (or a receipt on an income line); effective: the booking date",
-    year=YEAR,
-    line=LINE,
-    amount=Field(parse_signed_money, help="EUR"),
-    reference=Field(parse_text, help="the booking reference; unique on the line"),
-    text=Field(parse_free_text, required=False, default=""),
-)
-def book_payment(batch: Batch, v: dict[str, Any]) -> None:
-    """Books a payment."""
-    line_of(batch, v).book_payment(
-        amount=v["amount"], reference=v["reference"], text=v["text"], effective=v["effective"]
-    )
+@command
+class BookPayment(OnLine):
+    """Books a payment (or a receipt on an income line)."""
+
+    record = "payment"
+    summary = "book a payment (or a receipt on an income line); effective: the booking date"
+
+    amount: SignedAmount
+    reference: Annotated[str, Parse(parse_text, help="the booking reference; unique on the line")]
+    text: Text = ""
+
+    def handle(self, batch: Batch) -> None:
+        """Books the payment."""
+        self.budget_line(batch).book_payment(
+            amount=self.amount, reference=self.reference, text=self.text, effective=self.effective
+        )
 
 
-@command(
-    "treasury-statement",
-    "record the treasury's statement (Stellungnahme der Kämmerei) on a line",
-    year=YEAR,
-    line=LINE,
-    text=Field(parse_text),
-    author=Field(parse_free_text, required=False, default="Kämmerei"),
-)
-def record_statement(batch: Batch, v: dict[str, Any]) -> None:
-    """Records the treasury's statement."""
-    line_of(batch, v).record_statement(text=v["text"], author=v["author"], effective=v["effective"])
+@command
+class RecordStatement(OnLine):
+    """Records the treasury's statement on a line."""
+
+    record = "treasury-statement"
+    summary = "record the treasury's statement (Stellungnahme der Kämmerei) on a line"
+
+    text: Annotated[str, Parse(parse_text)]
+    author: Text = "Kämmerei"
+
+    def handle(self, batch: Batch) -> None:
+        """Records the statement."""
+        self.budget_line(batch).record_statement(
+            text=self.text, author=self.author, effective=self.effective
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
 
 from ledger.commands.batch import Batch
 from ledger.commands.fields import (
@@ -13,130 +15,203 @@ from ledger.commands.fields import (
     parse_text,
     parse_year,
 )
-from ledger.commands.registry import Field, command
-from ledger.domain.certification import CertificationProcess
+from ledger.commands.registry import Command, Parse, command
+from ledger.domain.certification import PROCESS_KINDS, WORKSHOP_KINDS, CertificationProcess
 
-PROCESS = Field(parse_process, help="programme/cycle, e.g. audit-fgk/2018")
+Reason = Annotated[str, Parse(parse_text)]
 
 
-def process_of(batch: Batch, v: dict[str, Any]) -> CertificationProcess:
-    """The started process named by body and process."""
-    programme, cycle = v["process"].split("/")
+def process_of(batch: Batch, body: str, process: str) -> CertificationProcess:
+    """The started process named by body and process (programme/cycle)."""
+    programme, cycle = process.split("/")
     return batch.get(
         CertificationProcess,
-        CertificationProcess.id_for(v["body"], programme, cycle),
+        CertificationProcess.id_for(body, programme, cycle),
         "process",
-        v["process"],
+        process,
     )
 
 
-@command(
-    "process",
-    "start a certification or recertification process",
-    process=PROCESS,
-    kind=Field(parse_text, help="certification or recertification"),
-    planned_from=Field(parse_date),
-    planned_until=Field(parse_date),
-    partner=Field(parse_free_text, required=False, default="", help="the association"),
-    resolution=Field(parse_reference, required=False, help="the authorising resolution"),
-)
-def start_process(batch: Batch, v: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnProcess(Command):
+    """A command on a certification process or on what belongs to it."""
+
+    process: Annotated[str, Parse(parse_process, help="programme/cycle, e.g. audit-fgk/2018")]
+
+    def certification(self, batch: Batch) -> CertificationProcess:
+        """The started process this command names."""
+        return process_of(batch, self.body, self.process)
+
+
+@command
+class StartProcess(OnProcess):
     """Starts a process of a registered body."""
-    batch.body(v["body"])
-    programme, cycle = v["process"].split("/")
-    batch.create(
-        CertificationProcess,
-        CertificationProcess.id_for(v["body"], programme, cycle),
-        "process",
-        v["process"],
-        lambda: CertificationProcess.start(
-            body=v["body"],
-            programme=programme,
-            cycle=cycle,
-            kind=v["kind"],
-            planned_from=v["planned_from"],
-            planned_until=v["planned_until"],
-            partner=v["partner"],
-            resolution=v["resolution"],
-            effective=v["effective"],
-        ),
+
+    record = "process"
+    summary = "start a certification or recertification process"
+
+    kind: Annotated[
+        str, Parse(parse_text, help="certification or recertification", choices=PROCESS_KINDS)
+    ]
+    planned_from: Annotated[date, Parse(parse_date)]
+    planned_until: Annotated[date, Parse(parse_date)]
+    partner: Annotated[str, Parse(parse_free_text, help="the association")] = ""
+    resolution: Annotated[str | None, Parse(parse_reference, help="the authorising resolution")] = (
+        None
     )
 
+    def handle(self, batch: Batch) -> None:
+        """Starts the process."""
+        batch.body(self.body)
+        programme, cycle = self.process.split("/")
+        batch.create(
+            CertificationProcess,
+            CertificationProcess.id_for(self.body, programme, cycle),
+            "process",
+            self.process,
+            lambda: CertificationProcess.start(
+                body=self.body,
+                programme=programme,
+                cycle=cycle,
+                kind=self.kind,
+                planned_from=self.planned_from,
+                planned_until=self.planned_until,
+                partner=self.partner,
+                resolution=self.resolution,
+                effective=self.effective,
+            ),
+        )
 
-@command("contract", "conclude the contract", process=PROCESS, partner=Field(parse_text))
-def conclude_contract(batch: Batch, v: dict[str, Any]) -> None:
+
+@command
+class ConcludeContract(OnProcess):
     """Records the contract."""
-    process_of(batch, v).conclude_contract(v["partner"], v["effective"])
+
+    record = "contract"
+    summary = "conclude the contract"
+
+    partner: Annotated[str, Parse(parse_text)]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the contract."""
+        self.certification(batch).conclude_contract(self.partner, self.effective)
 
 
-@command("auditor", "record the assigned auditor", process=PROCESS, auditor=Field(parse_text))
-def assign_auditor(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class AssignAuditor(OnProcess):
     """Records the auditor."""
-    process_of(batch, v).assign_auditor(v["auditor"], v["effective"])
+
+    record = "auditor"
+    summary = "record the assigned auditor"
+
+    auditor: Annotated[str, Parse(parse_text)]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the auditor."""
+        self.certification(batch).assign_auditor(self.auditor, self.effective)
 
 
-@command(
-    "workshop",
-    "record a workshop",
-    process=PROCESS,
-    kind=Field(parse_text, help="strategy, target_agreement, balance or annual"),
-)
-def hold_workshop(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class HoldWorkshop(OnProcess):
     """Records a workshop."""
-    process_of(batch, v).hold_workshop(v["kind"], v["effective"])
+
+    record = "workshop"
+    summary = "record a workshop"
+
+    kind: Annotated[
+        str,
+        Parse(
+            parse_text,
+            help="strategy, target_agreement, balance or annual",
+            choices=WORKSHOP_KINDS,
+        ),
+    ]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the workshop."""
+        self.certification(batch).hold_workshop(self.kind, self.effective)
 
 
-@command("annual-report", "record the annual report", process=PROCESS, year=Field(parse_year))
-def submit_annual_report(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class SubmitAnnualReport(OnProcess):
     """Records the annual report."""
-    process_of(batch, v).submit_annual_report(v["year"], v["effective"])
+
+    record = "annual-report"
+    summary = "record the annual report"
+
+    year: Annotated[int, Parse(parse_year)]
+
+    def handle(self, batch: Batch) -> None:
+        """Records the annual report."""
+        self.certification(batch).submit_annual_report(self.year, self.effective)
 
 
-@command(
-    "certificate",
-    "record a certificate with the dates printed on it",
-    process=PROCESS,
-    valid_from=Field(parse_date),
-    valid_until=Field(parse_date, required=False, help="omit for a permanent certificate"),
-)
-def award_certificate(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class AwardCertificate(OnProcess):
     """Records a certificate."""
-    process_of(batch, v).award_certificate(v["valid_from"], v["valid_until"], v["effective"])
+
+    record = "certificate"
+    summary = "record a certificate with the dates printed on it"
+
+    valid_from: Annotated[date, Parse(parse_date)]
+    valid_until: Annotated[
+        date | None, Parse(parse_date, help="omit for a permanent certificate")
+    ] = None
+
+    def handle(self, batch: Batch) -> None:
+        """Records the certificate."""
+        self.certification(batch).award_certificate(
+            self.valid_from, self.valid_until, self.effective
+        )
 
 
-@command(
-    "certificate-expired",
-    "record that the certificate expired (effective: first day without it)",
-    process=PROCESS,
-)
-def expire_certificate(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class ExpireCertificate(OnProcess):
     """Records the expiry."""
-    process_of(batch, v).expire_certificate(v["effective"])
+
+    record = "certificate-expired"
+    summary = "record that the certificate expired (effective: first day without it)"
+
+    def handle(self, batch: Batch) -> None:
+        """Records the expiry."""
+        self.certification(batch).expire_certificate(self.effective)
 
 
-@command(
-    "certificate-withdrawn",
-    "record that the certificate was withdrawn",
-    process=PROCESS,
-    reason=Field(parse_text),
-)
-def withdraw_certificate(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class WithdrawCertificate(OnProcess):
     """Records the withdrawal."""
-    process_of(batch, v).withdraw_certificate(v["reason"], v["effective"])
+
+    record = "certificate-withdrawn"
+    summary = "record that the certificate was withdrawn"
+
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Records the withdrawal."""
+        self.certification(batch).withdraw_certificate(self.reason, self.effective)
 
 
-@command("process-completed", "record that the process was completed", process=PROCESS)
-def complete_process(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class CompleteProcess(OnProcess):
     """Records the completion."""
-    process_of(batch, v).complete(v["effective"])
+
+    record = "process-completed"
+    summary = "record that the process was completed"
+
+    def handle(self, batch: Batch) -> None:
+        """Records the completion."""
+        self.certification(batch).complete(self.effective)
 
 
-@command(
-    "process-abandoned",
-    "record that the process was abandoned",
-    process=PROCESS,
-    reason=Field(parse_text),
-)
-def abandon_process(batch: Batch, v: dict[str, Any]) -> None:
+@command
+class AbandonProcess(OnProcess):
     """Records the abandonment."""
-    process_of(batch, v).abandon(v["reason"], v["effective"])
+
+    record = "process-abandoned"
+    summary = "record that the process was abandoned"
+
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Records the abandonment."""
+        self.certification(batch).abandon(self.reason, self.effective)

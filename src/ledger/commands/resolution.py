@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import field
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
 
 from ledger.commands.batch import Batch
 from ledger.commands.fields import (
@@ -15,11 +18,14 @@ from ledger.commands.fields import (
     parse_text_list,
     parse_year,
 )
-from ledger.commands.registry import SOURCE, Field, command
+from ledger.commands.registry import Command, Parse, Sourced, command
 from ledger.domain.committee import Committee
 from ledger.domain.resolution import Resolution
-from ledger.domain.tally import COUNTS, DECISION_OUTCOMES
+from ledger.domain.tally import DECISION_OUTCOMES, OUTCOMES
 from ledger.errors import RuleViolationError
+
+Reference = Annotated[str, Parse(parse_reference, help="the reference")]
+Reason = Annotated[str, Parse(parse_text, help="why")]
 
 
 def resolution_of(batch: Batch, body: str, reference: str) -> Resolution:
@@ -27,163 +33,204 @@ def resolution_of(batch: Batch, body: str, reference: str) -> Resolution:
     return batch.get(Resolution, Resolution.id_for(body, reference), "resolution", reference)
 
 
-@command(
-    "proposal",
-    "submit a proposal (Beschlussvorlage)",
-    resolution=Field(parse_reference, help="its reference, e.g. 2018/6/067"),
-    title=Field(parse_text, help="the subject (Betreff)"),
-    committee=Field(parse_text, help="the committee that decides"),
-    submitter=Field(parse_free_text, required=False, default="", help="Einreicher"),
-    public=Field(parse_bool, help="true: öffentlich; false: nichtöffentlich"),
-    items=Field(parse_text_list, required=False, default=[], help="the numbered items"),
-    amount=Field(parse_money, required=False, help="financial effect in EUR"),
-    year=Field(parse_year, required=False, help="fiscal year of the financial effect"),
-    line=Field(parse_text, required=False, help="budget line of the financial effect"),
-    source=SOURCE,
-)
-def propose(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a proposal of a registered committee."""
-    body = batch.body(v["body"])
-    batch.get(Committee, Committee.id_for(v["body"], v["committee"]), "committee", v["committee"])
-    if v["line"] is not None:
-        body.check_line_code(v["line"])
-    batch.create(
-        Resolution,
-        Resolution.id_for(v["body"], v["resolution"]),
-        "resolution",
-        v["resolution"],
-        lambda: Resolution.propose(
-            body=v["body"],
-            reference=v["resolution"],
-            title=v["title"],
-            committee=v["committee"],
-            submitter=v["submitter"],
-            public=v["public"],
-            items=v["items"],
-            financial_effect=v["amount"],
-            year=v["year"],
-            line=v["line"],
-            effective=v["effective"],
-            source=v["source"],
-        ),
+@command
+class Propose(Sourced):
+    """Submits a proposal of a registered committee."""
+
+    record = "proposal"
+    summary = "submit a proposal (Beschlussvorlage)"
+
+    resolution: Annotated[str, Parse(parse_reference, help="its reference, e.g. 2018/6/067")]
+    title: Annotated[str, Parse(parse_text, help="the subject (Betreff)")]
+    committee: Annotated[str, Parse(parse_text, help="the committee that decides")]
+    submitter: Annotated[str, Parse(parse_free_text, help="Einreicher")] = ""
+    public: Annotated[bool, Parse(parse_bool, help="true: öffentlich; false: nichtöffentlich")]
+    items: Annotated[list[str], Parse(parse_text_list, help="the numbered items")] = field(
+        default_factory=list
+    )
+    amount: Annotated[Decimal | None, Parse(parse_money, help="financial effect in EUR")] = None
+    year: Annotated[int | None, Parse(parse_year, help="fiscal year of the financial effect")] = (
+        None
+    )
+    line: Annotated[str | None, Parse(parse_text, help="budget line of the financial effect")] = (
+        None
     )
 
-
-@command(
-    "vote",
-    "record a committee's vote on a resolution (effective: the meeting date)",
-    resolution=Field(parse_reference, help="the reference"),
-    committee=Field(parse_text, help="the committee that voted"),
-    yes=Field(parse_count, help="Ja"),
-    no=Field(parse_count, help="Nein"),
-    abstentions=Field(parse_count, help="Enthaltungen"),
-    recused=Field(parse_count, help="befangen (Bef)"),
-    outcome=Field(
-        parse_text, required=False, help="adopted or rejected; checked against the majority rule"
-    ),
-    source=SOURCE,
-)
-def record_vote(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a vote: the seats on the meeting date and the body's majority rule decide."""
-    seats, majority_rule = meeting(batch, v)
-    resolution_of(batch, v["body"], v["resolution"]).record_vote(
-        committee=v["committee"],
-        yes=v["yes"],
-        no=v["no"],
-        abstentions=v["abstentions"],
-        recused=v["recused"],
-        outcome=v["outcome"],
-        seats=seats,
-        majority_rule=majority_rule,
-        effective=v["effective"],
-        source=v["source"],
-    )
-
-
-@command(
-    "decision",
-    "record a committee's decision as its protocol states it: outcome, wording and the "
-    "counts stated, at least one of them (effective: the meeting date)",
-    resolution=Field(parse_reference, help="the reference"),
-    committee=Field(parse_text, help="the committee that decided"),
-    outcome=Field(
-        parse_text,
-        required=False,
-        help=f"{', '.join(DECISION_OUTCOMES)}; with all four counts, adopted or rejected is "
-        "checked against the majority rule",
-    ),
-    wording=Field(parse_text, required=False, help="the protocol's sentence(s), verbatim"),
-    yes=Field(
-        parse_count,
-        required=False,
-        help="Ja, if stated; the counts stated must together fit the seats",
-    ),
-    no=Field(parse_count, required=False, help="Nein, if stated"),
-    abstentions=Field(parse_count, required=False, help="Enthaltungen, if stated"),
-    recused=Field(parse_count, required=False, help="befangen (Bef), if stated"),
-    source=SOURCE,
-)
-def record_decision(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a decision: stated counts fit the seats; a full tally follows the majority rule."""
-    seats, majority_rule = meeting(batch, v)
-    resolution_of(batch, v["body"], v["resolution"]).record_decision(
-        committee=v["committee"],
-        outcome=v["outcome"],
-        wording=v["wording"],
-        counts={name: v[name] for name in COUNTS},
-        seats=seats,
-        majority_rule=majority_rule,
-        effective=v["effective"],
-        source=v["source"],
-    )
-
-
-def meeting(batch: Batch, v: dict[str, Any]) -> tuple[int, str]:
-    """The voting seats of committee `v["committee"]` and the body's majority rule on the
-    meeting date; refuses a committee not established then."""
-    body = batch.body(v["body"])
-    committee = batch.get(
-        Committee, Committee.id_for(v["body"], v["committee"]), "committee", v["committee"]
-    )
-    seats = committee.state_at(v["effective"]).seats
-    if seats == 0:
-        raise RuleViolationError(
-            "effective", f"committee '{v['committee']}' was not established on {v['effective']}"
+    def handle(self, batch: Batch) -> None:
+        """Records the proposal; its committee must exist, its line match the body's pattern."""
+        body = batch.body(self.body)
+        batch.get(
+            Committee, Committee.id_for(self.body, self.committee), "committee", self.committee
         )
-    return seats, body.state_at(v["effective"]).majority_rule
+        if self.line is not None:
+            body.check_line_code(self.line)
+        batch.create(
+            Resolution,
+            Resolution.id_for(self.body, self.resolution),
+            "resolution",
+            self.resolution,
+            lambda: Resolution.propose(
+                body=self.body,
+                reference=self.resolution,
+                title=self.title,
+                committee=self.committee,
+                submitter=self.submitter,
+                public=self.public,
+                items=self.items,
+                financial_effect=self.amount,
+                year=self.year,
+                line=self.line,
+                effective=self.effective,
+                source=self.source,
+            ),
+        )
 
 
-@command(
-    "execution",
-    "record the execution (Ausfertigung) of an adopted resolution",
-    resolution=Field(parse_reference, help="the reference"),
-)
-def execute(batch: Batch, v: dict[str, Any]) -> None:
-    """Records the execution."""
-    resolution_of(batch, v["body"], v["resolution"]).execute(v["effective"])
+def meeting(batch: Batch, body_slug: str, slug: str, day: date) -> tuple[int, str]:
+    """The voting seats of committee `slug` and the body's majority rule on the meeting
+    date; refuses a committee not established then."""
+    body = batch.body(body_slug)
+    committee = batch.get(Committee, Committee.id_for(body_slug, slug), "committee", slug)
+    seats = committee.state_at(day).seats
+    if seats == 0:
+        raise RuleViolationError("effective", f"committee '{slug}' was not established on {day}")
+    return seats, body.state_at(day).majority_rule
 
 
-@command(
-    "amendment",
-    "amend a resolution's title or items",
-    resolution=Field(parse_reference, help="the reference"),
-    title=Field(parse_text, required=False, help="the new title"),
-    items=Field(parse_text_list, required=False, help="the new items"),
-    reason=Field(parse_text, help="why"),
-)
-def amend(batch: Batch, v: dict[str, Any]) -> None:
-    """Records an amendment."""
-    resolution_of(batch, v["body"], v["resolution"]).amend(
-        v["title"], v["items"], v["reason"], v["effective"]
+@command
+class RecordVote(Sourced):
+    """Records a vote: the seats on the meeting date and the body's majority rule decide."""
+
+    record = "vote"
+    summary = "record a committee's vote on a resolution (effective: the meeting date)"
+
+    resolution: Reference
+    committee: Annotated[str, Parse(parse_text, help="the committee that voted")]
+    yes: Annotated[int, Parse(parse_count, help="Ja")]
+    no: Annotated[int, Parse(parse_count, help="Nein")]
+    abstentions: Annotated[int, Parse(parse_count, help="Enthaltungen")]
+    recused: Annotated[int, Parse(parse_count, help="befangen (Bef)")]
+    outcome: Annotated[
+        str | None,
+        Parse(
+            parse_text,
+            help="adopted or rejected; checked against the majority rule",
+            choices=OUTCOMES,
+        ),
+    ] = None
+
+    def handle(self, batch: Batch) -> None:
+        """Records the vote."""
+        seats, majority_rule = meeting(batch, self.body, self.committee, self.effective)
+        resolution_of(batch, self.body, self.resolution).record_vote(
+            committee=self.committee,
+            yes=self.yes,
+            no=self.no,
+            abstentions=self.abstentions,
+            recused=self.recused,
+            outcome=self.outcome,
+            seats=seats,
+            majority_rule=majority_rule,
+            effective=self.effective,
+            source=self.source,
+        )
+
+
+@command
+class RecordDecision(Sourced):
+    """Records a decision: stated counts fit the seats; a full tally follows the majority rule."""
+
+    record = "decision"
+    summary = (
+        "record a committee's decision as its protocol states it: outcome, wording and the "
+        "counts stated, at least one of them (effective: the meeting date)"
     )
 
+    resolution: Reference
+    committee: Annotated[str, Parse(parse_text, help="the committee that decided")]
+    outcome: Annotated[
+        str | None,
+        Parse(
+            parse_text,
+            help=f"{', '.join(DECISION_OUTCOMES)}; with all four counts, adopted or rejected "
+            "is checked against the majority rule",
+            choices=DECISION_OUTCOMES,
+        ),
+    ] = None
+    wording: Annotated[
+        str | None, Parse(parse_text, help="the protocol's sentence(s), verbatim")
+    ] = None
+    yes: Annotated[
+        int | None,
+        Parse(parse_count, help="Ja, if stated; the counts stated must together fit the seats"),
+    ] = None
+    no: Annotated[int | None, Parse(parse_count, help="Nein, if stated")] = None
+    abstentions: Annotated[int | None, Parse(parse_count, help="Enthaltungen, if stated")] = None
+    recused: Annotated[int | None, Parse(parse_count, help="befangen (Bef), if stated")] = None
 
-@command(
-    "revocation",
-    "revoke a resolution",
-    resolution=Field(parse_reference, help="the reference"),
-    reason=Field(parse_text, help="why"),
-)
-def revoke(batch: Batch, v: dict[str, Any]) -> None:
-    """Records a revocation."""
-    resolution_of(batch, v["body"], v["resolution"]).revoke(v["reason"], v["effective"])
+    def handle(self, batch: Batch) -> None:
+        """Records the decision."""
+        seats, majority_rule = meeting(batch, self.body, self.committee, self.effective)
+        resolution_of(batch, self.body, self.resolution).record_decision(
+            committee=self.committee,
+            outcome=self.outcome,
+            wording=self.wording,
+            counts={
+                "yes": self.yes,
+                "no": self.no,
+                "abstentions": self.abstentions,
+                "recused": self.recused,
+            },
+            seats=seats,
+            majority_rule=majority_rule,
+            effective=self.effective,
+            source=self.source,
+        )
+
+
+@command
+class Execute(Command):
+    """Records the execution (Ausfertigung) of an adopted resolution."""
+
+    record = "execution"
+    summary = "record the execution (Ausfertigung) of an adopted resolution"
+
+    resolution: Reference
+
+    def handle(self, batch: Batch) -> None:
+        """Records the execution."""
+        resolution_of(batch, self.body, self.resolution).execute(self.effective)
+
+
+@command
+class Amend(Command):
+    """Amends a resolution's title or items."""
+
+    record = "amendment"
+    summary = "amend a resolution's title or items"
+
+    resolution: Reference
+    title: Annotated[str | None, Parse(parse_text, help="the new title")] = None
+    items: Annotated[list[str] | None, Parse(parse_text_list, help="the new items")] = None
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Records the amendment."""
+        resolution_of(batch, self.body, self.resolution).amend(
+            self.title, self.items, self.reason, self.effective
+        )
+
+
+@command
+class Revoke(Command):
+    """Revokes a resolution."""
+
+    record = "revocation"
+    summary = "revoke a resolution"
+
+    resolution: Reference
+    reason: Reason
+
+    def handle(self, batch: Batch) -> None:
+        """Records the revocation."""
+        resolution_of(batch, self.body, self.resolution).revoke(self.reason, self.effective)

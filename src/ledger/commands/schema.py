@@ -1,9 +1,10 @@
-"""The JSON Schema (draft 2020-12) of a command file, generated from the command registry.
+"""The JSON Schema (draft 2020-12) of a command file, generated from the kinds' declarations.
 
 Each field parser of `ledger.commands.fields` (and the two of `ledger.commands.budget`) has one
 schema fragment here that states what it accepts; a field whose values the domain restricts to a
-fixed set (a supplementary approval's kind, a vote's outcome) gets an `enum` from the domain's
-own tuple. The parsers stay the authority: the schema is what an editor checks while typing.
+fixed set (a supplementary approval's kind, a vote's outcome) declares them (`Parse(choices=…)`,
+the domain's own tuple) and gets an `enum`. The parsers stay the authority: the schema is what
+an editor checks while typing.
 """
 
 from __future__ import annotations
@@ -13,18 +14,11 @@ from typing import Any
 
 from ledger.commands import fields as f
 from ledger.commands.budget import parse_line_code, parse_signed_money
-from ledger.commands.correction import TARGETS
 from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import KINDS, CommandKind, Field, Parser
 from ledger.domain.base import MAX_SOURCE
-from ledger.domain.body import MAJORITY_RULES
-from ledger.domain.budget_line import DIRECTIONS, SUPPLEMENTARY_KINDS
-from ledger.domain.certification import PROCESS_KINDS, WORKSHOP_KINDS
-from ledger.domain.finding import ASSESSMENTS, FINDING_KINDS
-from ledger.domain.measure import STATUSES
 from ledger.domain.money import MAX_AMOUNT
 from ledger.domain.resolution import MAX_REFERENCE
-from ledger.domain.tally import DECISION_OUTCOMES, OUTCOMES
 
 Schema = dict[str, Any]
 
@@ -125,28 +119,11 @@ FRAGMENTS: dict[Parser, Callable[[str], Schema]] = {
     parse_line_code: lambda name: {**_text(name), "type": ["string", "integer"]},
 }
 
-#: The fields whose text the domain restricts to a fixed set, by kind ("*": any kind).
-ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("body", "majority_rule"): MAJORITY_RULES,
-    ("budget-line", "direction"): DIRECTIONS,
-    ("supplementary", "kind"): SUPPLEMENTARY_KINDS,
-    ("process", "kind"): PROCESS_KINDS,
-    ("workshop", "kind"): WORKSHOP_KINDS,
-    ("finding", "kind"): FINDING_KINDS,
-    ("finding", "assessment"): ASSESSMENTS,
-    ("measure-update", "status"): tuple(STATUSES),
-    ("vote", "outcome"): OUTCOMES,
-    ("decision", "outcome"): DECISION_OUTCOMES,
-    ("correction", "target"): TARGETS,
-    ("retraction", "target"): TARGETS,
-}
-
 
 def field_schema(kind: str, name: str, spec: Field) -> Schema:
     """The schema of one field; KeyError names a parser that has no fragment yet."""
-    choices = ENUMS.get((kind, name))
-    if choices is not None:
-        schema: Schema = {"type": "string", "enum": list(choices)}
+    if spec.choices:
+        schema: Schema = {"type": "string", "enum": list(spec.choices)}
     else:
         try:
             fragment = FRAGMENTS[spec.parse]

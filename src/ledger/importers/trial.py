@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ledger.application import LedgerApplication
 from ledger.commands.batch import Batch
 from ledger.commands.handlers import load_handlers
-from ledger.commands.registry import parse_command
+from ledger.commands.registry import Command, parse_command
 from ledger.errors import LedgerError
 
 
@@ -27,7 +26,8 @@ class TrialOutcome:
 
 
 def trial_run(
-    app: LedgerApplication, rows: Sequence[tuple[int, list[dict[str, Any]]]]
+    app: LedgerApplication,
+    rows: Sequence[tuple[int, Sequence[Command | Mapping[str, object]]]],
 ) -> TrialOutcome:
     """Handles each row's commands in a throwaway batch, as `record` would, without saving.
 
@@ -48,8 +48,7 @@ def trial_run(
             batch.watch()
             try:
                 for raw in commands:
-                    kind, values = parse_command(raw)
-                    kind.handle(batch, values)
+                    parse_command(raw).handle(batch)
             except LedgerError as exc:
                 newly[key] = str(exc)
                 continue
