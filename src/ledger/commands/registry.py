@@ -85,13 +85,22 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
-# What the loader does per field, precomputed per kind: name, parser, required, default,
-# a factory for a default made anew per command (a list), and the setter of the field's slot.
-# The setter writes the frozen dataclass's slot directly: its __init__ goes through
-# object.__setattr__ per field, which made loading a command twice as slow as building a dict.
-_Step = tuple[
-    str, Parser, bool, object, Callable[[], object] | None, Callable[[Command, object], None]
-]
+class _Fresh:
+    """A default made anew for each command (a list), so that no two commands share it."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.make = make
+
+
+#: The default of a required field in a loader step.
+_REQUIRED = object()
+
+# What the loader does per field, precomputed per kind: name, parser, default (_REQUIRED,
+# a _Fresh or the value) and the setter of the field's slot. The setter writes the frozen
+# dataclass's slot directly: its __init__ goes through object.__setattr__ per field.
+_Step = tuple[str, Parser, object, Callable[[Command, object], None]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +130,8 @@ class CommandKind:
             default = fresh() if fresh is not None else None if required else spec.default
             fields[spec.name] = Field(parse.parse, required, parse.help, default, parse.choices)
             put = getattr(command_class, spec.name).__set__
-            steps.append((spec.name, parse.parse, required, default, fresh, put))
+            missing = _REQUIRED if required else default if fresh is None else _Fresh(fresh)
+            steps.append((spec.name, parse.parse, missing, put))
         return cls(
             command_class.record,
             command_class.summary,
@@ -141,14 +151,14 @@ class CommandKind:
             )
         loaded = _new(self.cls)
         get = raw.get
-        for name, parse, required, default, fresh, put in self.steps:
+        for name, parse, missing, put in self.steps:
             value = get(name)
-            if value is None:
-                if required:
-                    raise RuleViolationError(name, f"is required for '{self.name}'")
-                put(loaded, default if fresh is None else fresh())
-            else:
+            if value is not None:
                 put(loaded, parse(name, value))
+            elif missing is _REQUIRED:
+                raise RuleViolationError(name, f"is required for '{self.name}'")
+            else:
+                put(loaded, missing.make() if isinstance(missing, _Fresh) else missing)
         return loaded
 
 
@@ -190,10 +200,11 @@ def command(cls: type[C]) -> type[C]:
 def parse_command(raw: object) -> Command:
     """One command: a mapping read by its kind's dataclass (known kind, known fields, required
     fields, typed values), or a command dataclass checked by the same parsers."""
-    if isinstance(raw, Command):
-        return check_command(raw)
-    if not isinstance(raw, Mapping):
-        raise RuleViolationError("record", f"a command must be a mapping, got {shown(raw)}")
+    if type(raw) is not dict:  # a command file's mapping is one: no costlier check for it
+        if isinstance(raw, Command):
+            return check_command(raw)
+        if not isinstance(raw, Mapping):
+            raise RuleViolationError("record", f"a command must be a mapping, got {shown(raw)}")
     kind_name = raw.get("record")
     if kind_name is None:
         raise RuleViolationError("record", "every command needs 'record: KIND'")
