@@ -1,4 +1,4 @@
-"""`ledger kinds`: the command-file vocabulary from the registry (the docs' reference)."""
+"""`ledger kinds`: the command-file vocabulary from the kinds' declarations (docs reference)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def vocabulary_markdown() -> str:
     for name in sorted(KINDS):
         kind = KINDS[name]
         out.append(f"#### `record: {name}`\n\n{kind.summary[0].upper()}{kind.summary[1:]}.\n")
+        out.append(f"Python: `{kind.cls.__module__}.{kind.cls.__name__}`\n")
         out.append("| field | required | meaning |\n|---|---|---|")
         for field_name, spec in kind.fields.items():
             required = "yes" if spec.required else f"no (default {spec.default!r})"
