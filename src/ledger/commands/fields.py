@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from ledger.domain.base import check_source
 from ledger.domain.money import MAX_AMOUNT_CHARS, MAX_AMOUNT_TEXT, check_amount
@@ -56,7 +55,7 @@ WHOLE_NUMBERS: dict[str, tuple[int, int]] = {
 SHOWN = 60
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """A value as a refusal quotes it: short, with control characters escaped (repr)."""
     if isinstance(value, dict):
         return f"a mapping of {len(value)} entries"
@@ -67,7 +66,7 @@ def shown(value: Any) -> str:
     return repr(value)
 
 
-def parse_date(field: str, value: Any) -> date:
+def parse_date(field: str, value: object) -> date:
     """A real calendar date: ISO (2018-06-19) or German (19.06.2018) notation."""
     if isinstance(value, datetime):
         raise RuleViolationError(field, f"must be a date without a time, got {value}")
@@ -90,7 +89,7 @@ def parse_date(field: str, value: Any) -> date:
     )
 
 
-def parse_money(field: str, value: Any) -> Decimal:
+def parse_money(field: str, value: object) -> Decimal:
     """EUR as Decimal: "17655.00", "17.655,00" or whole euros; never a float; ≥ 0, two decimals.
 
     At most MAX_AMOUNT (10^13 EUR), written in ASCII digits without an exponent.
@@ -143,7 +142,7 @@ def parse_money(field: str, value: Any) -> Decimal:
     return check_amount(field, amount)
 
 
-def whole_number(field: str, value: Any, low: int, high: int, rule: str = "") -> int:
+def whole_number(field: str, value: object, low: int, high: int, rule: str = "") -> int:
     """A whole number in low..high written as an integer (YAML/JSON), never as text or float.
 
     A count written as "9" is refused rather than read: a quoted number is text in YAML
@@ -166,25 +165,25 @@ def number_range(field: str) -> tuple[int, int]:
     return WHOLE_NUMBERS.get(field.rsplit(".", 1)[-1], (0, MAX_ORDINAL))
 
 
-def parse_count(field: str, value: Any) -> int:
+def parse_count(field: str, value: object) -> int:
     """A whole number ≥ 0, bounded by the field's kind (WHOLE_NUMBERS)."""
     low, high = number_range(field)
     return whole_number(field, value, low, high)
 
 
-def parse_positive(field: str, value: Any) -> int:
+def parse_positive(field: str, value: object) -> int:
     """A whole number ≥ 1, bounded by the field's kind (WHOLE_NUMBERS)."""
     low, high = number_range(field)
     return whole_number(field, value, max(low, 1), high)
 
 
-def parse_year(field: str, value: Any) -> int:
+def parse_year(field: str, value: object) -> int:
     """A fiscal or calendar year 1900..2200."""
     low, high = YEARS
     return whole_number(field, value, low, high, f"a year between {low} and {high}")
 
 
-def parse_percent(field: str, value: Any) -> int:
+def parse_percent(field: str, value: object) -> int:
     """A percentage 0..100."""
     low, high = PERCENT
     return whole_number(field, value, low, high, f"a percentage {low}..{high}")
@@ -198,7 +197,7 @@ def _bounded(field: str, text: str) -> str:
     return text
 
 
-def parse_text(field: str, value: Any) -> str:
+def parse_text(field: str, value: object) -> str:
     """Non-empty text of at most MAX_TEXT characters."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
@@ -210,7 +209,7 @@ def parse_text(field: str, value: Any) -> str:
     return text
 
 
-def parse_reference(field: str, value: Any) -> str:
+def parse_reference(field: str, value: object) -> str:
     """A resolution reference ("2018/6/067", "V 123/2018"): trimmed, inner spaces collapsed
     to one, at most 100 characters, no control characters (ledger.domain.resolution)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -222,7 +221,7 @@ def parse_reference(field: str, value: Any) -> str:
     return check_reference(value, field)
 
 
-def parse_source(field: str, value: Any) -> str:
+def parse_source(field: str, value: object) -> str:
     """Where a fact comes from (an OParl id URL, a file and page): one line of at most
     1,000 characters (ledger.domain.base.check_source), trimmed."""
     if not isinstance(value, str):
@@ -232,7 +231,7 @@ def parse_source(field: str, value: Any) -> str:
     return text
 
 
-def parse_free_text(field: str, value: Any) -> str:
+def parse_free_text(field: str, value: object) -> str:
     """Text that may be empty, of at most MAX_TEXT characters."""
     if value is None:
         return ""
@@ -241,14 +240,14 @@ def parse_free_text(field: str, value: Any) -> str:
     return _bounded(field, value.strip())
 
 
-def parse_bool(field: str, value: Any) -> bool:
+def parse_bool(field: str, value: object) -> bool:
     """true or false."""
     if not isinstance(value, bool):
         raise RuleViolationError(field, f"must be true or false, got {shown(value)}")
     return value
 
 
-def parse_text_list(field: str, value: Any) -> list[str]:
+def parse_text_list(field: str, value: object) -> list[str]:
     """A list of at most MAX_ITEMS non-empty texts."""
     if not isinstance(value, list):
         raise RuleViolationError(field, f"must be a list of texts, got {shown(value)}")
@@ -259,7 +258,7 @@ def parse_text_list(field: str, value: Any) -> list[str]:
     return [parse_text(f"{field}[{i}]", item) for i, item in enumerate(value)]
 
 
-def parse_mapping(field: str, value: Any) -> dict[str, Any]:
+def parse_mapping(field: str, value: object) -> dict[str, object]:
     """A mapping with text keys."""
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise RuleViolationError(
@@ -268,7 +267,7 @@ def parse_mapping(field: str, value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def parse_process(field: str, value: Any) -> str:
+def parse_process(field: str, value: object) -> str:
     """A process named programme/cycle, e.g. audit-fgk/2018."""
     text = parse_text(field, value)
     if not PROCESS.fullmatch(text):
@@ -278,7 +277,7 @@ def parse_process(field: str, value: Any) -> str:
     return text
 
 
-def parse_code(field: str, value: Any) -> str:
+def parse_code(field: str, value: object) -> str:
     """A short code of a goal or measure (letters, digits, dots and hyphens)."""
     text = parse_text(field, value)
     if not CODE.fullmatch(text):
