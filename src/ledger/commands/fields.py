@@ -68,12 +68,15 @@ def shown(value: object) -> str:
 
 def parse_date(field: str, value: object) -> date:
     """A real calendar date: ISO (2018-06-19) or German (19.06.2018) notation."""
-    if isinstance(value, datetime):
-        raise RuleViolationError(field, f"must be a date without a time, got {value}")
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise RuleViolationError(field, f"must be a date such as 2018-06-19, got {shown(value)}")
+    if type(value) is not str:  # a file's date is text: no further checks for it
+        if isinstance(value, datetime):
+            raise RuleViolationError(field, f"must be a date without a time, got {value}")
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            raise RuleViolationError(
+                field, f"must be a date such as 2018-06-19, got {shown(value)}"
+            )
     text = value.strip()
     try:
         if ISO_DATE.fullmatch(text):
@@ -199,11 +202,14 @@ def _bounded(field: str, text: str) -> str:
 
 def parse_text(field: str, value: object) -> str:
     """Non-empty text of at most MAX_TEXT characters."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise RuleViolationError(field, f"must be text, got {shown(value)}")
-    text = _bounded(field, value.strip())
+    if type(value) is not str:  # the common case first: every command has several
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise RuleViolationError(field, f"must be text, got {shown(value)}")
+    text = value.strip()
+    if len(text) > MAX_TEXT:
+        _bounded(field, text)
     if not text:
         raise RuleViolationError(field, "must not be empty")
     return text
@@ -235,9 +241,10 @@ def parse_free_text(field: str, value: object) -> str:
     """Text that may be empty, of at most MAX_TEXT characters."""
     if value is None:
         return ""
-    if not isinstance(value, str):
+    if type(value) is not str and not isinstance(value, str):
         raise RuleViolationError(field, f"must be text, got {shown(value)}")
-    return _bounded(field, value.strip())
+    text = value.strip()
+    return _bounded(field, text) if len(text) > MAX_TEXT else text
 
 
 def parse_bool(field: str, value: object) -> bool:
