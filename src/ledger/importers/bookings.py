@@ -22,6 +22,7 @@ from typing import Any
 
 from ledger.application import LedgerApplication
 from ledger.commands.batch import Batch
+from ledger.commands.budget import BookPayment
 from ledger.domain.budget_line import BudgetLine
 from ledger.domain.repeats import NEW, Repeat
 from ledger.errors import CommandError, RuleViolationError
@@ -53,18 +54,17 @@ class Booking:
     reference: str
     text: str
 
-    def command(self, body: str, year: int) -> dict[str, Any]:
+    def command(self, body: str, year: int) -> BookPayment:
         """The payment command (a receipt on an income line)."""
-        return {
-            "record": "payment",
-            "body": body,
-            "year": year,
-            "line": self.code,
-            "amount": self.amount,
-            "reference": self.reference,
-            "text": self.text,
-            "effective": self.booked_on,
-        }
+        return BookPayment(
+            body=body,
+            year=year,
+            line=self.code,
+            amount=self.amount,
+            reference=self.reference,
+            text=self.text,
+            effective=self.booked_on,
+        )
 
 
 class LineBook:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from eventsourcing.utils import get_topic
 
 from ledger.application import LedgerApplication
 from ledger.commands.batch import Batch
+from ledger.commands.budget import OpenLine, SetAppropriation
 from ledger.domain.budget_line import BudgetLine
 from ledger.errors import RuleViolationError
 from ledger.importers.amounts import budget_amount
@@ -51,21 +51,26 @@ class BudgetEntry:
     amount: Decimal
     opened: bool = False
 
-    def commands(self, body: str, year: int, effective: date) -> list[dict[str, Any]]:
+    def commands(self, body: str, year: int, effective: date) -> list[OpenLine | SetAppropriation]:
         """Opens the line (unless it is already open) and sets its appropriation (Ansatz).
 
         A row without a title opens its line with the code as title: the domain needs one,
         and the code says truthfully what the file said, where a made-up text would not.
         """
-        common = {"body": body, "year": year, "line": self.code, "effective": effective}
-        opening = {
-            "record": "budget-line",
-            **common,
-            "title": self.title or self.code,
-            "direction": self.direction,
-        }
-        appropriation = {"record": "appropriation", **common, "amount": self.amount}
-        return [appropriation] if self.opened else [opening, appropriation]
+        appropriation = SetAppropriation(
+            body=body, year=year, line=self.code, effective=effective, amount=self.amount
+        )
+        if self.opened:
+            return [appropriation]
+        opening = OpenLine(
+            body=body,
+            year=year,
+            line=self.code,
+            effective=effective,
+            title=self.title or self.code,
+            direction=self.direction,
+        )
+        return [opening, appropriation]
 
 
 def import_budget(
