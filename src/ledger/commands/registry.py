@@ -189,6 +189,8 @@ C = TypeVar("C", bound=Command)
 @dataclass_transform(frozen_default=True, kw_only_default=True)
 def command(cls: type[C]) -> type[C]:
     """Makes `cls` a frozen keyword-only dataclass with slots and registers it as its kind."""
+    if cls.handle is Command.handle:
+        raise TypeError(f"{cls.__name__} declares no handle(batch)")
     made = dataclass(frozen=True, slots=True, kw_only=True)(cls)
     kind = CommandKind.of(made)
     if kind.name in KINDS:
