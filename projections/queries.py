@@ -7,16 +7,22 @@ that says the ledger position it reflects.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from projections.engine.axes import axes
 from projections.engine.errors import NotFoundError, QueryError
 from projections.models.agreement import agreement, agreement_json
 from projections.models.annual_report import annual_report, annual_report_csv
-from projections.models.bodies import get_body, list_bodies
+from projections.models.bodies import committees_in, get_body, list_bodies
 from projections.models.budget import budget
 from projections.models.certification import certification, get_process, list_processes
 from projections.models.findings import findings
-from projections.models.resolutions import get_resolution, list_resolutions
+from projections.models.resolutions import get_resolution, list_resolutions, resolution_in
 from projections.models.trail import events, head
 from projections.registry import ReadModel, catch_up
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
 
 __all__ = [
     "NotFoundError",
@@ -38,4 +44,22 @@ __all__ = [
     "list_bodies",
     "list_processes",
     "list_resolutions",
+    "resolution_with_committees",
 ]
+
+
+def resolution_with_committees(
+    rm: ReadModel,
+    body: str,
+    reference: str,
+    *,
+    as_of: date | str | None = None,
+    known_at: datetime | date | str | None = None,
+    include_private: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`get_resolution` and the body's committees as they stand now (who voted, their
+    seats), read in one snapshot: what the resolution page shows."""
+    ax = axes(as_of, known_at)
+    with rm.view() as view:
+        document = resolution_in(view, body, reference, ax, include_private=include_private)
+        return document, committees_in(view, body)

@@ -15,7 +15,6 @@ from api.pages.bodies import body_link
 from api.pages.frame import frame
 from api.pages.params import Axes, PageError, link, text, year_value
 from api.pages.render import answer, page, read_model
-from api.routes.resolutions import not_found, require_shown
 from projections import queries
 from projections.models.reconciliation import reconciliation
 
@@ -226,17 +225,17 @@ def resolution_page(request: Request, body: str, reference: str) -> Response:
 
     def build() -> Response:
         asked = Axes.of(request)
-        private = session.signed_in(request)
-        rm = read_model(request)
-        # The API's rule (api.routes.resolutions): decided on the record in full.
-        if not private:
-            require_shown(rm, body, reference)
-        document = queries.get_resolution(
-            rm, body, reference, as_of=asked.as_of, known_at=asked.known_at, include_private=True
+        # The API's rule (projections.models.resolutions.get_resolution), in one snapshot
+        # with the committees the votes name.
+        document, listed = queries.resolution_with_committees(
+            read_model(request),
+            body,
+            reference,
+            as_of=asked.as_of,
+            known_at=asked.known_at,
+            include_private=session.signed_in(request),
         )
-        if not private and document["exists"] and not document["public"]:
-            raise not_found(body, reference)
-        committees = {c["committee"]: c for c in queries.get_body(rm, body)["committees"]}
+        committees = {c["committee"]: c for c in listed}
         tallies = sorted(
             [
                 {

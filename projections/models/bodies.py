@@ -14,7 +14,8 @@ from projections.engine.columns import WholeNumber
 from projections.models.certification import process_summary
 
 if TYPE_CHECKING:
-    from projections.engine.store import ReadModel
+    from projections.engine.axes import Axes
+    from projections.engine.store import ReadModel, View
 
 
 def _body_columns() -> list[Column[Any]]:
@@ -87,7 +88,7 @@ def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
     with rm.view() as view:
         view.require_body(body)
         found = view.rows("body", now, keys=[body])
-        committees = view.rows("committee", now, body=body)
+        committees = committees_in(view, body, now)
         processes = view.rows("process", now, body=body)
         position = view.position
     row = found[0] if found else None
@@ -97,16 +98,19 @@ def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
         "land": row["land"] if row else None,
         "majority_rule": row["majority_rule"] if row else None,
         "line_pattern": row["line_pattern"] if row else None,
-        "committees": sorted(
-            (
-                {"committee": c["record_key"], "name": c["name"], "seats": c["seats"]}
-                for c in committees
-            ),
-            key=lambda c: str(c["committee"]),
-        ),
+        "committees": committees,
         "processes": [process_summary(p) for p in sorted(processes, key=_started)],
         "position": position,
     }
+
+
+def committees_in(view: View, body: str, now: Axes | None = None) -> list[dict[str, Any]]:
+    """A body's committees as they stand now (slug, name, seats), by slug, in a snapshot."""
+    rows = view.rows("committee", now or axes(), body=body)
+    return sorted(
+        ({"committee": c["record_key"], "name": c["name"], "seats": c["seats"]} for c in rows),
+        key=lambda c: str(c["committee"]),
+    )
 
 
 def _started(row: Any) -> tuple[str, str]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import RowMapping
 
+    from projections.engine.axes import Axes
     from projections.engine.store import ReadModel, View
 
 
@@ -269,7 +270,7 @@ def get_resolution(
 ) -> dict[str, Any]:
     """One resolution on as_of, as known at known_at ("exists": false before its proposal;
     not found when no row of it is known at known_at: retracted as a whole, or recorded
-    later).
+    later, for token holders and anonymous readers alike).
 
     Without include_private, a resolution is found only if `anonymous_records` shows it
     and its row at the query's axes (if any) is public; any other is not found, like an
@@ -277,21 +278,30 @@ def get_resolution(
     (body, decision, rows), so the two 404s cost the same work (no timing oracle).
     """
     ax = axes(as_of, known_at)
-    missing = NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
     with rm.view() as view:
-        view.require_body(body)
-        if include_private:
-            shown = view.known("resolution", body, reference)
-        else:
-            found = anonymous_records(view, "resolution", body=body, keys=[reference])
-            shown = reference in found.values()
-        # Read whatever was decided, so that every reference costs the same statements.
-        rows = view.rows("resolution", ax, body=body, keys=[reference])
-        if include_private and shown and not rows:
-            # No row at as_of: before its proposal ("exists": false), or no row at all as
-            # known at known_at (retracted as a whole, or not yet recorded): not found.
-            shown = _known_at(view, body, reference, ax.known_at_naive)
-        position = view.position
+        return resolution_in(view, body, reference, ax, include_private=include_private)
+
+
+def resolution_in(
+    view: View, body: str, reference: str, ax: Axes, *, include_private: bool
+) -> dict[str, Any]:
+    """`get_resolution` inside a snapshot a caller holds (a page reads more in it)."""
+    missing = NotFoundError(f"no resolution '{reference}' of body '{body}' is in the ledger")
+    view.require_body(body)
+    if include_private:
+        shown = view.known("resolution", body, reference)
+    else:
+        found = anonymous_records(view, "resolution", body=body, keys=[reference])
+        shown = reference in found.values()
+    # Read whatever was decided, so that every reference costs the same statements.
+    rows = view.rows("resolution", ax, body=body, keys=[reference])
+    if shown and not rows:
+        # No row at as_of: before its proposal ("exists": false), or no row at all as
+        # known at known_at (retracted as a whole, or not yet recorded): not found. The
+        # reference is one the caller may see, so whether it was recorded by then is
+        # public (the audit trail shows it).
+        shown = _known_at(view, body, reference, ax.known_at_naive)
+    position = view.position
     if not shown or (rows and not include_private and not rows[0]["public"]):
         raise missing
     document: dict[str, Any] = {"body": body, **ax.header(), "position": position}
