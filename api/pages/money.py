@@ -16,7 +16,6 @@ from api.pages.frame import frame
 from api.pages.params import Axes, PageError, link, text, year_value
 from api.pages.render import answer, page, read_model
 from projections import queries
-from projections.models.reconciliation import reconciliation
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,12 +81,13 @@ def budget_page(request: Request, body: str, year: str) -> Response:
         if direction is not None and direction not in DIRECTIONS:
             raise PageError(422, "„direction“ muss „expenditure“ (Ausgabe) oder „income“ sein.")
         private = session.signed_in(request)
-        rm = read_model(request)
-        document = queries.budget(
-            rm, body, the_year, as_of=asked.as_of, known_at=asked.known_at, include_private=private
-        )
-        checked = reconciliation(
-            rm, body, the_year, as_of=asked.as_of, known_at=asked.known_at, include_private=private
+        document, checked = queries.budget_with_reconciliation(
+            read_model(request),
+            body,
+            the_year,
+            as_of=asked.as_of,
+            known_at=asked.known_at,
+            include_private=private,
         )
         lines = [
             line
@@ -134,18 +134,8 @@ def budget_line_page(request: Request, body: str, year: str, code: str) -> Respo
         asked = Axes.of(request)
         the_year = year_value(year)
         private = session.signed_in(request)
-        rm = read_model(request)
-        document = queries.budget(
-            rm,
-            body,
-            the_year,
-            line=code,
-            as_of=asked.as_of,
-            known_at=asked.known_at,
-            include_private=private,
-        )
-        checked = reconciliation(
-            rm,
+        document, checked = queries.budget_with_reconciliation(
+            read_model(request),
             body,
             the_year,
             line=code,
@@ -198,6 +188,7 @@ def resolutions_page(request: Request, body: str) -> Response:
             as_of=asked.as_of,
             known_at=asked.known_at,
             include_private=session.signed_in(request),
+            with_tallies=False,
         )
         base = body_link(body)
         context = frame(

@@ -74,6 +74,7 @@ def events_page(request: Request) -> Response:
             body=body,
             type=kind,
             include_private=session.signed_in(request),
+            with_data=False,
         )
         filters: list[tuple[str, str | None]] = [("body", body), ("type", kind)]
         if limit != PAGE_SIZE:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import RowMapping
 
-    from projections.engine.store import ReadModel
+    from projections.engine.axes import Axes
+    from projections.engine.store import ReadModel, View
 
 
 def _columns() -> list[Column[Any]]:
@@ -154,19 +155,41 @@ def budget(
     the_year = fiscal_year(year)
     ax = axes(as_of, known_at)
     with rm.view() as view:
-        view.require_body(body)
-        scope = str(the_year)
-        if line is not None and not view.known("budget_line", body, line, scope=scope):
-            raise NotFoundError(
-                f"no budget line '{line}' in {the_year} of body '{body}' is in the ledger"
-            )
-        rows = view.rows(
-            "budget_line", ax, body=body, scope=scope, keys=[line] if line is not None else None
-        )
+        rows = line_rows(view, body, the_year, ax, line)
         mentioned = {a["resolution"] for r in rows for a in r["supplementary"] or []}
         public = None if include_private else public_references(view, body, mentioned)
         position = view.position
-    rows = sorted(rows, key=lambda r: str(r["record_key"]))
+    return budget_document(body, the_year, ax, position, rows, public, include_private)
+
+
+def line_rows(
+    view: View, body: str, the_year: int, ax: Axes, line: str | None = None
+) -> list[RowMapping]:
+    """The rows of a body's budget lines of a year (or of one line) at the axes, by code;
+    an unknown body or line is not found."""
+    view.require_body(body)
+    scope = str(the_year)
+    if line is not None and not view.known("budget_line", body, line, scope=scope):
+        raise NotFoundError(
+            f"no budget line '{line}' in {the_year} of body '{body}' is in the ledger"
+        )
+    rows = view.rows(
+        "budget_line", ax, body=body, scope=scope, keys=[line] if line is not None else None
+    )
+    return sorted(rows, key=lambda r: str(r["record_key"]))
+
+
+def budget_document(
+    body: str,
+    the_year: int,
+    ax: Axes,
+    position: int,
+    rows: list[RowMapping],
+    public: set[str] | None,
+    include_private: bool,
+) -> dict[str, Any]:
+    """The budget overview of `line_rows` (`public`: the resolutions an anonymous reader
+    may see, at least those the approvals name; None with include_private)."""
     return {
         "body": body,
         "year": the_year,

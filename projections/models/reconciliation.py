@@ -35,15 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 from projections.engine.axes import Axes, axes
 from projections.engine.csv_cells import Cell, write_csv
-from projections.engine.errors import NotFoundError
-from projections.models.budget import fiscal_year, line_document
+from projections.models.budget import fiscal_year, line_document, line_rows
 from projections.models.resolutions import public_references, resolution_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from projections.engine.store import ReadModel
+    from sqlalchemy import RowMapping
+
+    from projections.engine.store import ReadModel, View
 
 ZERO = Decimal("0.00")
 FAR_FUTURE = date(9999, 12, 31)
@@ -88,38 +89,44 @@ def reconciliation(
     difference messages in lang ("en", as the API serves them, or "de")."""
     the_year = fiscal_year(year)
     ax = axes(as_of, known_at)
-    scope = str(the_year)
     with rm.view() as view:
-        view.require_body(body)
-        if line is not None and not view.known("budget_line", body, line, scope=scope):
-            raise NotFoundError(
-                f"no budget line '{line}' in {the_year} of body '{body}' is in the ledger"
-            )
-        rows = view.rows(
-            "budget_line", ax, body=body, scope=scope, keys=[line] if line is not None else None
+        rows = line_rows(view, body, the_year, ax, line)
+        return reconciliation_of(view, body, the_year, ax, rows, include_private, lang)
+
+
+def reconciliation_of(
+    view: View,
+    body: str,
+    the_year: int,
+    ax: Axes,
+    rows: list[RowMapping],
+    include_private: bool,
+    lang: str = "en",
+    public: set[str] | None = None,
+) -> dict[str, Any]:
+    """The reconciliation of `budget.line_rows`, read on in the same snapshot (`public`:
+    the resolutions an anonymous reader may see, when the caller has read them)."""
+    lines = [line_document(r, None, include_private=True) for r in rows]
+    cited = sorted({a["resolution"] for d in lines for a in d["supplementary"]} - {""})
+    documents = {
+        r["reference"]: resolution_document(r)
+        for r in (view.rows("resolution", ax, body=body, keys=cited) if cited else [])
+    }
+    ever = {
+        r["reference"]
+        for r in (
+            view.rows("resolution", Axes(FAR_FUTURE, ax.known_at), body=body, keys=cited)
+            if cited
+            else []
         )
-        lines = sorted(
-            (line_document(r, None, include_private=True) for r in rows), key=lambda d: d["code"]
-        )
-        cited = sorted({a["resolution"] for d in lines for a in d["supplementary"]} - {""})
-        documents = {
-            r["reference"]: resolution_document(r)
-            for r in (view.rows("resolution", ax, body=body, keys=cited) if cited else [])
-        }
-        ever = {
-            r["reference"]
-            for r in (
-                view.rows("resolution", Axes(FAR_FUTURE, ax.known_at), body=body, keys=cited)
-                if cited
-                else []
-            )
-        }
+    }
+    if public is None and not include_private:
         public = public_references(view, body)
-        position = view.position
     shown = {
         ref
         for ref in cited
-        if include_private or (ref in public and documents.get(ref, {}).get("public", True))
+        if include_private
+        or (ref in (public or set()) and documents.get(ref, {}).get("public", True))
     }
     authorities = Authorities(documents, frozenset(ever - set(documents)), frozenset(shown), lang)
     reconciled = [reconcile_line(d, the_year, authorities) for d in lines]
@@ -128,7 +135,7 @@ def reconciliation(
         "body": body,
         "year": the_year,
         **ax.header(),
-        "position": position,
+        "position": view.position,
         "reconciles": not differences,
         "lines": reconciled,
         "differences": differences,

@@ -24,6 +24,7 @@ from projections.engine.bitemporal import VersionedModel
 from projections.engine.columns import WholeNumber
 from projections.engine.documents import amount, cents, iso
 from projections.engine.errors import NotFoundError, QueryError
+from projections.engine.visible import visible
 from projections.models.visibility import anonymous_records
 
 if TYPE_CHECKING:
@@ -147,10 +148,26 @@ def shown_reference(
     return None
 
 
-def resolution_summary(row: RowMapping) -> dict[str, Any]:
+#: The state columns a list entry shows (`resolution_summary`), without and with tallies.
+LISTED: tuple[str, ...] = (
+    "reference",
+    "title",
+    "committee",
+    "public",
+    "status",
+    "proposed_on",
+    "decided_on",
+    "executed_on",
+    "revoked_on",
+)
+TALLIES: tuple[str, ...] = ("votes", "decisions")
+
+
+def resolution_summary(row: RowMapping, *, with_tallies: bool = True) -> dict[str, Any]:
     """A resolution as a list entry, with its votes and decisions (what `ledger show
-    resolutions` prints as JSON: the counts a decision does not state are null)."""
-    return {
+    resolutions` prints as JSON: the counts a decision does not state are null); without
+    `with_tallies`, only the row's LISTED columns."""
+    summary = {
         "reference": row["reference"],
         "title": row["title"],
         "committee": row["committee"],
@@ -160,9 +177,11 @@ def resolution_summary(row: RowMapping) -> dict[str, Any]:
         "decided_on": iso(row["decided_on"]),
         "executed_on": iso(row["executed_on"]),
         "revoked_on": iso(row["revoked_on"]),
-        "votes": list(row["votes"] or []),
-        "decisions": list(row["decisions"] or []),
     }
+    if with_tallies:
+        summary["votes"] = list(row["votes"] or [])
+        summary["decisions"] = list(row["decisions"] or [])
+    return summary
 
 
 def resolution_document(row: RowMapping) -> dict[str, Any]:
@@ -199,11 +218,14 @@ def list_resolutions(
     as_of: date | str | None = None,
     known_at: datetime | date | str | None = None,
     include_private: bool = False,
+    with_tallies: bool = True,
 ) -> dict[str, Any]:
     """The resolutions of a body on as_of, as known at known_at, by decision date.
 
     date_from / date_to (inclusive) filter on the decision date: the meeting date of the
     last vote or decision stating an outcome (in valid time), else the proposal date.
+    Only the columns an entry shows are read; without `with_tallies` the entries carry no
+    votes and decisions (the resolutions page does not show them).
     """
     ax = axes(as_of, known_at)
     start = _bound("date_from", date_from)
@@ -212,7 +234,21 @@ def list_resolutions(
         raise QueryError("date_to", f"{end} is before date_from {start}")
     with rm.view() as view:
         view.require_body(body)
-        rows = _visible(view, view.rows("resolution", ax, body=body), body, include_private)
+        listed = (*LISTED, *TALLIES) if with_tallies else LISTED
+        found = (
+            visible(
+                view.conn,
+                view.schema.table("resolution"),
+                view.schema.entities,
+                "resolution",
+                ax,
+                body=body,
+                columns=listed,
+            )
+            if view.schema is not None
+            else []
+        )
+        rows = _visible(view, found, body, include_private)
         position = view.position
     selected = [
         r
@@ -226,7 +262,7 @@ def list_resolutions(
         "body": body,
         **ax.header(),
         "position": position,
-        "resolutions": [resolution_summary(r) for r in selected],
+        "resolutions": [resolution_summary(r, with_tallies=with_tallies) for r in selected],
     }
 
 

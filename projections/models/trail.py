@@ -103,6 +103,7 @@ def events(
     body: str | None = None,
     type: str | None = None,  # the contract's parameter name
     include_private: bool = False,
+    with_data: bool = True,
 ) -> dict[str, Any]:
     """The audit trail: events after a position, in position order, at most `limit`.
 
@@ -112,7 +113,8 @@ def events(
     MAX_PAGE_BYTES before `limit` events. Anonymous callers do
     not see the events of resolutions that are not public or of findings that are not
     published (as the ledger knows them now, whatever their dates), and references to
-    resolutions not known to be public are redacted (None).
+    resolutions not known to be public are redacted (None). Without `with_data` the
+    entries carry no `data` (the trail page does not show it): no event is decoded.
     """
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         raise QueryError("after", f"must be a position ≥ 0, got {after!r}")
@@ -128,14 +130,18 @@ def events(
         t = view.schema.events
         stored, chain = ledger_tables(view.conn.dialect.name)
         size = func.length(stored.c.state)
-        statement = (
-            select(
-                t,
+        # The page's byte budget counts the stored bytes either way, so a page holds the
+        # same events with and without their data.
+        stored_columns = (
+            [
                 stored.c.topic,
-                size.label("size"),
                 case((size <= INLINE_STATE, stored.c.state), else_=None).label("state"),
-                chain.c.hash,
-            )
+            ]
+            if with_data
+            else []
+        )
+        statement = (
+            select(t, *stored_columns, size.label("size"), chain.c.hash)
             .join(stored, stored.c.position == t.c.position)
             .join(chain, chain.c.position == t.c.position)
             .where(t.c.position <= position)
@@ -170,12 +176,17 @@ def events(
                     break
                 used += cost
                 chosen.append(r)
-        large = _large_states(view, stored, [r["position"] for r in chosen if r["state"] is None])
-        page = [(r, _data(r, large.get(r["position"]))) for r in chosen]
-        if not include_private:
-            public = _public(view, page)
-            page = [(r, _redact(d, public.get(r["body"] or "", set()))) for r, d in page]
-    out = [_entry(row, data) for row, data in page]
+        if not with_data:
+            out = [_entry(r) for r in chosen]
+        else:
+            large = _large_states(
+                view, stored, [r["position"] for r in chosen if r["state"] is None]
+            )
+            page = [(r, _data(r, large.get(r["position"]))) for r in chosen]
+            if not include_private:
+                public = _public(view, page)
+                page = [(r, _redact(d, public.get(r["body"] or "", set()))) for r, d in page]
+            out = [_entry(row, data) for row, data in page]
     return {
         "events": out,
         "next_after": out[-1]["position"] if out else after,
@@ -206,8 +217,8 @@ def _data(row: RowMapping, state: bytes | None = None) -> dict[str, Any]:
     return event_data(event)
 
 
-def _entry(row: RowMapping, data: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _entry(row: RowMapping, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    entry = {
         "position": row["position"],
         "recorded_at": row["recorded_at"].replace(tzinfo=UTC).isoformat(),
         "effective": row["effective"].isoformat() if row["effective"] else None,
@@ -219,6 +230,9 @@ def _entry(row: RowMapping, data: dict[str, Any]) -> dict[str, Any]:
         "data": data,
         "hash": bytes(row["hash"]).hex(),
     }
+    if data is None:
+        del entry["data"]
+    return entry
 
 
 def _hidden(view: View, rows: list[RowMapping]) -> set[str]:
