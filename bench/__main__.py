@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench import asof, audit, catchup, import_bookings, load, one_line, proofs, results, signing
 from bench.generator import DEFAULT_SEED, SIZES, History, generate
@@ -24,6 +24,23 @@ from bench.verification import measure_verify
 
 # Per size: verify repeats, catch-up runs, naive replays per query kind.
 REPEATS = {"small": (3, 3, 3), "medium": (3, 2, 3), "large": (3, 1, 1)}
+
+
+class Counts(NamedTuple):
+    """The sizes of the stages that do not follow the history's size."""
+
+    one_line: int
+    import_rows: int
+    http_requests: int
+    http_seconds: float
+
+
+#: What `make bench` reports at every size (each an option of its own).
+FULL = Counts(
+    one_line=one_line.EVENTS, import_rows=import_bookings.ROWS, http_requests=3000, http_seconds=15
+)
+#: What --quick runs: enough to produce every figure, in seconds (the smoke test's run).
+QUICK = Counts(one_line=40, import_rows=50, http_requests=20, http_seconds=2)
 
 
 def log(message: str) -> None:
@@ -333,6 +350,11 @@ def asof_figures(
         figures[name]["label"] = f"as-of {lat.name} p50 (p95 {lat.p95:.1f} ms)"
 
 
+def http_rounds(args: argparse.Namespace) -> int:
+    """Rounds of each HTTP load, taking turns with /healthz: one for --quick."""
+    return 1 if args.quick else 2
+
+
 def http_figure(
     figures: dict[str, Figure], store: Store, history: History, args: argparse.Namespace
 ) -> None:
@@ -341,7 +363,12 @@ def http_figure(
     processes = len({p.split("/target-agreement")[0] for p in paths})
     for name, env in (("http", None), ("http-uncached", {"LEDGER_AGREEMENT_CACHE": "0"})):
         fig = load.measure_http(
-            store.url, paths, total=args.http_requests, seconds=args.http_seconds, env=env
+            store.url,
+            paths,
+            total=args.http_requests,
+            seconds=args.http_seconds,
+            rounds=http_rounds(args),
+            env=env,
         )
         cached = env is None
         met = fig.rate >= 500 and fig.p95 <= 50 and fig.errors == 0
@@ -399,7 +426,11 @@ def page_figures(
     """Requests/s and p95 of the /ui pages over HTTP beside /healthz (p95 ≤ 50 ms at 10^6)."""
     paths = load.page_paths(history, args.http_processes, max(200, 25 * args.http_processes))
     measured = load.measure_pages(
-        store.url, paths, total=args.http_requests, seconds=args.http_seconds
+        store.url,
+        paths,
+        total=args.http_requests,
+        seconds=args.http_seconds,
+        rounds=http_rounds(args),
     )
     full = len(history.commands) >= SIZES["large"]
     for page, fig in measured.items():
@@ -529,8 +560,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--bulk-batch", type=int, default=2000, help="batch size after the sample")
     p.add_argument("--record-cache", type=int, help="LEDGER_RECORD_CACHE for the ledger")
     p.add_argument("--queries", type=int, default=200, help="as-of queries per kind")
-    p.add_argument("--http-requests", type=int, default=3000)
-    p.add_argument("--http-seconds", type=float, default=15.0)
+    p.add_argument(
+        "--http-requests",
+        type=int,
+        help=f"requests a round of the HTTP loads (default {FULL.http_requests:,}; "
+        f"--quick: {QUICK.http_requests})",
+    )
+    p.add_argument(
+        "--http-seconds",
+        type=float,
+        help=f"seconds a round of the HTTP loads at most (default {FULL.http_seconds:.0f}; "
+        f"--quick: {QUICK.http_seconds:.0f})",
+    )
     p.add_argument(
         "--http-processes",
         type=int,
@@ -541,14 +582,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--one-line",
         type=int,
-        default=one_line.EVENTS,
-        help="payments recorded on one budget line for the one-line figure",
+        help="payments recorded on one budget line for the one-line figure "
+        f"(default {FULL.one_line:,}; --quick: {QUICK.one_line})",
     )
     p.add_argument(
         "--import-rows",
         type=int,
-        default=import_bookings.ROWS,
-        help="booking rows of the CSV export for the import figure",
+        help="booking rows of the CSV export for the import figure "
+        f"(default {FULL.import_rows:,}; --quick: {QUICK.import_rows})",
     )
     p.add_argument(
         "--skip",
@@ -557,11 +598,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "pages,one-line,import-bookings",
     )
     p.add_argument("--keep", action="store_true", help="keep the ledger's store afterwards")
-    p.add_argument("--quick", action="store_true", help="one repeat of everything (smoke test)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: one repeat of everything, one round of each HTTP load, and the "
+        "small counts above where no option gives them",
+    )
     p.add_argument(
         "--no-write", action="store_true", help="print only; keep RESULTS.md and results.json"
     )
     args = p.parse_args(argv)
+    counts = QUICK if args.quick else FULL
+    for name, value in counts._asdict().items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     if args.one_line < 4:
         p.error(f"--one-line must be at least 4, got {args.one_line}")
     if args.import_rows < 1:
