@@ -173,12 +173,12 @@ def proof_figures(figures: dict[str, Figure], store: Store, args: argparse.Names
             target="p95 ≤ 5 ms at 10^6",
             met=lat.p95 <= 5 if full else None,
             note=(
-                f"projections.proofs.{lat.name} (what GET /v1/ledger/proof/{lat.name} answers, "
-                f"in-process) at {len(lat.api_ms)} random positions and sizes over a tree of "
-                f"{lat.tree_size:,} leaves ({statistics.mean(lat.hashes):.1f} hashes a proof "
-                f"on average): p50 {lat.p50:.2f} ms, p95 {lat.p95:.2f} ms; the store's proof "
+                f"projections.models.proofs.{lat.name} (what GET /v1/ledger/proof/{lat.name} "
+                f"answers, in-process) at {len(lat.api_ms)} random positions and sizes over a "
+                f"tree of {lat.tree_size:,} leaves ({statistics.mean(lat.hashes):.1f} hashes a "
+                f"proof on average): p50 {lat.p50:.2f} ms, p95 {lat.p95:.2f} ms; the store's proof "
                 f"as `ledger proof` reads it: p95 {lat.store_p95:.2f} ms; one tree row by its "
-                f"key through the same engine: p95 {lat.row_p95:.2f} ms; in {proofs.ROUNDS} "
+                f"key read as the proofs read: p95 {lat.row_p95:.2f} ms; in {proofs.ROUNDS} "
                 "rounds taking turns"
             ),
             p50_ms=lat.p50,

@@ -31,10 +31,10 @@ projectors in several processes never interleave.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -164,9 +164,15 @@ def is_sqlite(url: str | None) -> bool:
 #: process each time.
 READ_CONNECTIONS = 16
 #: Connections opened beyond those for other users of a read model (closed on return). On
-#: PostgreSQL an API worker holds at most READ_CONNECTIONS + READ_OVERFLOW + 1 (see
-#: `_CurrentReader`): mind max_connections (default 100) when choosing --workers.
+#: PostgreSQL an API worker holds at most READ_CONNECTIONS + READ_OVERFLOW + LOG_CONNECTIONS
+#: + 1 (see `ReadModel.read_log`, `_CurrentReader`): mind max_connections (default 100) when
+#: choosing --workers.
 READ_OVERFLOW = 4
+#: Connections of the reads of the ledger's log tables on PostgreSQL (`ReadModel.read_log`):
+#: a proof holds one for two round trips, so a few serve more proofs than a worker computes.
+LOG_CONNECTIONS = 4
+
+T = TypeVar("T")
 
 
 def make_engine(url: str | None, *, writer: bool) -> Engine:
@@ -353,6 +359,8 @@ class ReadModel:
         self.catalog = catalog
         self.engine = make_engine(url, writer=False)
         self._current = _CurrentReader(self.engine)
+        self._log_engine: Engine | None = None
+        self._log_lock = threading.Lock()
         self._ready = False
         self._has_failure_table = False
         #: The projector `catch_up(rm)` keeps for this read model (see `projector.catch_up`).
@@ -389,6 +397,49 @@ class ReadModel:
             return None
         return self._current.read()
 
+    def read_log(self, read: Callable[[Connection], T]) -> T:
+        """Runs `read`, statements on the ledger's append-only log tables (tree, checkpoints)
+        that need no snapshot shared with the read model, and returns what it returns.
+
+        On PostgreSQL on a connection in autocommit, checked out without the pool's ping: a
+        read of two statements is two round trips instead of five (ping, BEGIN, the two,
+        COMMIT). `read` must therefore be safe to run again and right without a snapshot
+        across its statements (see `projections.models.proofs`): a read that finds its
+        connection dropped (the server restarted) is run once more on a new connection,
+        which is what the ping does for the other reads. On SQLite in one read transaction
+        (no network to save).
+        """
+        if self.engine.dialect.name != "postgresql":
+            with self.engine.connect() as conn, conn.begin():
+                return read(conn)
+        engine = self._log_reads()
+        for attempt in (1, 2):
+            try:
+                with engine.connect() as conn:
+                    return read(conn)
+            except DBAPIError as error:
+                # A dropped connection invalidates the pool: the next try gets a new one.
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _log_reads(self) -> Engine:
+        """The engine of `read_log` on PostgreSQL, opened on first use."""
+        with self._log_lock:
+            if self._log_engine is None:
+                self._log_engine = create_engine(
+                    sqlalchemy_url(self.url),
+                    isolation_level="AUTOCOMMIT",
+                    pool_size=LOG_CONNECTIONS,
+                    max_overflow=0,
+                )
+            return self._log_engine
+
+    def _dispose_log_reads(self) -> None:
+        with self._log_lock:
+            if self._log_engine is not None:
+                self._log_engine.dispose()
+
     def position(self) -> int:
         """The projector's position: the last ledger position the read model reflects."""
         with self.view() as view:
@@ -416,6 +467,7 @@ class ReadModel:
             if self.projector is not None:
                 self.projector.reconnect()
         self.engine.dispose()
+        self._dispose_log_reads()
 
     def generation(self) -> int | None:
         """The generation queries read (None before anything was projected)."""
@@ -445,3 +497,4 @@ class ReadModel:
                 self.projector = None
         self._current.close()
         self.engine.dispose()
+        self._dispose_log_reads()

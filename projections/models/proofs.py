@@ -9,13 +9,27 @@ non-public resolution or an unpublished finding (`projections.models.visibility.
 the rule of every route), nor for one the read model has not projected yet (404, as for the
 record itself). The position each answer reports (X-Ledger-Position) is the tree's last
 leaf's: the ledger position the tree, and so the proof, reflects.
+
+Why a proof needs no snapshot
+-----------------------------
+A proof reads the log's end (tree size, the asked position's leaf, the latest checkpoint's
+size) in one statement and the nodes in a second. An anonymous caller's inclusion proof
+runs both in the read model's snapshot (it reads the read model too); every other proof
+runs them on PostgreSQL without a transaction (`ReadModel.read_log`: two round trips, not
+five), so the second statement may see a longer tree than the first. The proof is the same
+as in one snapshot, because the tree only grows at its end: a group row, once written,
+is only ever rewritten by an append, with the same bytes followed by the new leaves'
+(ledger.store.tree), and every node of the tree of N leaves is stored in the row of the
+leaf that completes it, a leaf below N. So for any N up to the size the first statement
+saw, every row the second one reads holds what it held then. A checkpoint's tree size
+never changes either (witnesses only add cosignatures to its note).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -23,16 +37,18 @@ from sqlalchemy import (
     Connection,
     LargeBinary,
     MetaData,
+    Select,
     Table,
     Text,
+    bindparam,
     select,
 )
 
 from ledger.store.tree import (
     CHECKPOINT_TABLE,
     GROUP,
+    ROW_OFFSETS,
     TREE_TABLE,
-    group_leaves,
     leaf_in_group,
     unpack_positions,
 )
@@ -81,42 +97,67 @@ def log_tables(dialect: str) -> tuple[Table, Table]:
     return _TABLES[dialect]
 
 
-class _Nodes:
-    """A NodeReader over the tree table, through the snapshot's connection."""
+def _statements(tree: Table, checkpoints: Table) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The statements of a proof, built once per dialect: the log's end, the log's end with
+    the leaf of `:position`, and the tree rows of the groups `:groups`."""
+    t = tree
+    last = select(t.c.grp, t.c.positions).order_by(t.c.grp.desc()).limit(1).subquery()
+    hit = (
+        select(t.c.grp, t.c.positions)
+        .where(t.c.first_position <= bindparam("position"))
+        .order_by(t.c.first_position.desc())
+        .limit(1)
+        .subquery()
+    )
+    end = [
+        select(last.c.grp).scalar_subquery().label("last_grp"),
+        select(last.c.positions).scalar_subquery().label("last_positions"),
+        select(checkpoints.c.tree_size)
+        .order_by(checkpoints.c.tree_size.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("checkpoint"),
+    ]
+    leaf = [
+        select(hit.c.grp).scalar_subquery().label("hit_grp"),
+        select(hit.c.positions).scalar_subquery().label("hit_positions"),
+    ]
+    rows = select(t.c.grp, t.c.positions, t.c.hashes).where(
+        t.c.grp.in_(bindparam("groups", expanding=True))
+    )
+    return select(*end), select(*end, *leaf), rows
 
-    def __init__(self, conn: Connection, tree: Table) -> None:
+
+_STATEMENTS = {dialect: _statements(*tables) for dialect, tables in _TABLES.items()}
+
+
+class _Nodes:
+    """A NodeReader over the tree table, through the proof's connection."""
+
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._tree = tree
+        self._rows_of_groups = _STATEMENTS[conn.dialect.name][2]
         self._reader = LeafRowReader(self._rows)
 
     def _rows(self, leaves: Sequence[int]) -> Mapping[int, bytes]:
-        t = self._tree
-        wanted = set(leaves)
-        groups = sorted({leaf // GROUP for leaf in wanted})
-        found = self._conn.execute(
-            select(t.c.grp, t.c.positions, t.c.hashes).where(t.c.grp.in_(groups))
-        )
-        return {
-            stored.leaf: stored.hashes
-            for grp, positions, hashes in found
-            for stored in group_leaves(int(grp), positions, hashes)
-            if stored.leaf in wanted
+        groups = sorted({leaf // GROUP for leaf in leaves})
+        found = {
+            int(grp): (len(positions) // 8, bytes(hashes))
+            for grp, positions, hashes in self._conn.execute(
+                self._rows_of_groups, {"groups": groups}
+            )
         }
+        rows = {}
+        for leaf in leaves:
+            grp, j = divmod(leaf, GROUP)
+            count, hashes = found.get(grp, (0, b""))
+            if j < count:
+                rows[leaf] = hashes[ROW_OFFSETS[j] : ROW_OFFSETS[j + 1] if j + 1 < GROUP else None]
+        return rows
 
     def read_nodes(self, ids: Sequence[NodeId]) -> list[bytes]:
         """The stored complete subtrees' hashes, from one query."""
         return self._reader.read_nodes(ids)
-
-
-def _tree_end(conn: Connection, tree: Table) -> tuple[int, int]:
-    """The tree's size and the position of its last leaf (0, 0 when it is empty)."""
-    last = conn.execute(
-        select(tree.c.grp, tree.c.positions).order_by(tree.c.grp.desc()).limit(1)
-    ).first()
-    if last is None:
-        return 0, 0
-    positions = unpack_positions(bytes(last.positions))
-    return int(last.grp) * GROUP + len(positions), positions[-1] if positions else 0
 
 
 @contextmanager
@@ -126,33 +167,38 @@ def _snapshot(rm: ReadModel) -> Iterator[Connection]:
         yield conn
 
 
-def _tree_end_and_leaf(conn: Connection, tree: Table, position: int) -> tuple[int, int, int | None]:
-    """The tree's size, its last leaf's position and the leaf index of `position` (None if
-    no leaf has it), in one statement: two index lookups, one round trip."""
-    t = tree
-    last = select(t.c.grp, t.c.positions).order_by(t.c.grp.desc()).limit(1).subquery()
-    hit = (
-        select(t.c.grp, t.c.positions)
-        .where(t.c.first_position <= position)
-        .order_by(t.c.first_position.desc())
-        .limit(1)
-        .subquery()
-    )
-    row = conn.execute(
-        select(
-            select(last.c.grp).scalar_subquery().label("last_grp"),
-            select(last.c.positions).scalar_subquery().label("last_positions"),
-            select(hit.c.grp).scalar_subquery().label("hit_grp"),
-            select(hit.c.positions).scalar_subquery().label("hit_positions"),
-        )
-    ).one()
+class _LogEnd(NamedTuple):
+    """Where the log ends, as one statement reads it."""
+
+    size: int  # the tree's size
+    last: int  # the position of its last leaf (0 when the tree is empty)
+    checkpoint: int | None  # the tree size of the latest checkpoint, if one was signed
+    leaf: int | None  # the leaf index of the position asked for, if one has it
+
+    @property
+    def default_size(self) -> int:
+        """The size a proof is for when none is asked: the latest checkpoint's, or the tree's."""
+        return self.checkpoint if self.checkpoint is not None else self.size
+
+
+def _log_end(conn: Connection, position: int | None = None) -> _LogEnd:
+    """The tree's size, its last position, the latest checkpoint's size and the leaf index
+    of `position` (when given), in one statement: a few index lookups, one round trip."""
+    end, end_and_leaf, _ = _STATEMENTS[conn.dialect.name]
+    leaf = None
+    if position is None:
+        row = conn.execute(end).one()
+    else:
+        row = conn.execute(end_and_leaf, {"position": position}).one()
+        if row.hit_grp is not None:
+            j = leaf_in_group(bytes(row.hit_positions), position)
+            leaf = None if j is None else int(row.hit_grp) * GROUP + j
+    checkpoint = None if row.checkpoint is None else int(row.checkpoint)
     if row.last_grp is None:
-        return 0, 0, None
+        return _LogEnd(0, 0, checkpoint, None)
     positions = unpack_positions(bytes(row.last_positions))
     size = int(row.last_grp) * GROUP + len(positions)
-    j = None if row.hit_grp is None else leaf_in_group(bytes(row.hit_positions), position)
-    leaf = None if j is None else int(row.hit_grp) * GROUP + j
-    return size, positions[-1] if positions else 0, leaf
+    return _LogEnd(size, positions[-1] if positions else 0, checkpoint, leaf)
 
 
 def _latest(conn: Connection, checkpoints: Table) -> Any:
@@ -169,9 +215,9 @@ def latest_checkpoint(rm: ReadModel) -> tuple[str, int]:
     """The latest signed checkpoint's note (with its cosignatures) and the tree's last
     position; NotFoundError when none was signed yet."""
     with _snapshot(rm) as conn:
-        tree, checkpoints_table = log_tables(conn.dialect.name)
+        _, checkpoints_table = log_tables(conn.dialect.name)
         found = _latest(conn, checkpoints_table)
-        position = _tree_end(conn, tree)[1]
+        position = _log_end(conn).last
     if found is None:
         raise NotFoundError("no checkpoint has been signed yet (`ledger checkpoint`)")
     return str(found.note), position
@@ -184,11 +230,11 @@ def checkpoints(rm: ReadModel, *, after: int = 0, limit: int = 100) -> dict[str,
     if not 1 <= limit <= MAX_CHECKPOINTS:
         raise QueryError("limit", f"must be a whole number 1..{MAX_CHECKPOINTS}, got {limit}")
     with _snapshot(rm) as conn:
-        tree, table = log_tables(conn.dialect.name)
+        _, table = log_tables(conn.dialect.name)
         rows = conn.execute(
             select(table).where(table.c.tree_size > after).order_by(table.c.tree_size).limit(limit)
         ).all()
-        position = _tree_end(conn, tree)[1]
+        position = _log_end(conn).last
     items = [
         {
             "tree_size": int(row.tree_size),
@@ -203,11 +249,6 @@ def checkpoints(rm: ReadModel, *, after: int = 0, limit: int = 100) -> dict[str,
         "next_after": items[-1]["tree_size"] if items else after,
         "position": position,
     }
-
-
-def _default_size(conn: Connection, checkpoints_table: Table, tree_size: int) -> int:
-    latest = _latest(conn, checkpoints_table)
-    return int(latest.tree_size) if latest is not None else tree_size
 
 
 def _shown_anonymously(view: View, position: int) -> bool:
@@ -237,8 +278,7 @@ def inclusion(
     not see it. Only an anonymous caller's proof reads the read model (in the same snapshot).
     """
     if include_private:
-        with _snapshot(rm) as conn:
-            return _inclusion(conn, position, size, None)
+        return rm.read_log(lambda conn: _inclusion(conn, position, size, None))
     with rm.view() as view:
         return _inclusion(view.conn, position, size, view)
 
@@ -247,32 +287,33 @@ def _inclusion(
     conn: Connection, position: int, size: int | None, view: View | None
 ) -> tuple[dict[str, Any], int]:
     absent = NotFoundError(f"no event at position {position}")
-    tree, checkpoints_table = log_tables(conn.dialect.name)
-    tree_size, last, found = _tree_end_and_leaf(conn, tree, position)
+    end = _log_end(conn, position)
     try:
         if size is not None:
-            check_size(size, tree_size)
-        chosen = size if size is not None else _default_size(conn, checkpoints_table, tree_size)
+            check_size(size, end.size)
+        chosen = size if size is not None else end.default_size
         if view is not None and not _shown_anonymously(view, position):
             raise absent
-        if found is None or chosen == 0:
+        if end.leaf is None or chosen == 0:
             raise absent
-        index = check_inclusion(position, found, chosen)
+        index = check_inclusion(position, end.leaf, chosen)
     except ProofRequestError as e:
         raise _query_error(e) from None
-    return inclusion_document(_Nodes(conn, tree), position, index, chosen), last
+    return inclusion_document(_Nodes(conn), position, index, chosen), end.last
 
 
 def consistency(rm: ReadModel, first: int, second: int | None = None) -> tuple[dict[str, Any], int]:
     """The consistency proof from tree size `first` to `second` (default: the latest
     checkpoint's size, or the whole tree), and the tree's last position. QueryError naming
     from or to for a size of 0, beyond the tree, or from > to."""
-    with _snapshot(rm) as conn:
-        tree, checkpoints_table = log_tables(conn.dialect.name)
-        tree_size, last = _tree_end(conn, tree)
-        to = second if second is not None else _default_size(conn, checkpoints_table, tree_size)
+
+    def read(conn: Connection) -> tuple[dict[str, Any], int]:
+        end = _log_end(conn)
+        to = second if second is not None else end.default_size
         try:
-            check_consistency(first, to, tree_size)
+            check_consistency(first, to, end.size)
         except ProofRequestError as e:
             raise _query_error(e) from None
-        return consistency_document(_Nodes(conn, tree), first, to), last
+        return consistency_document(_Nodes(conn), first, to), end.last
+
+    return rm.read_log(read)
