@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ledger import logs
-from ledger.cli.usage import UsageError
+from ledger.errors import UsageError
 from ledger.progress import Progress
 from ledger.store.checkpoints import CheckpointSchedule
 from projections import rendering

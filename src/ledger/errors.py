@@ -35,3 +35,7 @@ class CommandError(LedgerError):
         self.cause = cause
         label = f"command {index}" + (f" ({kind})" if kind else "")
         super().__init__(f"{label}: {cause}")
+
+
+class UsageError(LedgerError):
+    """Bad input on the command line or in a file that is not a command (exit code 2)."""

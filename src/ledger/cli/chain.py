@@ -8,7 +8,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.cli.usage import UsageError
+from ledger.errors import UsageError
 from ledger.progress import Progress
 from ledger.store import Digest, export, import_events, open_recorder, verify
 

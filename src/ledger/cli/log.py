@@ -17,9 +17,9 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.application import LedgerApplication
 from ledger.cli.session import ledger_application
-from ledger.cli.usage import UsageError
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.event_types import check_event_type
+from ledger.errors import UsageError
 from ledger.store import ChainedRecorder
 
 PAGE = 1000

@@ -13,8 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from ledger.cli.usage import UsageError
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UsageError
 from ledger.store.base import store_failure
 from ledger.store.chain import StoreError
 

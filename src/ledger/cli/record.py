@@ -15,7 +15,7 @@ import yaml
 
 from ledger.application import Recorded
 from ledger.cli.session import ledger_application
-from ledger.cli.usage import UsageError
+from ledger.errors import UsageError
 from ledger.importers.report import appended
 from ledger.yaml_files import MAX_DEPTH, MAX_FILE_BYTES, FileLimitError, integer, load_yaml
 

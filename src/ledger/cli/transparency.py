@@ -14,7 +14,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import LedgerError
+from ledger.errors import UsageError
 from ledger.store import open_recorder
 from ledger.store.checkpoints import CosignatureError, add_cosignature, sign_current
 from ledger.tlog.checkpoint import CheckpointError
@@ -53,10 +53,6 @@ def run_checkpoint(args: argparse.Namespace) -> int:
         signed = sign_current(recorder, key)
     sys.stdout.write(signed.format())
     return 0
-
-
-class UsageError(LedgerError):
-    """A command-line argument or file that cannot be used (exit code 2)."""
 
 
 def _proof_error(e: ProofRequestError) -> UsageError:
