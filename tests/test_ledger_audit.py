@@ -312,6 +312,34 @@ def test_a_malformed_export_line_is_bad_input_naming_the_line(
     assert message in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("mark", "wrong"),
+    [
+        ('{"position":', '{"position";'),
+        (',"recorded_at":"', ';"recorded_at":"'),
+        ('","originator_id":"', '";"originator_id":"'),
+        ('","originator_version":', '","originator_version";'),
+        (',"topic":"', ';"topic":"'),
+        ('"topic":"', '"topic";"'),
+        ('","state":"', '";"state":"'),
+        ('","hash":"', '","hash";"'),
+    ],
+)
+def test_a_line_spelled_as_the_export_but_for_one_mark_is_not_json(
+    log: Log, mark: str, wrong: str
+) -> None:
+    """Every mark around the fields is checked, also where the line is read without json."""
+    checkpoint = log.checkpoint(len(log.lines), "cp")
+    lines = list(log.lines)
+    assert lines[2].count(mark) == 1
+    lines[2] = lines[2].replace(mark, wrong)
+    done = audit(
+        "verify", log.write("bad.jsonl", lines), "--checkpoint", checkpoint, "--vkey", log.vkey
+    )
+    assert done.returncode == 2, done.stdout
+    assert "events line 3: not valid JSON" in done.stderr
+
+
 def test_bad_arguments_and_files_are_bad_input(log: Log) -> None:
     checkpoint = log.checkpoint(len(log.lines), "cp")
     gone = log.dir / "gone.jsonl"
