@@ -302,14 +302,19 @@ def test_a_checkpoint_signed_by_another_key_fails(log: Log) -> None:
 def test_a_malformed_export_line_is_bad_input_naming_the_line(
     log: Log, content: str, message: str
 ) -> None:
-    checkpoint = log.checkpoint(len(log.lines), "cp")
-    lines = list(log.lines)
-    lines[2] = content
-    done = audit(
-        "verify", log.write("bad.jsonl", lines), "--checkpoint", checkpoint, "--vkey", log.vkey
-    )
+    done = verify_with_line(log, 2, content)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def verify_with_line(log: Log, index: int, content: str) -> subprocess.CompletedProcess[str]:
+    """`verify` of the export with its line `index` replaced by `content`."""
+    checkpoint = log.checkpoint(len(log.lines), "cp")
+    lines = list(log.lines)
+    lines[index] = content
+    return audit(
+        "verify", log.write("bad.jsonl", lines), "--checkpoint", checkpoint, "--vkey", log.vkey
+    )
 
 
 @pytest.mark.parametrize(
@@ -329,13 +334,8 @@ def test_a_line_spelled_as_the_export_but_for_one_mark_is_not_json(
     log: Log, mark: str, wrong: str
 ) -> None:
     """Every mark around the fields is checked, also where the line is read without json."""
-    checkpoint = log.checkpoint(len(log.lines), "cp")
-    lines = list(log.lines)
-    assert lines[2].count(mark) == 1
-    lines[2] = lines[2].replace(mark, wrong)
-    done = audit(
-        "verify", log.write("bad.jsonl", lines), "--checkpoint", checkpoint, "--vkey", log.vkey
-    )
+    assert log.lines[2].count(mark) == 1
+    done = verify_with_line(log, 2, log.lines[2].replace(mark, wrong))
     assert done.returncode == 2, done.stdout
     assert "events line 3: not valid JSON" in done.stderr
 
