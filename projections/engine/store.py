@@ -196,10 +196,10 @@ def make_engine(url: str | None, *, writer: bool) -> Engine:
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
             if writer:
-                # Batches touch many index pages: a larger page cache (32 MiB; 64 MiB
-                # was no faster at 10^6 events and cost its memory). The projector's
-                # checkpointer (projections.engine.checkpoint) checkpoints the WAL after each
-                # batch; a commit only does it itself once the WAL passes 256 MiB.
+                # Batches touch many index pages: a larger page cache (32 MiB; why not
+                # more: bench/PROFILES.md, 3.4). The projector's checkpointer
+                # (projections.engine.checkpoint) checkpoints the WAL after each batch; a
+                # commit only does it itself once the WAL passes 256 MiB.
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA cache_size=-32768")
