@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -92,7 +94,7 @@ class LedgerApplication(Application[UUID]):
         self, commands: Sequence[Command | Mapping[str, object]], *, attempts: int = 3
     ) -> Recorded:
         """`record`, also saying how many commands a retraction or correction had settled."""
-        with self._record_lock:
+        with self._record_lock, collector_paused():
             return self._record_batch(commands, attempts)
 
     def _record_batch(
@@ -172,6 +174,30 @@ class LedgerApplication(Application[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while one batch is recorded (the write side's
+    collector policy, in this one place).
+
+    A batch allocates many container objects (commands, events, records kept in the record
+    cache), so the collector would run several times inside it, each pass scanning the
+    batch's survivors and, in its older generations, every kept record: work that finds
+    nothing, as what a batch leaves behind is acyclic and freed by reference counting
+    (tests/test_record_collector.py checks that a batch leaves no cycle). Paused, memory
+    does not grow beyond what reference counting frees; the collector runs again when the
+    batch ends, so any cycle (of a refused batch, say) is collected then as before. Like the
+    projector's pause, the setting is global: a thread that finds the collector paused
+    leaves it to the one that paused it (bench/PROFILES.md, 1.5).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _kind_label(raw: object) -> str:
