@@ -177,6 +177,45 @@ def test_decoded_events_have_no_salt_attribute(tmp_path: Path) -> None:
             assert not hasattr(app.mapper.to_domain_event(notification), SALT_KEY)
 
 
+def test_the_salted_mapper_stores_what_eventsourcings_mapper_stores_with_the_salt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SaltedMapper repeats the steps of eventsourcing's `to_stored_event`: for the same
+    event with the salt added, the same topic, id, version and state bytes (key order too),
+    also for an event class with a `class_version` and with compression."""
+    from eventsourcing.compressor import ZlibCompressor
+
+    import ledger.store.salt as salt_module
+
+    class Versioned(LedgerAggregate.Retracted):
+        class_version = 2
+
+    monkeypatch.setattr(salt_module, "new_salt", lambda: "A" * 22)
+    for ledger in demo_ledger(f"sqlite:///{tmp_path / 'ledger.db'}"):
+        transcoder = ledger.construct_transcoder()
+        notifications = ledger.recorder.select_notifications(1, 50)
+        events: list[Any] = [ledger.mapper.to_domain_event(n) for n in notifications]
+    first = events[0]
+    events.append(
+        Versioned(
+            originator_id=first.originator_id,
+            originator_version=9,
+            timestamp=first.timestamp,
+            effective=first.effective,
+            retracts=1,
+            reason="Fehler",
+        )
+    )
+    assert len(events) > 20
+    for compressor in (None, ZlibCompressor()):
+        salted = salt_module.SaltedMapper(transcoder, compressor=compressor)
+        plain = Mapper[UUID](transcoder, compressor=compressor)
+        for event in events:
+            copy = object.__new__(type(event))
+            object.__setattr__(copy, "__dict__", {**vars(event), SALT_KEY: "A" * 22})
+            assert salted.to_stored_event(event) == plain.to_stored_event(copy)
+
+
 def test_no_event_class_has_a_field_named_like_the_salt() -> None:
     load_handlers()
     pending: list[type] = [LedgerAggregate.Event]
