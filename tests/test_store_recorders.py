@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -298,3 +300,21 @@ def test_the_sqlite_recorder_refuses_text_originator_ids(tmp_path: Path) -> None
             ChainedSQLiteApplicationRecorder(datastore)
     finally:
         datastore.close()
+
+
+def test_the_sqlite_recorder_stores_states_and_hashes_as_the_blobs_given(tmp_path: Path) -> None:
+    """The appends bind states and hashes as bytearrays (ledger.store.sqlite._blob): the
+    columns hold BLOBs of exactly the bytes given and hashed, read back as bytes."""
+    url = f"sqlite:///{tmp_path / 'blobs.db'}"
+    with open_recorder(url) as recorder:
+        events = new_events(3)
+        recorder.insert_events(events)
+        chained = recorder.select_chained(1, 10)
+        assert [c.state for c in chained] == [e.state for e in events]
+        assert all(type(c.state) is bytes and type(c.hash) is bytes for c in chained)
+        assert verify(recorder).ok
+    with closing(sqlite3.connect(tmp_path / "blobs.db")) as db:
+        stored = db.execute("SELECT typeof(state), state FROM stored_events ORDER BY rowid")
+        assert stored.fetchall() == [("blob", e.state) for e in events]
+        hashes = db.execute("SELECT typeof(hash), hash FROM ledger_chain ORDER BY position")
+        assert hashes.fetchall() == [("blob", c.hash) for c in chained]
