@@ -18,10 +18,12 @@ from uuid import UUID
 
 import pytest
 from api_support import PRIVATE_COMMANDS, api_client, bearer, record_demo
-from eventsourcing.persistence import Mapper
+from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.persistence import EventStore, Mapper
 from storage import backend_url, demo_ledger
 
-from ledger.application import LedgerApplication
+import ledger.store.salt as salt_module
+from ledger.application import LedgerApplication, LedgerEventStore
 from ledger.cli import main
 from ledger.cli.log import trail
 from ledger.cli.record import demo_text, load_commands
@@ -183,9 +185,6 @@ def test_the_salted_mapper_stores_what_eventsourcings_mapper_stores_with_the_sal
     """SaltedMapper repeats the steps of eventsourcing's `to_stored_event`: for the same
     event with the salt added, the same topic, id, version and state bytes (key order too),
     also for an event class with a `class_version` and with compression."""
-    from eventsourcing.compressor import ZlibCompressor
-
-    import ledger.store.salt as salt_module
 
     class Versioned(LedgerAggregate.Retracted):
         class_version = 2
@@ -214,6 +213,37 @@ def test_the_salted_mapper_stores_what_eventsourcings_mapper_stores_with_the_sal
             copy = object.__new__(type(event))
             object.__setattr__(copy, "__dict__", {**vars(event), SALT_KEY: "A" * 22})
             assert salted.to_stored_event(event) == plain.to_stored_event(copy)
+
+
+def test_the_ledgers_event_store_puts_what_eventsourcings_puts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LedgerEventStore.put builds its recordings without the dataclasses' __init__: the
+    same recordings as eventsourcing's EventStore.put, for the same stored events."""
+
+    class Positions:
+        """A recorder that stores nothing and gives the next positions."""
+
+        def __init__(self) -> None:
+            self.inserted: list[list[Any]] = []
+
+        def insert_events(self, stored_events: list[Any], **kwargs: Any) -> list[int]:
+            self.inserted.append(stored_events)
+            return list(range(40, 40 + len(stored_events)))
+
+    monkeypatch.setattr(salt_module, "new_salt", lambda: "B" * 22)
+    for ledger in demo_ledger(f"sqlite:///{tmp_path / 'ledger.db'}"):
+        notifications = ledger.recorder.select_notifications(1, 30)
+        events = [ledger.mapper.to_domain_event(n) for n in notifications]
+        puts = []
+        for store_class in (LedgerEventStore, EventStore):
+            positions = Positions()
+            store = store_class(mapper=ledger.mapper, recorder=positions)  # type: ignore[arg-type]
+            puts.append((store.put(events), positions.inserted))
+            assert store.put([]) == []
+        assert puts[0] == puts[1]
+        assert len(puts[0][0]) == len(events) > 20
+        assert [r.notification.id for r in puts[0][0]] == list(range(40, 40 + len(events)))
 
 
 def test_no_event_class_has_a_field_named_like_the_salt() -> None:
