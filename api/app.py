@@ -38,6 +38,8 @@ from projections.models.agreement_cache import AgreementCache
 from projections.queries import ReadModel
 
 PROJECT_VAR: Final = "LEDGER_SERVE_PROJECT"
+#: Sync routes a server process runs at once on SQLite (see `route_threads`).
+SQLITE_ROUTE_THREADS: Final = 2
 CACHE_VAR: Final = "LEDGER_AGREEMENT_CACHE"
 POSITION_HEADER_DOC: Final = {
     "description": "The ledger position the response was computed from.",
@@ -79,12 +81,25 @@ def follows_in_process(url: str) -> bool:
     return parse_url(url).backend == "sqlite"
 
 
+def route_threads(read_model: ReadModel, environ: Mapping[str, str] | None = None) -> int:
+    """How many sync routes (anyio's thread pool) one server process runs at once:
+    LEDGER_SERVE_THREADS, by default chosen by the backend.
+
+    On PostgreSQL a route mostly waits for the server, so as many as the read model's pool
+    keeps connections. On SQLite a route's queries are work in this process, under the GIL:
+    beyond two at once (one in SQLite's C code while one runs Python) more threads only
+    take turns, and the event loop's thread waits its turn with them (bench/PROFILES.md 5.5).
+    """
+    chosen = settings.value(settings.SERVE_THREADS, environ)
+    if chosen is None:
+        sqlite = read_model.engine.dialect.name == "sqlite"
+        chosen = SQLITE_ROUTE_THREADS if sqlite else READ_CONNECTIONS
+    return chosen
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Opens the read model (unless one was given) and, if asked, follows the ledger in-process."""
-    # The sync routes run in anyio's thread pool: at most as many at once as the read
-    # model's pool keeps connections (anyio's default is 40).
-    to_thread.current_default_thread_limiter().total_tokens = READ_CONNECTIONS
     owned: ReadModel | None = None
     projector: ProjectorThread | None = None
     schedule: CheckpointSchedule | None = None
@@ -98,6 +113,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             projector.start()
             app.state.projector = projector
+    to_thread.current_default_thread_limiter().total_tokens = route_threads(app.state.read_model)
     try:
         yield
     finally:

@@ -47,7 +47,7 @@ def test_a_bad_setting_stops_any_command(
 
 def test_every_setting_is_declared_once() -> None:
     names = [s.name for s in settings.SETTINGS]
-    assert len(names) == len(set(names)) == 16
+    assert len(names) == len(set(names)) == 17
     assert all(s.doc for s in settings.SETTINGS)
 
 

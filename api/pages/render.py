@@ -38,7 +38,29 @@ SECURITY_HEADERS: Final = {
     "Cache-Control": "no-store",
 }
 
-ENVIRONMENT: Final = Environment(
+#: What `getattr` finds on a plain dict: templates that call `d.items()` get the method.
+_DICT_ATTRIBUTES: Final = frozenset(dir(dict))
+
+
+class PageEnvironment(Environment):
+    """Jinja2's environment, with `row.name` on a plain dict looked up as a key first.
+
+    The pages' documents are dicts, and Jinja2 tries an attribute before a key: for a dict
+    every such lookup raised and caught an AttributeError first. A dict has no attribute but
+    its methods, so the answer is the same; only the exception is gone.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`obj.attribute` in a template: a dict's key (unless a dict method is meant)."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+ENVIRONMENT: Final = PageEnvironment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html", "svg"], default=True),
     undefined=StrictUndefined,

@@ -79,6 +79,18 @@ def whole_number(value: str) -> int:
     return int(value)
 
 
+#: Requests a server process works on at once at most: the connections its read model keeps
+#: (projections.engine.store.READ_CONNECTIONS; a test holds the two equal).
+MAX_SERVE_THREADS: Final = 16
+
+
+def threads(value: str) -> int:
+    """A whole number from 1 to MAX_SERVE_THREADS."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_SERVE_THREADS:
+        raise RuleError(f"expected a whole number from 1 to {MAX_SERVE_THREADS}")
+    return int(value)
+
+
 def one_of(*choices: str) -> Callable[[str], str]:
     """One of `choices` (case-insensitive); returned in lower case."""
 
@@ -203,6 +215,13 @@ PROJECTOR_WORKERS: Final[Setting[int | None]] = Setting(
     "fold processes of a long catch-up (0: none)",
     "1 with two cores or more",
 )
+SERVE_THREADS: Final[Setting[int | None]] = Setting(
+    "LEDGER_SERVE_THREADS",
+    None,
+    threads,
+    "requests a server process works on at once (its thread pool)",
+    "2 on SQLite, 16 on PostgreSQL",
+)
 AGREEMENT_CACHE: Final = Setting(
     "LEDGER_AGREEMENT_CACHE",
     16,
@@ -258,6 +277,7 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     SESSION_SECRET,
     SERVE_PROJECT,
     PROJECTOR_WORKERS,
+    SERVE_THREADS,
     AGREEMENT_CACHE,
     RECORD_CACHE,
     SIGNING_KEY_FILE,
