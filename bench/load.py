@@ -492,9 +492,10 @@ def measure_pages(
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench.load URL`: the bench's HTTP rounds (agreement queries alternating
-    with /healthz) against a store kept by `python -m bench --keep` and projected, with a
-    chosen number of server processes; prints each round's rate, p95 and how its
-    connections fell on the processes."""
+    with /healthz, or with `--pages` rounds of those /ui page kinds in turn) against a
+    store kept by `python -m bench --keep` and projected, with a chosen number of server
+    processes; prints each round's rate, p95 and how its connections fell on the
+    processes. The server gets this process's environment (LEDGER_SERVE_THREADS, say)."""
     p = argparse.ArgumentParser(prog="python -m bench.load", description=main.__doc__)
     p.add_argument("url", help="LEDGER_DATABASE_URL of the kept store")
     p.add_argument("--size", choices=list(SIZES), default="small", help="the store's size")
@@ -503,26 +504,50 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--seconds", type=float, default=15.0)
+    p.add_argument(
+        "--pages", help=f"comma-separated page kinds instead of the agreement: {', '.join(PAGES)}"
+    )
     args = p.parse_args(argv)
     if args.rounds < 1 or args.workers < 1:
         p.error("--rounds and --workers must be at least 1")
-    paths = http_paths(generate(SIZES[args.size], args.seed))
-    fig = measure_http(
-        args.url,
-        paths,
-        total=args.requests,
-        seconds=args.seconds,
-        rounds=args.rounds,
-        workers=args.workers,
-    )
-    for name, loads in (("agreement", fig.query), ("/healthz", fig.baseline)):
-        for x in loads:
+    kinds = [k.strip() for k in args.pages.split(",") if k.strip()] if args.pages else []
+    unknown = [k for k in kinds if k not in PAGES]
+    if unknown:
+        p.error(f"--pages: unknown page kind {unknown[0]!r}; expected some of {', '.join(PAGES)}")
+    history = generate(SIZES[args.size], args.seed)
+    if kinds:
+        chosen = page_paths(history)
+        figures = measure_pages(
+            args.url,
+            {k: chosen[k] for k in kinds},
+            total=args.requests,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            workers=args.workers,
+        )
+    else:
+        figures = {
+            "agreement": measure_http(
+                args.url,
+                http_paths(history),
+                total=args.requests,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                workers=args.workers,
+            )
+        }
+    for name, fig in figures.items():
+        for x in fig.query:
             split = "/".join(map(str, x.split)) or "?"
             print(
                 f"{name}: {x.rate:,.0f} req/s, p95 {percentile(x.latencies, 95):.1f} ms, "
                 f"connections per process {split}, non-200: {x.errors}"
+                + (f" (first: {x.first_error})" if x.errors else "")
             )
-    print(f"median: agreement {fig.rate:,.0f} req/s, /healthz {fig.baseline_rate:,.0f} req/s")
+        print(f"{name}: median {fig.rate:,.0f} req/s, p95 over the rounds {fig.p95:.1f} ms")
+    baseline = next(iter(figures.values())).baseline
+    for x in baseline:
+        print(f"/healthz: {x.rate:,.0f} req/s, p95 {percentile(x.latencies, 95):.1f} ms")
     return 0
 
 
