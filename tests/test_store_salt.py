@@ -228,7 +228,7 @@ def test_the_ledgers_event_store_puts_what_eventsourcings_puts(
             self.inserted: list[list[Any]] = []
 
         def insert_events(self, stored_events: list[Any], **kwargs: Any) -> list[int]:
-            self.inserted.append(stored_events)
+            self.inserted.append(list(stored_events))
             return list(range(40, 40 + len(stored_events)))
 
     monkeypatch.setattr(salt_module, "new_salt", lambda: "B" * 22)

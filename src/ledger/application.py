@@ -32,7 +32,7 @@ from ledger.commands.handlers import load_handlers
 from ledger.commands.registry import Command, kind_label, parse_command
 from ledger.domain.base import LedgerAggregate
 from ledger.errors import CommandError, LedgerError, RuleViolationError
-from ledger.store.salt import SaltedMapper, made
+from ledger.store.salt import SaltedMapper
 
 #: `date.isoformat`, kept for the dates seen last: events of a batch share few effective
 #: dates, and CPython formats each one through printf (bench/PROFILES.md, 1.5).
@@ -189,9 +189,14 @@ class LedgerApplication(Application[UUID]):
         return recordings
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 class LedgerEventStore(EventStore[UUID]):
-    """eventsourcing's EventStore whose `put` makes its recordings without the dataclasses'
-    __init__ (see ledger.store.salt.made); the same objects, the same steps otherwise."""
+    """eventsourcing's EventStore whose `put` makes its notifications without their
+    dataclass's __init__, which sets each field through object.__setattr__ (a frozen
+    dataclass's rule; bench/PROFILES.md, 1.5): the same recordings, the same steps otherwise."""
 
     def put(
         self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
@@ -202,18 +207,19 @@ class LedgerEventStore(EventStore[UUID]):
         if not notification_ids:
             return []
         assert len(notification_ids) == len(stored_events)
-        return [
-            made(
-                Recording,
-                {
-                    "domain_event": domain_event,
-                    "notification": made(Notification, {**vars(stored), "id": notification_id}),
-                },
-            )
-            for domain_event, stored, notification_id in zip(
-                domain_events, stored_events, notification_ids, strict=True
-            )
-        ]
+        # A notification's attributes set at once take more memory than __init__'s (a dict
+        # of their own): made last to first, each as its stored event is dropped from the
+        # list (the recorder is done with it), a large batch (bench.one_line) holds no more
+        # at its peak than with eventsourcing's put.
+        recordings = []
+        for domain_event, notification_id in zip(
+            reversed(domain_events), reversed(notification_ids), strict=True
+        ):
+            notification = _new(Notification)
+            _set(notification, "__dict__", {**vars(stored_events.pop()), "id": notification_id})
+            recordings.append(Recording(domain_event, notification))
+        recordings.reverse()
+        return recordings
 
 
 @contextmanager

@@ -185,8 +185,8 @@ def link_hash(
 
 
 #: One new link as the writers give it: position, originator id (UUID.hex), originator
-#: version, topic, state (the SQLite writer's is a bytearray, see ledger.store.sqlite._blob).
-NewLink = tuple[int, str, int, str, bytes | bytearray]
+#: version, topic, state.
+NewLink = tuple[int, str, int, str, bytes]
 
 
 def extend_links(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from binascii import b2a_base64
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -61,23 +61,6 @@ def _forget_drawn() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_drawn)
-
-
-T = TypeVar("T")
-_new: Final = object.__new__
-_set: Final = object.__setattr__
-
-
-def made(cls: type[T], fields: dict[str, Any]) -> T:
-    """An instance of one of eventsourcing's frozen dataclasses (StoredEvent, Notification,
-    Recording: no slots, no __post_init__) holding `fields`, all of them in field order.
-
-    What its __init__ makes, which sets each field through object.__setattr__ (a frozen
-    dataclass's rule), a visible cost for every event saved (bench/PROFILES.md, 1.5).
-    """
-    instance = _new(cls)
-    _set(instance, "__dict__", fields)
-    return instance
 
 
 _CLASS_VERSIONS: dict[type, int] = {}
@@ -128,15 +111,7 @@ class SaltedMapper(Mapper[UUID]):
             stored_state = self.compressor.compress(stored_state)
         if self.cipher:
             stored_state = self.cipher.encrypt(stored_state)
-        return made(
-            StoredEvent,
-            {
-                "originator_id": originator_id,
-                "originator_version": originator_version,
-                "topic": get_topic(cls),
-                "state": stored_state,
-            },
-        )
+        return StoredEvent(originator_id, originator_version, get_topic(cls), stored_state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """The domain event of a stored event, without its salt."""

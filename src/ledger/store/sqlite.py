@@ -43,6 +43,7 @@ _SQLITE_MAX_VARIABLES = 500
 #: is bound the same way (sqlite3_bind_blob), but sqlite3 binds it as it is, while it looks
 #: up an adapter for every bytes value, asking the protocol class for `__adapt__`, which
 #: raises and discards an AttributeError per value (CPython 3.11; bench/PROFILES.md, 1.5).
+#: Made row by row as executemany reads its rows, so a large batch holds no second copy.
 _blob = bytearray
 
 
@@ -150,8 +151,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # Store every id as UUID.hex (eventsourcing would store a str id as given), and each
-        # state as a bytearray (see _blob).
+        # Store every id as UUID.hex (eventsourcing would store a str id as given).
         rows = [
             (
                 (
@@ -159,7 +159,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                 ).hex,
                 e.originator_version,
                 e.topic,
-                _blob(e.state),
+                e.state,
             )
             for e in stored_events
         ]
@@ -169,7 +169,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         # lock each row gets the largest rowid + 1, so the batch's positions follow the
         # largest rowid before it; checked against the largest after it.
         before = self._max_rowid(c)
-        c.executemany(self.insert_events_statement, rows)
+        c.executemany(self.insert_events_statement, ((o, v, t, _blob(s)) for o, v, t, s in rows))
         positions = range(before + 1, before + 1 + len(rows))
         after = self._max_rowid(c)
         if after != positions[-1]:
@@ -197,7 +197,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         self,
         c: SQLiteCursor,
         positions: Sequence[int],
-        rows: Sequence[tuple[str, int, str, bytes | bytearray]],
+        rows: Sequence[tuple[str, int, str, bytes]],
     ) -> None:
         """Chain and tree rows of events just written at `positions` (ascending), given as
         (originator id hex, version, topic, state)."""
@@ -209,11 +209,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             previous,
             before,
             recorded_at,
-            [(p, *row) for p, row in zip(positions, rows, strict=True)],
+            ((p, *row) for p, row in zip(positions, rows, strict=True)),
         )
         c.executemany(
             self._sql_insert_chain,
-            [(p, recorded_at, _blob(h)) for p, h in zip(positions, hashes, strict=True)],
+            ((p, recorded_at, _blob(h)) for p, h in zip(positions, hashes, strict=True)),
         )
         self._tree_keeper.append(self._tree(c), self._chain_rows_on(c), before, positions, leaves)
 
