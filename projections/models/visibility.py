@@ -8,10 +8,12 @@ the ledger knows them now.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
+from sqlalchemy import Engine, Select, Table, bindparam, case, func, or_, select, true
 
 from projections.engine.axes import axes
 from projections.engine.visible import entity_filters
@@ -22,6 +24,15 @@ if TYPE_CHECKING:
 #: Prebuilt statements by (table, entities, flag, body?, scope?, keys?, ids?).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}
 _lock = threading.Lock()
+#: Answers of `anonymous_records` remembered per engine (store), by (generation, position,
+#: what was asked): the read model at one position always gives the same answer, so a page
+#: asked again (at any date: the decision is made as known now) does not scan the records
+#: again. At most ANSWERS answers an engine, each naming at most ANSWERED_KEYS keys or ids.
+_answers: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], dict[str, str]]] = (
+    WeakKeyDictionary()
+)
+ANSWERS: Final = 256
+ANSWERED_KEYS: Final = 1000
 
 
 #: The models whose records an anonymous reader may not see, and the state column that
@@ -85,6 +96,36 @@ def anonymous_records(
     """
     if view.schema is None or (keys is not None and not keys) or (ids is not None and not ids):
         return {}
+    wanted = (
+        tuple(sorted(set(keys))) if keys is not None else None,
+        tuple(sorted(set(ids))) if ids is not None else None,
+    )
+    remembered = (view.schema.generation, view.position, model, body, scope, *wanted)
+    with _lock:
+        answers = _answers.setdefault(view.conn.engine, OrderedDict())
+        found = answers.get(remembered)
+        if found is not None:
+            answers.move_to_end(remembered)
+            return dict(found)
+    found = _ask(view, model, body, scope, *wanted)
+    if sum(len(w) for w in wanted if w is not None) <= ANSWERED_KEYS:
+        with _lock:
+            answers[remembered] = found
+            while len(answers) > ANSWERS:
+                answers.popitem(last=False)
+    return dict(found)
+
+
+def _ask(
+    view: View,
+    model: str,
+    body: str | None,
+    scope: str | None,
+    keys: tuple[str, ...] | None,
+    ids: tuple[str, ...] | None,
+) -> dict[str, str]:
+    """`anonymous_records` asked of the database."""
+    assert view.schema is not None
     shape = (body is not None, scope is not None, keys is not None, ids is not None)
     statement = _shown_statement(
         view.schema.table(model), view.schema.entities, FLAGS[model], shape
@@ -95,7 +136,7 @@ def anonymous_records(
     if scope is not None:
         params["scope"] = scope
     if keys is not None:
-        params["keys"] = sorted(set(keys))
+        params["keys"] = list(keys)
     if ids is not None:
-        params["ids"] = sorted(set(ids))
+        params["ids"] = list(ids)
     return {row.entity: row.key for row in view.conn.execute(statement, params)}
