@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from api.pages import charts, session
 from api.pages.compare import compare
-from api.pages.fragments import measure_rows
+from api.pages.fragments import body_rows, measure_rows
 from api.pages.frame import frame
 from api.pages.params import Axes, link, text, whole
 from api.pages.render import answer, page, read_model
@@ -50,7 +50,10 @@ def start(request: Request) -> Response:
         document = queries.list_bodies(read_model(request))
         context = frame("Körperschaften", document, "/v1/bodies", [])
         return page(
-            request, "start.html", {**context, "document": document}, position=document["position"]
+            request,
+            "start.html",
+            {**context, "document": document, "body_rows": body_rows},
+            position=document["position"],
         )
 
     return answer(request, build)

@@ -43,6 +43,9 @@ MEASURE_FIELDS: Final = (
     "period",
 )
 
+#: What start.html shows of a body.
+BODY_FIELDS: Final = ("slug", "name", "land")
+
 MeasureRow = Callable[[Mapping[str, Any], Mapping[str, Sequence[Change]], Sequence[str]], Markup]
 
 
@@ -91,3 +94,16 @@ def _measure_row(
             history_base=history_base,
         )
     )
+
+
+def body_rows(bodies: Sequence[Mapping[str, Any]]) -> Markup:
+    """The start page's table rows, one a body."""
+    # Each row is Markup already: joined as text, not escaped again one by one.
+    return Markup("".join(_body_row(tuple(b[name] for name in BODY_FIELDS)) for b in bodies))
+
+
+@lru_cache(maxsize=ROWS)
+def _body_row(body: tuple[Any, ...]) -> Markup:
+    """The row of one body, from exactly the values it shows."""
+    b = dict(zip(BODY_FIELDS, body, strict=True))
+    return Markup(ENVIRONMENT.get_template("body_row.html").render(b=b))
