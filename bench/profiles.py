@@ -21,6 +21,7 @@ import pstats
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -190,7 +191,38 @@ def pages(url: str, history: History, n: int, top: int, kinds: list[str] | None)
                 for path in paths:
                     call_page(app, path)
 
+            with statement_times() as times_of:
+                requests()
+            slowest = sorted(times_of.items(), key=lambda item: -item[1][1])[:3]
+            for statement, (count, seconds) in slowest:
+                print(f"   {seconds / count * 1e3:6.3f} ms a run, {count} runs: {statement[:160]}")
             profiled(f"page-{kind}", requests, top)
+
+
+@contextmanager
+def statement_times() -> Iterator[dict[str, tuple[int, float]]]:
+    """The SQL statements run meanwhile, as {statement: (runs, seconds)}."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    found: dict[str, tuple[int, float]] = {}
+    began: dict[int, float] = {}
+
+    def before(conn: Any, cursor: Any, *_: Any) -> None:
+        began[id(cursor)] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        key = " ".join(statement.split())
+        runs, seconds = found.get(key, (0, 0.0))
+        found[key] = (runs + 1, seconds + time.perf_counter() - began.pop(id(cursor)))
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    try:
+        yield found
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
 
 
 def endpoints(routes: list[Any]) -> Iterator[Any]:
