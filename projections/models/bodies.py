@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Column, String
 
@@ -11,6 +11,7 @@ from ledger.domain.committee import COMMITTEE, Committee, CommitteeState
 from projections.engine.axes import axes
 from projections.engine.bitemporal import VersionedModel
 from projections.engine.columns import WholeNumber
+from projections.engine.remembered import Remembered
 from projections.models.certification import process_summary
 
 if TYPE_CHECKING:
@@ -71,15 +72,24 @@ COMMITTEES = VersionedModel(
 )
 
 
+#: The list of bodies as it stands today, per store and position (the start page's).
+_listed: Final[Remembered[list[dict[str, Any]]]] = Remembered(4)
+
+
 def list_bodies(rm: ReadModel) -> dict[str, Any]:
     """Every body as it stands now: {"bodies": [{"slug", "name", "land"}], "position"}."""
     now = axes()
     with rm.view() as view:
-        rows = view.rows("body", now)
+        # Known now at one position, the list changes only with the date (a body may start
+        # later than it was recorded).
+        bodies = _listed.get(view, now.as_of)
+        if bodies is None:
+            rows = view.rows("body", now)
+            bodies = [{"slug": r["slug"], "name": r["name"], "land": r["land"]} for r in rows]
+            bodies.sort(key=lambda b: b["slug"])
+            _listed.put(view, now.as_of, bodies)
         position = view.position
-    bodies = [{"slug": r["slug"], "name": r["name"], "land": r["land"]} for r in rows]
-    bodies.sort(key=lambda b: b["slug"])
-    return {"bodies": bodies, "position": position}
+    return {"bodies": [dict(b) for b in bodies], "position": position}
 
 
 def get_body(rm: ReadModel, body: str) -> dict[str, Any]:

@@ -8,14 +8,13 @@ the ledger knows them now.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Select, Table, bindparam, case, func, or_, select, true
+from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
 
 from projections.engine.axes import axes
+from projections.engine.remembered import Remembered
 from projections.engine.visible import entity_filters
 
 if TYPE_CHECKING:
@@ -24,15 +23,12 @@ if TYPE_CHECKING:
 #: Prebuilt statements by (table, entities, flag, body?, scope?, keys?, ids?).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}
 _lock = threading.Lock()
-#: Answers of `anonymous_records` remembered per engine (store), by (generation, position,
-#: what was asked): the read model at one position always gives the same answer, so a page
-#: asked again (at any date: the decision is made as known now) does not scan the records
-#: again. At most ANSWERS answers an engine, each naming at most ANSWERED_KEYS keys or ids.
-_answers: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], dict[str, str]]] = (
-    WeakKeyDictionary()
-)
+#: Answers of `anonymous_records`: at one read-model position they cannot change (they are
+#: decided as known now, at any date asked), so a page asked again does not scan the records
+#: again. At most ANSWERS answers a store, each naming at most ANSWERED_KEYS keys or ids.
 ANSWERS: Final = 256
 ANSWERED_KEYS: Final = 1000
+_answers: Final[Remembered[dict[str, str]]] = Remembered(ANSWERS)
 
 
 #: The models whose records an anonymous reader may not see, and the state column that
@@ -100,19 +96,12 @@ def anonymous_records(
         tuple(sorted(set(keys))) if keys is not None else None,
         tuple(sorted(set(ids))) if ids is not None else None,
     )
-    remembered = (view.schema.generation, view.position, model, body, scope, *wanted)
-    with _lock:
-        answers = _answers.setdefault(view.conn.engine, OrderedDict())
-        found = answers.get(remembered)
-        if found is not None:
-            answers.move_to_end(remembered)
-            return dict(found)
-    found = _ask(view, model, body, scope, *wanted)
-    if sum(len(w) for w in wanted if w is not None) <= ANSWERED_KEYS:
-        with _lock:
-            answers[remembered] = found
-            while len(answers) > ANSWERS:
-                answers.popitem(last=False)
+    question = (model, body, scope, *wanted)
+    found = _answers.get(view, question)
+    if found is None:
+        found = _ask(view, model, body, scope, *wanted)
+        if sum(len(w) for w in wanted if w is not None) <= ANSWERED_KEYS:
+            _answers.put(view, question, found)
     return dict(found)
 
 

@@ -1,5 +1,6 @@
-"""`anonymous_records` remembers its answers per store and read-model position: a second
-store at the same position, and the same store after the projector moved on, are asked anew."""
+"""Answers remembered per store and read-model position (projections/engine/remembered.py):
+a second store at the same position, and the same store after the projector moved on, are
+asked anew; `anonymous_records` and the list of bodies are held to that."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from api_support import BODY, record, record_demo
 
 from projections.models.visibility import anonymous_records
-from projections.queries import ReadModel, catch_up
+from projections.queries import ReadModel, catch_up, list_bodies
 
 REFERENCE = "2026/9/901"
 
@@ -67,5 +68,26 @@ def test_a_store_that_moved_on_is_asked_anew(store_url: str) -> None:
         assert after == before | {"2026/9/902"}
         after.clear()  # the caller's copy: the remembered answer stays whole
         assert shown(rm) == before | {"2026/9/902"}
+    finally:
+        rm.close()
+
+
+def test_the_list_of_bodies_follows_the_projector(store_url: str) -> None:
+    record_demo(store_url)
+    rm = ReadModel(store_url)
+    try:
+        catch_up(rm)
+        first = list_bodies(rm)
+        assert [b["slug"] for b in first["bodies"]] == [BODY]
+        first["bodies"].clear()  # the caller's copy
+        assert [b["slug"] for b in list_bodies(rm)["bodies"]] == [BODY]
+        record(
+            store_url,
+            [{"record": "body", "body": "aa-neu", "name": "Neu", "effective": "2019-01-01"}],
+        )
+        catch_up(rm)
+        again = list_bodies(rm)
+        assert [b["slug"] for b in again["bodies"]] == ["aa-neu", BODY]
+        assert again["position"] == first["position"] + 1
     finally:
         rm.close()
