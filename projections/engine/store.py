@@ -158,8 +158,8 @@ def is_sqlite(url: str | None) -> bool:
     return parse_url(url).backend == "sqlite"
 
 
-#: Connections a reader's pool keeps open: one per request the API's worker runs at once
-#: (its thread pool is limited to as many, see `api.app.lifespan`). A pool smaller than
+#: Connections a reader's pool keeps open: one per request an API worker may run at once
+#: (its thread pool runs at most as many, see `api.app.route_threads`). A pool smaller than
 #: that opens and closes a connection per request beyond it: on PostgreSQL a new server
 #: process each time.
 READ_CONNECTIONS = 16
