@@ -16,6 +16,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from psycopg.sql import SQL, Identifier
 from storage import demo_ledger, postgres_database
 
 from ledger.cli import main
@@ -26,6 +27,7 @@ from ledger.store import (
     parse_url,
     verify,
 )
+from ledger.store.postgres import ChainedPostgresApplicationRecorder
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,6 +95,38 @@ def test_a_batch_larger_than_a_chunk_is_written_all_or_nothing() -> None:
             assert verify(recorder).checked == 1
         finally:
             recorder.close()
+
+
+@pytest.mark.timeout(HANG)
+def test_rows_inserted_out_of_batch_order_get_their_own_positions() -> None:
+    # The server may insert (and so number) a batch's rows in another order than given:
+    # each event is matched to its own row, and the chain links them in position order.
+    with postgres_database() as url:
+        recorder = open_recorder(url)
+        assert isinstance(recorder, ChainedPostgresApplicationRecorder)
+        recorder.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::{schema}.{type}[]) AS u ORDER BY u.state DESC "
+            "RETURNING notification_id, replace(originator_id::text, '-', '') AS oid, "
+            "originator_version"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+            type=Identifier(recorder.stored_event_type_name),
+        )
+        try:
+            events = big_batch(7_000)  # two chunks
+            positions = list(recorder.insert_events(events) or [])
+            stored = {e.position: e for e in recorder.select_chained(1, len(events))}
+            report = verify(recorder)
+        finally:
+            recorder.close()
+    assert positions != sorted(positions)
+    assert [(stored[p].originator_id, stored[p].state) for p in positions] == [
+        (e.originator_id, e.state) for e in events
+    ]
+    assert report.ok
+    assert report.checked == len(events)
 
 
 def budget_csv(path: Path, rows: int) -> Path:

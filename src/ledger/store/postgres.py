@@ -6,6 +6,7 @@ import contextlib
 import time
 from contextlib import contextmanager
 from datetime import UTC
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -354,9 +355,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         while True:
             try:
                 with self._write_transaction() as curs:
-                    rows = self._insert_rows(curs, stored_events)
-                    self._extend_chain(curs, rows, stored_events)
-                return [row["notification_id"] for row in rows]
+                    positions = self._insert_rows(curs, stored_events)
+                    self._extend_chain(curs, positions, stored_events)
+                return positions
             except (OperationalError, InterfaceError) as exc:
                 if attempt >= _WRITE_ATTEMPTS or not _connection_broke(exc):
                     raise
@@ -365,9 +366,16 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
 
     def _insert_rows(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
-    ) -> list[DictRow]:
-        """INSERT the events chunk by chunk; the rows returned (position and key of each)."""
-        rows: list[DictRow] = []
+    ) -> list[int]:
+        """INSERT the events chunk by chunk; the position of each event, in their order.
+
+        Each returned row is matched to its event by key within its chunk, whatever order
+        the rows come back in; only the positions are kept, so a large batch holds one int
+        per event instead of a row each (bench/PROFILES.md, 6.4).
+        """
+        positions: list[int] = []
+        tuples = curs.connection.cursor(row_factory=tuple_row)
+        construct = self.construct_pg_stored_event
         start = 0
         while start < len(stored_events):
             end, size = start, 0
@@ -376,16 +384,25 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 end += 1
                 if size >= _INSERT_CHUNK_BYTES:
                     break
-            chunk = [
-                self.construct_pg_stored_event(
-                    e.originator_id, e.originator_version, e.topic, e.state
-                )
-                for e in stored_events[start:end]
-            ]
-            curs.execute(self.insert_events_statement, (chunk,))
-            rows.extend(curs.fetchall())
+            chunk = stored_events[start:end]
+            tuples.execute(
+                self.insert_events_statement,
+                (
+                    [
+                        construct(e.originator_id, e.originator_version, e.topic, e.state)
+                        for e in chunk
+                    ],
+                ),
+            )
+            index = {
+                (canonical_originator_id(e.originator_id), e.originator_version): i
+                for i, e in enumerate(chunk, start)
+            }
+            positions.extend([0] * len(chunk))
+            for notification_id, oid, originator_version in tuples.fetchall():
+                positions[index[(oid, originator_version)]] = notification_id
             start = end
-        return rows
+        return positions
 
     def _read_head_and_now(self, curs: Cursor[DictRow]) -> tuple[ChainHead | None, str]:
         curs.execute(self._sql_head_and_now)
@@ -398,33 +415,35 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
     def _extend_chain(
         self,
         curs: Cursor[DictRow],
-        inserted: Sequence[DictRow],
+        positions: Sequence[int],
         stored_events: Sequence[StoredEvent],
     ) -> None:
-        if not inserted:
+        """Chain and tree rows of `stored_events` just written at `positions` (one each)."""
+        if not positions:
             return
-        by_key = {
-            (canonical_originator_id(e.originator_id), e.originator_version): e
-            for e in stored_events
-        }
         head, now = self._read_head_and_now(curs)
         previous = head.hash if head else GENESIS
         before = head.position if head else 0
         recorded_at = next_recorded_at(now, head.recorded_at if head else None)
-        links = []
-        for row in sorted(inserted, key=lambda r: int(r["notification_id"])):
-            event = by_key[(row["oid"], row["originator_version"])]
-            links.append(
+        if not all(a < b for a, b in pairwise(positions)):
+            order = sorted(range(len(positions)), key=positions.__getitem__)
+            positions = [positions[i] for i in order]
+            stored_events = [stored_events[i] for i in order]
+        hashes, leaves = extend_links(
+            previous,
+            before,
+            recorded_at,
+            (
                 (
-                    row["notification_id"],
-                    row["oid"],
-                    event.originator_version,
-                    event.topic,
-                    event.state,
+                    p,
+                    canonical_originator_id(e.originator_id),
+                    e.originator_version,
+                    e.topic,
+                    e.state,
                 )
-            )
-        hashes, leaves = extend_links(previous, before, recorded_at, links)
-        positions = [link[0] for link in links]
+                for p, e in zip(positions, stored_events, strict=True)
+            ),
+        )
         for i in range(0, len(positions), _INSERT_CHUNK):
             curs.execute(
                 self._sql_insert_chain_batch,
@@ -547,9 +566,9 @@ class _PostgresChainWriter(ChainWriter):
     def append(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         if not stored_events:
             return []
-        rows = self._recorder._insert_rows(self._curs, stored_events)
-        self._recorder._extend_chain(self._curs, rows, stored_events)
-        return [row["notification_id"] for row in rows]
+        positions = self._recorder._insert_rows(self._curs, stored_events)
+        self._recorder._extend_chain(self._curs, positions, stored_events)
+        return positions
 
     def _insert_at(self, events: Sequence[ChainedEvent]) -> None:
         r = self._recorder
