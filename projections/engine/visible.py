@@ -114,6 +114,22 @@ def entity_filters(entities: Table, shape: tuple[bool, bool, bool, bool]) -> lis
     return conditions
 
 
+def entity_params(
+    body: str | None,
+    scope: str | None,
+    keys: Sequence[str] | None,
+    ids: Sequence[str] | None,
+) -> dict[str, Any]:
+    """The values of `entity_filters`' bind parameters, for the filters given."""
+    given = {"body": body, "scope": scope}
+    params: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    if keys is not None:
+        params["keys"] = list(keys)
+    if ids is not None:
+        params["ids"] = list(ids)
+    return params
+
+
 #: Prebuilt statements by (table, entities, body?, scope?, keys?, ids?, columns).
 _statements: dict[tuple[Any, ...], Select[Any]] = {}
 _lock = threading.Lock()
@@ -215,15 +231,8 @@ def visible(
         "model": model,
         "as_of": axes.as_of,
         "known_at": axes.known_at_naive,
+        **entity_params(body, scope, keys, ids),
     }
-    if body is not None:
-        params["body"] = body
-    if scope is not None:
-        params["scope"] = scope
-    if keys is not None:
-        params["keys"] = list(keys)
-    if ids is not None:
-        params["ids"] = list(ids)
     return list(conn.execute(statement, params).mappings().all())
 
 

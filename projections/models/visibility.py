@@ -15,7 +15,7 @@ from sqlalchemy import Select, Table, bindparam, case, func, or_, select, true
 
 from projections.engine.axes import axes
 from projections.engine.remembered import Remembered
-from projections.engine.visible import entity_filters
+from projections.engine.visible import entity_filters, entity_params
 
 if TYPE_CHECKING:
     from projections.engine.store import View
@@ -119,13 +119,9 @@ def _ask(
     statement = _shown_statement(
         view.schema.table(model), view.schema.entities, FLAGS[model], shape
     )
-    params: dict[str, Any] = {"model": model, "known_at": axes().known_at_naive}
-    if body is not None:
-        params["body"] = body
-    if scope is not None:
-        params["scope"] = scope
-    if keys is not None:
-        params["keys"] = list(keys)
-    if ids is not None:
-        params["ids"] = list(ids)
+    params = {
+        "model": model,
+        "known_at": axes().known_at_naive,
+        **entity_params(body, scope, keys, ids),
+    }
     return {row.entity: row.key for row in view.conn.execute(statement, params)}
