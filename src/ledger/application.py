@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -25,7 +23,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from ledger import settings
+from ledger import collector, settings
 from ledger.commands.batch import Batch, RecordCache, RecordSource
 from ledger.commands.fields import SHOWN, shown
 from ledger.commands.handlers import load_handlers
@@ -107,7 +105,11 @@ class LedgerApplication(Application[UUID]):
         self, commands: Sequence[Command | Mapping[str, object]], *, attempts: int = 3
     ) -> Recorded:
         """`record`, also saying how many commands a retraction or correction had settled."""
-        with self._record_lock, collector_paused():
+        # The collector is paused for the batch: its passes would scan the batch's survivors
+        # and every kept record, and find nothing (tests/test_record_collector.py checks that
+        # a batch leaves no cycle; any cycle of a refused batch is collected after it;
+        # bench/PROFILES.md, 1.5).
+        with self._record_lock, collector.paused():
             return self._record_batch(commands, attempts)
 
     def _record_batch(
@@ -220,30 +222,6 @@ class LedgerEventStore(EventStore[UUID]):
             recordings.append(Recording(domain_event, notification))
         recordings.reverse()
         return recordings
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector while one batch is recorded (the write side's
-    collector policy, in this one place).
-
-    A batch allocates many container objects (commands, events, records kept in the record
-    cache), so the collector would run several times inside it, each pass scanning the
-    batch's survivors and, in its older generations, every kept record: work that finds
-    nothing, as what a batch leaves behind is acyclic and freed by reference counting
-    (tests/test_record_collector.py checks that a batch leaves no cycle). Paused, memory
-    does not grow beyond what reference counting frees; the collector runs again when the
-    batch ends, so any cycle (of a refused batch, say) is collected then as before. Like the
-    projector's pause, the setting is global: a thread that finds the collector paused
-    leaves it to the one that paused it (bench/PROFILES.md, 1.5).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _kind_label(raw: object) -> str:
