@@ -35,7 +35,21 @@ def _two_workers(log: Path) -> Iterator[tuple[str, int]]:
     record(url, load_commands(demo_text(), "demo"))
     with serving(url, log, "--workers", "2") as base:
         wait_for(position_reached(base, 41), "the demo to be projected")
+        # One process answering /readyz says nothing of the other, which may still start.
+        _wait_serving(log, 2)
         yield base, int(base.rsplit(":", 1)[1])
+
+
+def _wait_serving(log: Path, started: int) -> None:
+    """Waits until `started` server processes in all have started serving (said so in `log`).
+
+    Its socket listens before a process has imported the app (the supervisor binds it), so
+    a connection may wait in the backlog for seconds on a loaded machine.
+    """
+    wait_for(
+        lambda: log.read_text().count("Application startup complete") >= started,
+        f"{started} server processes started",
+    )
 
 
 def _parent(pid: int) -> int | None:
@@ -136,6 +150,7 @@ def test_a_process_that_dies_is_replaced_and_stopping_stops_all(tmp_path: Path) 
             lambda: len(set(_connections_per_process(port, listening=True)) - {first[0]}) == 2,
             "a new server process listening",
         )
+        _wait_serving(log, 3)
         assert first[1] in _children(server)
         assert all(httpx.get(f"{base}/healthz", timeout=5).status_code == 200 for _ in range(20))
         # One that dies right after starting again: the pause before the next doubles.
