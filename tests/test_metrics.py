@@ -264,6 +264,11 @@ def test_every_worker_answers_for_all_workers(tmp_path: Path) -> None:
         wait_for(position_reached(base, 41), "the demo to be projected")
         for _ in range(8):  # a new connection each: the kernel spreads them
             assert httpx.get(f"{base}/v1/bodies/{BODY}/certification").status_code == 200
+        # A request is counted once its response has gone out: wait for the last one.
+        wait_for(
+            lambda: requests_of(httpx.get(f"{base}/metrics").text, ROUTE, "200") == 8,
+            "the 8 requests to be counted",
+        )
         answers = [httpx.get(f"{base}/metrics").text for _ in range(16)]
     counts = {requests_of(text, ROUTE, "200") for text in answers}
     assert counts == {8}
