@@ -123,6 +123,8 @@ class Crawl:
     json_links: set[str] = field(default_factory=set)
     failures: list[tuple[str, int]] = field(default_factory=list)
     external: list[tuple[str, str]] = field(default_factory=list)
+    #: path -> the first page that linked to it (to say where a failing link is)
+    linked_from: dict[str, str] = field(default_factory=dict)
 
 
 def crawl(client: TestClient, start: str = "/ui/", limit: int = 2000) -> Crawl:
@@ -157,6 +159,7 @@ def crawl(client: TestClient, start: str = "/ui/", limit: int = 2000) -> Crawl:
             full = target.path + ("?" + target.query if target.query else "")
             if target.path.startswith("/ui") and "logout" not in target.path:
                 queue.append(full)
+                found.linked_from.setdefault(full, path)
             elif target.path.startswith("/v1"):
                 found.json_links.add(full)
     return found

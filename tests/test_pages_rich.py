@@ -1,0 +1,122 @@
+"""The pages under /ui on a store shaped like real material, crawled from the start page.
+
+The store (pages_support_rich) holds the demo case, a council imported through OParl,
+the treasury's sample and generated exports, reviewed drafts, and a body of edge records
+(odd references, huge and negative amounts, corrections and retractions, non-public records
+marked SECRET). The crawl follows every same-site link as an anonymous and as a signed-in
+reader: every page answers 200, in German, loads nothing from elsewhere, and an anonymous
+reader sees nothing non-public.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_support import SECRET_FINDING, SECRET_REFERENCE, SECRET_TITLE, TestClient
+from pages_support import UNPUBLISHED, Crawl, crawl, login, pages_client, parse, text_of
+from pages_support_rich import RICH_BODY, SECRET, Rich, record_rich
+
+pytestmark = pytest.mark.slow
+
+#: The crawl's bound: the rich store has about 1,300 pages a reader can reach.
+LIMIT = 1500
+SECRETS = (SECRET, SECRET_REFERENCE, SECRET_TITLE, SECRET_FINDING, UNPUBLISHED)
+R = f"/ui/bodies/{RICH_BODY}"
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Rich]:
+    """One SQLite store with the rich case for the module (the pages only read it)."""
+    folder = Path(tmp_path_factory.mktemp("rich"))
+    url = f"sqlite:///{folder / 'ledger.db'}"
+    return url, record_rich(url, folder)
+
+
+@pytest.fixture(scope="module")
+def client(rich: tuple[str, Rich]) -> Iterator[TestClient]:
+    """An anonymous client on the rich store."""
+    with pages_client(rich[0]) as anonymous:
+        yield anonymous
+
+
+@pytest.fixture(scope="module")
+def anonymous(client: TestClient) -> Crawl:
+    """Every page an anonymous reader reaches from /ui/."""
+    return crawl(client, limit=LIMIT)
+
+
+@pytest.fixture(scope="module")
+def signed(rich: tuple[str, Rich]) -> Crawl:
+    """Every page a reader signed in with a read token reaches from /ui/."""
+    with pages_client(rich[0]) as reader:
+        assert login(reader).status_code == 303
+        return crawl(reader, limit=LIMIT)
+
+
+def where(found: Crawl) -> list[tuple[str, int, str | None]]:
+    """The failing links with the page that linked to each."""
+    return [(path, status, found.linked_from.get(path)) for path, status in found.failures]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "signed"])
+def test_every_link_answers_in_german(who: str, request: pytest.FixtureRequest) -> None:
+    found: Crawl = request.getfixturevalue(who)
+    assert where(found) == []
+    assert found.external == []
+    # The bound was not what ended the crawl: every reachable page was seen.
+    assert 1000 < len(found.pages) < LIMIT
+    for path, html in found.pages.items():
+        assert parse(html).lang == "de", path
+        assert "Traceback" not in html, path
+
+
+def test_the_crawl_reaches_every_body_and_every_kind_of_source(
+    rich: tuple[str, Rich], anonymous: Crawl
+) -> None:
+    paths = set(anonymous.pages)
+    for body in rich[1].bodies:
+        assert f"/ui/bodies/{body}" in paths, body
+    kinds = {re.sub(r"\?.*", "", p) for p in paths}
+    for expected in (
+        # OParl: an odd reference, and a paper whose vote the second run retracted
+        "/ui/bodies/beispielstadt/resolutions/V/%C3%96-2018/0815%20%28neu%29",
+        "/ui/bodies/beispielstadt/resolutions/2018/6/068",
+        # treasury exports, sample and generated
+        "/ui/bodies/hessenstadt/budget/2019",
+        "/ui/bodies/grossstadt-am-see/budget/2019",
+        # the reviewed drafts
+        "/ui/bodies/entwurfskreis/resolutions/2018/6/067",
+        "/ui/bodies/entwurfskreis/resolutions/2019/120",
+        # edge records
+        f"{R}/resolutions/Drs.%20%C3%96-12/2019/%C3%84%C3%9C%20%28neu%29%2C%20Nr.%203",
+        f"{R}/budget/2019/lines/9.9.9-Z",
+        f"{R}/budget/2019/lines/neg_1",
+        f"{R}/processes/audit-fgk/2016/target-agreement",
+        f"{R}/history/budget_line",
+    ):
+        assert expected in kinds, expected
+
+
+def test_no_anonymous_page_shows_a_non_public_record(anonymous: Crawl, signed: Crawl) -> None:
+    for path, html in anonymous.pages.items():
+        for secret in SECRETS:
+            assert secret not in html, (path, secret)
+    # The signed-in reader does see them: the store holds what the check looks for.
+    seen = "".join(signed.pages.values())
+    for secret in SECRETS:
+        assert secret in seen, secret
+    assert any(p.startswith(f"{R}/resolutions/2019/n") for p in signed.pages)
+
+
+def test_edge_values_are_shown_escaped_and_in_german_notation(client: TestClient) -> None:
+    html = client.get(f"{R}/budget/2019").text
+    text = text_of(html)
+    assert "9.999.999.999.999,99 €" in text
+    assert "−4.711,11 €" in text
+    assert "&lt;Nord&gt;" in client.get(R).text
+    line = text_of(client.get(f"{R}/budget/2019/lines/9.9.9-Z").text)
+    assert "Ansatz –" in line
+    assert "2 Buchungen" in line
