@@ -19,6 +19,8 @@ from api_support import SECRET_FINDING, SECRET_REFERENCE, SECRET_TITLE, TestClie
 from pages_support import UNPUBLISHED, Crawl, crawl, login, pages_client, parse, text_of
 from pages_support_rich import RICH_BODY, SECRET, Rich, record_rich
 
+from api.pages.changes import FIELD_LABELS
+
 pytestmark = pytest.mark.slow
 
 #: The crawl's bound: the rich store has about 1,300 pages a reader can reach.
@@ -120,3 +122,21 @@ def test_edge_values_are_shown_escaped_and_in_german_notation(client: TestClient
     line = text_of(client.get(f"{R}/budget/2019/lines/9.9.9-Z").text)
     assert "Ansatz –" in line
     assert "2 Buchungen" in line
+
+
+def test_history_pages_name_every_field_in_german(anonymous: Crawl) -> None:
+    german = set(FIELD_LABELS.values())
+    histories = [p for p in anonymous.pages if "/history/" in p]
+    assert len(histories) > 100
+    for path in histories:
+        for block in re.findall(r'<ul class="changes">(.*?)</ul>', anonymous.pages[path], re.S):
+            for name in re.findall(r"<li>([^<:]+):", block):
+                assert name.strip() in german, (path, name)
+
+
+def test_a_body_names_its_majority_rule_in_german(client: TestClient) -> None:
+    html = client.get(R).text
+    assert "Mehrheitsregel Zweidrittelmehrheit" in text_of(html)
+    assert "two_thirds" not in html
+    history = text_of(client.get(f"{R}/history/body?key={RICH_BODY}").text)
+    assert "Mehrheitsregel: – → Zweidrittelmehrheit" in history

@@ -104,6 +104,13 @@ FIELD_LABELS: Final = {
     "cover": "Deckung",
     "assessment": "Bewertung",
     "subject": "Gegenstand",
+    "land": "Land",
+    "line_pattern": "Muster der Haushaltsstellen",
+    "majority_rule": "Mehrheitsregel",
+    "cycle": "Zyklus",
+    "catalogue": "Katalog",
+    "author": "Verfasser",
+    "reason": "Grund",
 }
 #: Fields that name the record rather than change it (not shown as changes).
 IDENTITY: Final = frozenset({"body", "process", "slug", "reference", "number", "salt"})

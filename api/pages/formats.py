@@ -75,7 +75,11 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "balance": "Bilanzworkshop",
         "annual": "Jahresworkshop",
     },
-    "majority_rule": {"simple": "einfache Mehrheit", "absolute": "absolute Mehrheit"},
+    "majority_rule": {
+        "simple": "einfache Mehrheit",
+        "absolute": "absolute Mehrheit",
+        "two_thirds": "Zweidrittelmehrheit",
+    },
     "record": {
         "body": "Körperschaft",
         "committee": "Gremium",
