@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 LIMIT = 1500
 SECRETS = (SECRET, SECRET_REFERENCE, SECRET_TITLE, SECRET_FINDING, UNPUBLISHED)
 R = f"/ui/bodies/{RICH_BODY}"
+ODD_PATH = "Drs.%20%C3%96-12/2019/%C3%84%C3%9C%20%28neu%29%2C%20Nr.%203"
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_the_crawl_reaches_every_body_and_every_kind_of_source(
         "/ui/bodies/entwurfskreis/resolutions/2018/6/067",
         "/ui/bodies/entwurfskreis/resolutions/2019/120",
         # edge records
-        f"{R}/resolutions/Drs.%20%C3%96-12/2019/%C3%84%C3%9C%20%28neu%29%2C%20Nr.%203",
+        f"{R}/resolutions/{ODD_PATH}",
         f"{R}/budget/2019/lines/9.9.9-Z",
         f"{R}/budget/2019/lines/neg_1",
         f"{R}/processes/audit-fgk/2016/target-agreement",
@@ -140,3 +141,21 @@ def test_a_body_names_its_majority_rule_in_german(client: TestClient) -> None:
     assert "two_thirds" not in html
     history = text_of(client.get(f"{R}/history/body?key={RICH_BODY}").text)
     assert "Mehrheitsregel: – → Zweidrittelmehrheit" in history
+
+
+def test_an_undecided_resolution_has_no_decision_date(client: TestClient) -> None:
+    listed = client.get(f"{R}/resolutions").text
+    for reference in ("Antrag Nr. 17/2019", "2019/ß/1.a"):
+        row = re.search(
+            rf"<tr>\s*<th scope=\"row\"><a [^>]*>{re.escape(reference)}</a>.*?</tr>", listed, re.S
+        )
+        assert row, reference
+        # Titel, Gremium, Status, eingebracht, entschieden, ausgeführt, öffentlich
+        cells = [text_of(c) for c in re.findall(r"<td>(.*?)</td>", row.group(0), re.S)]
+        assert cells[2:5] == ["eingebracht", cells[3], "–"], (reference, cells)
+        assert cells[3] != "–"
+    for path in ("Antrag%20Nr.%2017/2019", "2019/%C3%9F/1.a"):
+        assert "Sitzung / entschieden –" in text_of(client.get(f"{R}/resolutions/{path}").text)
+    voted = client.get(f"{R}/resolutions/{ODD_PATH}").text
+    assert "Sitzung / entschieden 14.03.2019" in text_of(voted)
+    assert re.search(r"<td>01\.03\.2019</td><td>14\.03\.2019</td>", listed)

@@ -176,6 +176,20 @@ def budget_line_page(request: Request, body: str, year: str, code: str) -> Respo
     return answer(request, build)
 
 
+def decided_on(resolution: dict[str, Any]) -> str | None:
+    """The date a resolution was decided on, None when it was not.
+
+    The read model gives a resolution no committee has decided on the date of its proposal
+    as `decided_on` (its list is sorted and filtered by it); a page does not show that date
+    as a decision. A decision that states only counts leaves the status "proposed" but has a
+    meeting date of its own.
+    """
+    found = resolution.get("decided_on")
+    if resolution.get("status") == "proposed" and found == resolution.get("proposed_on"):
+        return None
+    return found
+
+
 @router.get("/ui/bodies/{body}/resolutions")
 def resolutions_page(request: Request, body: str) -> Response:
     """The resolutions (Beschlüsse) with their status; anonymous readers see the public ones."""
@@ -199,10 +213,11 @@ def resolutions_page(request: Request, body: str) -> Response:
             asked=asked,
             body={"slug": body},
         )
+        resolutions = [{**r, "decided_on": decided_on(r)} for r in document["resolutions"]]
         return page(
             request,
             "resolutions.html",
-            {**context, "document": document},
+            {**context, "document": document, "resolutions": resolutions},
             position=document["position"],
         )
 
@@ -278,6 +293,8 @@ def resolution_page(request: Request, body: str, reference: str) -> Response:
                 ),
                 "line_path": line_path,
                 "history": history,
+                # A vote or decision recorded (and not retracted) is what decided it.
+                "decided_on": document.get("decided_on") if tallies else None,
             },
             position=document["position"],
         )
