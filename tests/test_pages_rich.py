@@ -159,3 +159,12 @@ def test_an_undecided_resolution_has_no_decision_date(client: TestClient) -> Non
     voted = client.get(f"{R}/resolutions/{ODD_PATH}").text
     assert "Sitzung / entschieden 14.03.2019" in text_of(voted)
     assert re.search(r"<td>01\.03\.2019</td><td>14\.03\.2019</td>", listed)
+
+
+def test_what_a_finding_is_about_is_said_in_german(client: TestClient) -> None:
+    findings = text_of(client.get(f"{R}/findings").text)
+    assert "Beobachtung Maßnahme M1.1.2 Öffentliche Feststellung" in findings
+    assert "Empfehlung Prozess Zurückgezogene Empfehlung" in findings
+    assert "measure:" not in findings
+    history = client.get(f"{R}/history/finding?scope=audit-fgk/2016&key=1").text
+    assert "Gegenstand: – → <strong>Maßnahme M1.1.2</strong>" in history

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from api.pages.formats import LABELS, UNKNOWN, de_amount, de_date
+from api.pages.formats import LABELS, UNKNOWN, de_amount, de_date, subject
 from ledger.domain.measure import STATUSES
 
 EVENT_LABELS: Final = {
@@ -138,6 +138,8 @@ def shown(name: str, value: Any) -> str:
         return de_amount(value)
     if name == "progress":
         return f"{value}\u00a0%"
+    if name == "subject":
+        return subject(value)
     if name in CODED and isinstance(value, str):
         return CODED[name].get(value, value)
     if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":

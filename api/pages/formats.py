@@ -147,6 +147,21 @@ def de_amount(value: Any, *, unit: bool = True) -> str:
     return f"{sign}{text}\u00a0€" if unit else f"{sign}{text}"
 
 
+#: What a finding is about, by the kind its subject names (process, goal:CODE, measure:CODE).
+SUBJECTS: Final = {"process": "Prozess", "goal": "Ziel", "measure": "Maßnahme"}
+
+
+def subject(value: Any) -> str:
+    """A finding's subject in German: "measure:M1.1.1" as "Maßnahme M1.1.1"."""
+    if value is None or value == "":
+        return "–"
+    kind, _, code = str(value).partition(":")
+    name = SUBJECTS.get(kind)
+    if name is None:
+        return str(value)
+    return f"{name} {code}" if code else name
+
+
 #: How a page shows a count the protocol does not state.
 UNKNOWN = "unbekannt"
 
@@ -191,6 +206,7 @@ def filters() -> dict[str, Any]:
         "de_amount": de_amount,
         "percent": percent,
         "count": count,
+        "subject": subject,
         "short_hash": short_hash,
         "urlencode": urlencode,
     }
