@@ -168,3 +168,19 @@ def test_what_a_finding_is_about_is_said_in_german(client: TestClient) -> None:
     assert "measure:" not in findings
     history = client.get(f"{R}/history/finding?scope=audit-fgk/2016&key=1").text
     assert "Gegenstand: – → <strong>Maßnahme M1.1.2</strong>" in history
+
+
+def test_a_payment_in_a_history_is_no_change_of_the_approval_before_it(
+    client: TestClient,
+) -> None:
+    history = client.get(f"{R}/history/budget_line?scope=2019&key=3.0-A").text
+    rows = {
+        int(v): text_of(row)
+        for v, row in re.findall(r'<tr id="v(\d+)"[^>]*>(.*?)</tr>', history, re.S)
+    }
+    assert "Betrag: – → 9.999.999.999.999,99 €" in rows[2]  # the Ansatz is set
+    assert "Betrag: 1,00 € Beschluss: Drs. Ö-12/2019/ÄÜ (neu), Nr. 3" in rows[3]
+    assert "Betrag: 7.000.000.000.000,00 € Text: Auftrag" in rows[5]  # a commitment
+    assert "Betrag: 9.999.999.999.999,99 € Text: Abschlag" in rows[6]  # a payment
+    for row in (rows[3], rows[5], rows[6]):
+        assert "→" not in row

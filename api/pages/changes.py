@@ -112,6 +112,23 @@ FIELD_LABELS: Final = {
     "author": "Verfasser",
     "reason": "Grund",
 }
+#: Events that add an entry to the record (a payment, a vote, an approval) rather than set
+#: its fields: their values are shown as they are, not as changes of the previous event's.
+ADDING: Final = frozenset(
+    {
+        "VoteRecorded",
+        "DecisionRecorded",
+        "SupplementaryApproved",
+        "FundingAwarded",
+        "FundingReceived",
+        "CommitmentRecorded",
+        "PaymentBooked",
+        "TreasuryStatementRecorded",
+        "WorkshopHeld",
+        "AnnualReportSubmitted",
+        "CertificateAwarded",
+    }
+)
 #: Fields that name the record rather than change it (not shown as changes).
 IDENTITY: Final = frozenset({"body", "process", "slug", "reference", "number", "salt"})
 AMOUNT_FIELDS: Final = frozenset({"amount", "financial_effect", "appropriation"})
@@ -160,6 +177,8 @@ class FieldChange:
     before: str
     after: str
     changed: bool
+    #: the value of an entry the event adds (shown alone, without a before)
+    added: bool = False
 
 
 @dataclass
@@ -201,6 +220,7 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
             step.refers_to = data.get("retracts")
             step.reason = data.get("reason")
         else:
+            adding = last in ADDING
             for name, value in data.items():
                 if name in IDENTITY:
                     continue
@@ -211,12 +231,14 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
                 step.fields.append(
                     FieldChange(
                         FIELD_LABELS.get(name, name),
-                        shown(name, previous),
+                        "–" if adding else shown(name, previous),
                         after,
-                        previous != value,
+                        adding or previous != value,
+                        adding,
                     )
                 )
-                state[name] = value
+                if not adding:
+                    state[name] = value
             by_version[int(entry["version"])] = data
         found.append(step)
     return found
