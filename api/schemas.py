@@ -99,7 +99,7 @@ class ProcessSummary(Document):
 
 
 class Body(Positioned):
-    """One body with its committees and certification processes."""
+    """One body with its committees, certification processes and budget years."""
 
     body: str
     name: str | None
@@ -108,6 +108,10 @@ class Body(Positioned):
     line_pattern: str | None = None
     committees: list[Committee]
     processes: list[ProcessSummary]
+    budget_years: list[int] = Field(
+        default=[],
+        description="The fiscal years (Haushaltsjahre) in which the body has budget lines.",
+    )
 
 
 # ---- certification and processes ---------------------------------------------------------

@@ -57,6 +57,7 @@ def test_a_body_has_its_committees_and_processes(client: TestClient) -> None:
     processes = document["processes"]
     assert isinstance(processes, list)
     assert [p["process"] for p in processes] == ["audit-fgk/2015", "audit-fgk/2018"]
+    assert document["budget_years"] == [2018]
 
 
 def test_certification_in_2016_is_certified_with_the_first_certificate(client: TestClient) -> None:

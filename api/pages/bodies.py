@@ -78,7 +78,6 @@ def body_page(request: Request, body: str) -> Response:
             asked=asked,
             body={"slug": body, "name": document["name"]},
         )
-        years = years_of(document["processes"])
         return page(
             request,
             "body.html",
@@ -87,7 +86,7 @@ def body_page(request: Request, body: str) -> Response:
                 "document": document,
                 "status": status,
                 "chart": chart,
-                "years": years,
+                "years": document["budget_years"],
             },
             position=document["position"],
         )

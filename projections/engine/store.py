@@ -275,6 +275,15 @@ class View:
             statement = statement.where(e.c.key == key)
         return self.conn.execute(statement.limit(1)).first() is not None
 
+    def scopes(self, model: str, body: str) -> list[str]:
+        """The scopes (e.g. fiscal years) under which records of this model of this body have
+        been projected, in order."""
+        if self.schema is None:
+            return []
+        e = self.schema.entities
+        statement = select(e.c.scope).where(e.c.model == model, e.c.body == body).distinct()
+        return sorted(str(scope) for scope in self.conn.execute(statement).scalars())
+
     def require_body(self, body: str) -> None:
         """Refuses an unknown body."""
         if not self.known("body", body):

@@ -93,13 +93,15 @@ def list_bodies(rm: ReadModel) -> dict[str, Any]:
 
 
 def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
-    """A body as it stands now, with its committees and certification processes."""
+    """A body as it stands now, with its committees, certification processes and the fiscal
+    years (Haushaltsjahre) of its budget lines."""
     now = axes()
     with rm.view() as view:
         view.require_body(body)
         found = view.rows("body", now, keys=[body])
         committees = committees_in(view, body, now)
         processes = view.rows("process", now, body=body)
+        budget_years = sorted(int(s) for s in view.scopes("budget_line", body) if s.isdigit())
         position = view.position
     row = found[0] if found else None
     return {
@@ -110,6 +112,7 @@ def get_body(rm: ReadModel, body: str) -> dict[str, Any]:
         "line_pattern": row["line_pattern"] if row else None,
         "committees": committees,
         "processes": [process_summary(p) for p in sorted(processes, key=_started)],
+        "budget_years": budget_years,
         "position": position,
     }
 
