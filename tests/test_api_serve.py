@@ -128,7 +128,9 @@ def test_with_several_workers_one_process_projects(tmp_path: Path) -> None:
         record(url, workshop("2018-09-01"))
         wait_for(position_reached(base, 42), "the new event to be projected")
         wait_for(lambda: log.read_text().count("Application startup complete") == 2, "2 workers")
-    assert log.read_text().count("projector following in process") == 1
+        # Counted before stopping: while both shut down, the process that did not project
+        # may take the lock the other has just released.
+        assert log.read_text().count("projector following in process") == 1
 
 
 def test_serve_refuses_a_bad_token_configuration_before_starting(tmp_path: Path) -> None:
