@@ -46,10 +46,13 @@ def _wait_serving(log: Path, started: int) -> None:
     Its socket listens before a process has imported the app (the supervisor binds it), so
     a connection may wait in the backlog for seconds on a loaded machine.
     """
-    wait_for(
-        lambda: log.read_text().count("Application startup complete") >= started,
-        f"{started} server processes started",
-    )
+    try:
+        wait_for(
+            lambda: log.read_text().count("Application startup complete") >= started,
+            f"{started} server processes started",
+        )
+    except pytest.fail.Exception as failed:
+        pytest.fail(f"{failed}; the server's log:\n{log.read_text()[-4000:]}")
 
 
 def _parent(pid: int) -> int | None:
