@@ -191,3 +191,10 @@ def test_a_body_with_only_a_budget_links_its_budget_years(client: TestClient) ->
     html = client.get("/ui/bodies/hessenstadt").text
     assert 'href="/ui/bodies/hessenstadt/budget/2019"' in html
     assert "Haushalt 2019" in text_of(html)
+
+
+def test_a_history_does_not_list_fields_empty_before_and_after(anonymous: Crawl) -> None:
+    # e.g. "Quelle: – (unverändert)" on every event without a source says nothing
+    for path, html in anonymous.pages.items():
+        if "/history/" in path:
+            assert "– (unverändert)" not in text_of(html), path

@@ -145,9 +145,13 @@ CODED: Final = {
 }
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
 def shown(name: str, value: Any) -> str:
     """A field value as text for the history table."""
-    if value is None or value == "":
+    if _empty(value):
         return "–"
     if isinstance(value, bool):
         return "ja" if value else "nein"
@@ -225,9 +229,10 @@ def steps(entries: list[dict[str, Any]]) -> list[Step]:
                 if name in IDENTITY:
                     continue
                 previous = state.get(name)
-                after = shown(name, value)
-                if value is None and last == "DecisionRecorded" and name in COUNTS:
-                    after = UNKNOWN  # the protocol does not state it: unknown, not none
+                unstated = value is None and last == "DecisionRecorded" and name in COUNTS
+                if _empty(value) and not unstated and (adding or _empty(previous)):
+                    continue  # empty before and after (an event without a source): nothing to say
+                after = UNKNOWN if unstated else shown(name, value)  # unstated: unknown, not none
                 step.fields.append(
                     FieldChange(
                         FIELD_LABELS.get(name, name),
