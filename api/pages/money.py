@@ -177,17 +177,13 @@ def budget_line_page(request: Request, body: str, year: str, code: str) -> Respo
 
 
 def decided_on(resolution: dict[str, Any]) -> str | None:
-    """The date a resolution was decided on, None when it was not.
+    """The date a resolution was decided on, None when no vote or decision stated an outcome.
 
-    The read model gives a resolution no committee has decided on the date of its proposal
-    as `decided_on` (its list is sorted and filtered by it); a page does not show that date
-    as a decision. A decision that states only counts leaves the status "proposed" but has a
-    meeting date of its own.
+    Then its status is "proposed", and the read model gives the proposal's date as
+    `decided_on` (its list is sorted and filtered by it); a page does not show that date
+    as a decision.
     """
-    found = resolution.get("decided_on")
-    if resolution.get("status") == "proposed" and found == resolution.get("proposed_on"):
-        return None
-    return found
+    return None if resolution.get("status") == "proposed" else resolution.get("decided_on")
 
 
 @router.get("/ui/bodies/{body}/resolutions")
@@ -293,8 +289,7 @@ def resolution_page(request: Request, body: str, reference: str) -> Response:
                 ),
                 "line_path": line_path,
                 "history": history,
-                # A vote or decision recorded (and not retracted) is what decided it.
-                "decided_on": document.get("decided_on") if tallies else None,
+                "decided_on": decided_on(document),
             },
             position=document["position"],
         )
