@@ -186,6 +186,16 @@ class Council:
             "deleted": True,
         }
 
+    def unplace(self, paper: str, meeting: str) -> None:
+        """Takes a paper off a meeting's agenda: its agenda item and consultation deleted,
+        the meeting and the paper modified (so that a `modified_since` sync sees them)."""
+        item = self.placed[(paper, meeting)]
+        consultation = self.objects[item]["consultation"]
+        self.delete(item)
+        self.delete(consultation)
+        self.touch(meeting)
+        self.touch(paper)
+
     def touch(self, identifier: str, when: str | None = None, **values: Any) -> None:
         """Changes an object (and its `modified`)."""
         self.objects[identifier].update(values, modified=when or now())

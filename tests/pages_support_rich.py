@@ -136,12 +136,7 @@ def record_oparl(url: str) -> str:
             ids.system, OPARL_BODY, database_url=url, settings=FAST, out=out, err=err
         )
         assert first == 0, err.getvalue()
-        item = council.placed[(ids.papers["068"], ids.m2)]
-        consultation = council.objects[item]["consultation"]
-        council.delete(item)
-        council.delete(consultation)
-        council.touch(ids.m2)
-        council.touch(ids.papers["068"])
+        council.unplace(ids.papers["068"], ids.m2)
         second = run_import(
             ids.system, OPARL_BODY, database_url=url, settings=FAST, out=out, err=err
         )

@@ -170,12 +170,7 @@ def test_a_deleted_agenda_item_retracts_its_vote(council: Council, store_url: st
     ids = standard(council)
     assert run(ids.system, store_url).code == 0
     imported = datetime.now(UTC)
-    item = council.placed[(ids.papers["067"], ids.m1)]
-    consultation = council.objects[item]["consultation"]
-    council.delete(item)
-    council.delete(consultation)
-    council.touch(ids.m1)
-    council.touch(ids.papers["067"])
+    council.unplace(ids.papers["067"], ids.m1)
     result = run(ids.system, store_url)
     assert result.code == 0, result.err
     assert "1 retraction" in result.out
